@@ -1,0 +1,20 @@
+//! Reminder keys and instants that do not belong to one issue.
+
+use super::clock::{add_days, LocalTime, Quarter};
+use super::Workflow;
+
+/// `dispatch:<dispatch instant>:<unit>`: one mail per unit per list instant.
+pub fn dispatch_key(listed_at: LocalTime, unit: &str) -> String {
+    format!("dispatch:{listed_at}:{unit}")
+}
+
+/// `quarter-report:<q>` (the quarter is over) and `quarter-due:<q>` (the
+/// report is due soon), each with its sending instant.
+pub fn quarter_mails(wf: &Workflow, q: Quarter) -> [(String, LocalTime); 2] {
+    let report = LocalTime::start_of(q.next().first_day());
+    let due = LocalTime::start_of(add_days(q.due(wf.due_day), -wf.reminders.quarter_due_before_days));
+    [
+        (format!("quarter-report:{q}"), wf.calendar.next_working(report)),
+        (format!("quarter-due:{q}"), wf.calendar.next_working(due)),
+    ]
+}

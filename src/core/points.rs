@@ -1,0 +1,98 @@
+//! Assessment points: exact decimals, shown with two places.
+//!
+//! Binary floats cannot hold 0.01 exactly and a quarter total must add up to
+//! the cent, so points are `rust_decimal::Decimal` behind a newtype that only
+//! the workflow parser and arithmetic can create.
+
+use rust_decimal::Decimal;
+use std::fmt;
+use std::iter::Sum;
+use std::ops::Add;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Points(Decimal);
+
+impl Points {
+    pub const ZERO: Points = Points(Decimal::ZERO);
+
+    /// Parses a non-negative decimal such as `"0.02"`.
+    pub fn parse(text: &str) -> Result<Points, String> {
+        let value = Decimal::from_str(text.trim())
+            .map_err(|e| format!("`{text}` is not a decimal number ({e})"))?;
+        if value.is_sign_negative() {
+            return Err(format!("`{text}` is negative"));
+        }
+        Ok(Points(value))
+    }
+
+    pub fn decimal(self) -> Decimal {
+        self.0
+    }
+
+    pub fn from_decimal(value: Decimal) -> Points {
+        Points(value)
+    }
+
+    /// Thousandths as an integer: how the database stores points so that SQL
+    /// sums stay exact on every backend.
+    pub fn thousandths(self) -> i64 {
+        use rust_decimal::prelude::ToPrimitive;
+        (self.0 * Decimal::from(1000)).round().to_i64().unwrap_or(i64::MAX)
+    }
+
+    pub fn from_thousandths(value: i64) -> Points {
+        Points(Decimal::new(value, 3))
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+}
+
+impl fmt::Display for Points {
+    /// Always two decimals, as the report shows them ("0.05", "0.10").
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.2}", self.0.round_dp(2))
+    }
+}
+
+impl Add for Points {
+    type Output = Points;
+    fn add(self, other: Points) -> Points {
+        Points(self.0 + other.0)
+    }
+}
+
+impl Sum for Points {
+    fn sum<I: Iterator<Item = Points>>(iter: I) -> Points {
+        iter.fold(Points::ZERO, Add::add)
+    }
+}
+
+impl serde::Serialize for Points {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shows_two_decimals_and_adds_exactly() {
+        let a = Points::parse("0.01").unwrap();
+        let total: Points = std::iter::repeat_n(a, 10).sum();
+        assert_eq!(total.to_string(), "0.10");
+        assert_eq!(Points::ZERO.to_string(), "0.00");
+        assert_eq!(Points::parse("0.05").unwrap().thousandths(), 50);
+        assert_eq!(Points::from_thousandths(70).to_string(), "0.07");
+    }
+
+    #[test]
+    fn refuses_negative_and_garbage() {
+        assert!(Points::parse("-0.01").is_err());
+        assert!(Points::parse("abc").is_err());
+    }
+}

@@ -1,0 +1,189 @@
+//! The replay: events and timers in time order, through the core.
+//!
+//! Issues live in memory, timers in a binary heap ordered by (instant, class,
+//! sequence). At one instant the order is the one timeline.md fixes: the
+//! start of the day (overdue charges) first, then the events in file order,
+//! then the scheduled dispatch, then reminders — judged after all of them.
+
+use crate::core::charge;
+use crate::core::clock::LocalTime;
+use crate::core::engine::{self, Decision, Effect, Issue, Reminder, TimerKind};
+use crate::core::report::{Class, Item, ReportBook};
+use crate::core::state::Action;
+use crate::core::Workflow;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+/// Heap classes at one instant, in the order they run.
+const DAY_START: u8 = 0;
+const SCHEDULED_DISPATCH: u8 = 1;
+const MAIL: u8 = 2;
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Pending {
+    Overdue(usize),
+    Reminder(usize, Reminder),
+    DispatchMail { listed_at: LocalTime, unit: usize },
+    ScheduledDispatch,
+}
+
+/// (instant, class, sequence, what): the derived order is the firing order.
+type Queued = Reverse<(LocalTime, u8, u64, Pending)>;
+
+pub(super) struct SimIssue {
+    pub code: String,
+    pub unit: usize,
+    pub facts: Issue,
+}
+
+pub(super) struct Replay<'w> {
+    pub wf: &'w Workflow,
+    reminders: bool,
+    pub issues: Vec<SimIssue>,
+    ids: HashMap<String, usize>,
+    pub units: Vec<String>,
+    unit_ids: HashMap<String, usize>,
+    pool: Vec<usize>,
+    /// Issues in order of dispatch, then registration.
+    pub dispatched: Vec<usize>,
+    timers: BinaryHeap<Queued>,
+    seq: u64,
+    mail_keys: HashSet<String>,
+    pub sent: Vec<(LocalTime, String)>,
+    pub book: ReportBook,
+}
+
+impl<'w> Replay<'w> {
+    pub fn new(wf: &'w Workflow, reminders: bool) -> Replay<'w> {
+        Replay {
+            wf, reminders, issues: Vec::new(), ids: HashMap::new(), units: Vec::new(), unit_ids: HashMap::new(),
+            pool: Vec::new(), dispatched: Vec::new(), timers: BinaryHeap::new(), seq: 0,
+            mail_keys: HashSet::new(), sent: Vec::new(), book: ReportBook::default(),
+        }
+    }
+
+    /// Starts the dispatch schedule at the first event: one due at that very
+    /// instant still runs, after the events of that instant.
+    pub fn start(&mut self, first: LocalTime) {
+        let before = LocalTime::new(first.naive() - chrono::Duration::seconds(1));
+        self.schedule_dispatch_after(before);
+    }
+
+    fn schedule_dispatch_after(&mut self, after: LocalTime) {
+        if let Some(next) = self.wf.next_dispatch_after(after) {
+            self.push(next, SCHEDULED_DISPATCH, Pending::ScheduledDispatch);
+        }
+    }
+
+    fn push(&mut self, at: LocalTime, class: u8, what: Pending) {
+        self.seq += 1;
+        self.timers.push(Reverse((at, class, self.seq, what)));
+    }
+
+    /// Runs everything due before `t`, and at `t` the start of day; with
+    /// `inclusive`, everything due at `t` as well.
+    pub fn run_until(&mut self, t: LocalTime, inclusive: bool) {
+        while let Some(Reverse((at, class, _, _))) = self.timers.peek() {
+            let due = *at < t || (*at == t && (inclusive || *class == DAY_START));
+            if !due {
+                break;
+            }
+            let Reverse((at, _, _, what)) = self.timers.pop().expect("peeked");
+            self.fire(at, what);
+        }
+    }
+
+    fn fire(&mut self, at: LocalTime, what: Pending) {
+        match what {
+            Pending::Overdue(i) => {
+                let decision = engine::on_timer(self.wf, &self.issues[i].facts, TimerKind::Overdue, at);
+                self.apply(i, decision);
+            }
+            Pending::Reminder(i, reminder) => {
+                if reminder.is_owed(&self.issues[i].facts) {
+                    self.sent.push((at, reminder.key(&self.issues[i].code)));
+                }
+            }
+            Pending::DispatchMail { listed_at, unit } => {
+                self.sent.push((at, crate::core::mail_keys::dispatch_key(listed_at, &self.units[unit])));
+            }
+            Pending::ScheduledDispatch => {
+                self.dispatch(at);
+                self.schedule_dispatch_after(at);
+            }
+        }
+    }
+
+    pub fn unit_index(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.unit_ids.get(name) {
+            return i;
+        }
+        self.units.push(name.to_string());
+        self.unit_ids.insert(name.to_string(), self.units.len() - 1);
+        self.units.len() - 1
+    }
+
+    pub fn register(&mut self, code: &str, unit: &str) -> Result<(), String> {
+        if self.ids.contains_key(code) {
+            return Err(format!("issue `{code}` is already registered"));
+        }
+        let unit = self.unit_index(unit);
+        self.issues.push(SimIssue { code: code.to_string(), unit, facts: Issue::registered() });
+        self.ids.insert(code.to_string(), self.issues.len() - 1);
+        self.pool.push(self.issues.len() - 1);
+        Ok(())
+    }
+
+    /// Dispatches the whole pool at `at`, in registration order.
+    pub fn dispatch(&mut self, at: LocalTime) {
+        for i in std::mem::take(&mut self.pool) {
+            let decision = engine::step(self.wf, &self.issues[i].facts, Action::Dispatch, at)
+                .expect("pooled issues are registered, and registered issues can be dispatched");
+            self.dispatched.push(i);
+            self.apply(i, decision);
+            let key = crate::core::mail_keys::dispatch_key(at, &self.units[self.issues[i].unit]);
+            if self.reminders && self.mail_keys.insert(key) {
+                let send = self.wf.calendar.next_working(at);
+                self.push(send, MAIL, Pending::DispatchMail { listed_at: at, unit: self.issues[i].unit });
+            }
+        }
+    }
+
+    pub fn act(&mut self, code: &str, action: Action, at: LocalTime) -> Result<(), String> {
+        let i = *self.ids.get(code).ok_or_else(|| format!("unknown issue `{code}`"))?;
+        let decision = engine::step(self.wf, &self.issues[i].facts, action, at).map_err(|e| e.to_string())?;
+        self.apply(i, decision);
+        Ok(())
+    }
+
+    pub fn violation(&mut self, unit: &str, at: LocalTime) {
+        let unit_index = self.unit_index(unit);
+        let item = Item::Violation { unit: unit.to_string(), date: at.date(), points: self.wf.violation_points, note: None };
+        self.book.add(self.wf, charge::violation_quarter(at), unit_index, Class::Violation, item);
+    }
+
+    /// Stores the issue's new facts and carries out the effects.
+    fn apply(&mut self, i: usize, decision: Decision) {
+        self.issues[i].facts = decision.issue;
+        for effect in decision.effects {
+            match effect {
+                Effect::Charge(c) => {
+                    let issue = &self.issues[i];
+                    let item = Item::Issue {
+                        issue: issue.code.clone(), unit: self.units[issue.unit].clone(),
+                        dispatched: c.dispatched, completed: c.completed, days: c.days, points: c.points,
+                    };
+                    self.book.add(self.wf, c.quarter, issue.unit, Class::Tier(c.tier), item);
+                }
+                // Overdue timers of one day start fire in order of dispatch,
+                // then registration: the order they are pushed in.
+                Effect::Timer(t) if t.kind == TimerKind::Overdue => self.push(t.at, DAY_START, Pending::Overdue(i)),
+                Effect::Timer(t) => {
+                    if let (true, TimerKind::Reminder(r)) = (self.reminders, t.kind) {
+                        self.push(t.at, MAIL, Pending::Reminder(i, r));
+                    }
+                }
+            }
+        }
+    }
+}
