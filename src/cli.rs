@@ -20,6 +20,48 @@ pub struct Cli {
 pub enum Command {
     /// Replay a timeline of events and print the quarter reports as JSON.
     Simulate(SimulateArgs),
+    /// Run the service: API, scheduler and mail.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "JIAOBAN_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Where the SQLite database, mail files and uploads live.
+    #[arg(long, env = "JIAOBAN_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; default: SQLite in the data dir.
+    #[arg(long, env = "JIAOBAN_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// `smtp://host:port`; default: mail is written as .eml files.
+    #[arg(long, env = "JIAOBAN_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The workflow file (rules as data).
+    #[arg(long, env = "JIAOBAN_WORKFLOW", default_value = "workflows/water-environment.toml")]
+    pub workflow: PathBuf,
+    /// Start a test clock at this local time (never in production).
+    #[arg(long, env = "JIAOBAN_TEST_CLOCK")]
+    pub test_clock: Option<String>,
+    /// The URL users reach the service at (links in mails; https → Secure cookies).
+    #[arg(long, env = "JIAOBAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> crate::startup::Config {
+        crate::startup::Config {
+            bind: self.bind.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            smtp_url: self.smtp_url.clone(),
+            workflow: self.workflow.clone(),
+            test_clock: self.test_clock.clone(),
+            public_url: self.public_url.clone(),
+            admin_password: std::env::var("JIAOBAN_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,6 +84,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Simulate(args) => simulate(args),
+        Command::Serve(args) => serve(args.config()),
     }
 }
 
@@ -69,6 +112,32 @@ fn simulate(args: SimulateArgs) -> ExitCode {
         }
         Err(e) => bad_input(&e.0),
     }
+}
+
+fn serve(config: crate::startup::Config) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let result = runtime.block_on(async move {
+        let application = crate::startup::Application::build(config).await?;
+        application.run_until_stopped(async { let _ = tokio::signal::ctrl_c().await; }).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("jiaoban: {message}");
+    ExitCode::FAILURE
 }
 
 fn bad_input(message: &str) -> ExitCode {

@@ -3,8 +3,15 @@
 //!
 //! - [`core`]: the rules, pure — states, moves, clock, tiers, charges, reports.
 //! - [`simulate`]: replays a JSON Lines timeline through the core.
-//! - [`cli`]: the `jiaoban` command line.
+//! - [`app`]: use cases — load, ask the core, persist with effects.
+//! - [`db`], [`http`], [`mail`]: thin adapters.
+//! - [`startup`]: the service as a value; [`cli`]: the command line.
 
+pub mod app;
 pub mod cli;
 pub mod core;
+pub mod db;
+pub mod http;
+pub mod mail;
 pub mod simulate;
+pub mod startup;

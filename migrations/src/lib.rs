@@ -1,11 +1,13 @@
-//! Database migrations for jiaoban (sea-orm-migration).
+//! Database migrations for jiaoban (sea-orm-migration), applied at start.
 pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_tables;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![]
+        vec![Box::new(m20261128_000001_create_tables::Migration)]
     }
 }

@@ -1,0 +1,200 @@
+//! Units, users, passwords and sessions.
+
+use super::{Actor, App, AppError, AppResult};
+use crate::core::state::Role;
+use crate::db::entities::{session, unit, user};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// How long a session lives without signing in again.
+const SESSION_DAYS: i64 = 30;
+
+#[derive(Debug, Serialize)]
+pub struct UnitView {
+    pub id: String,
+    pub name: String,
+    pub emails: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    pub role: String,
+    pub unit: Option<String>,
+}
+
+pub async fn unit_by_name(db: &impl ConnectionTrait, name: &str) -> AppResult<Option<unit::Model>> {
+    Ok(unit::Entity::find().filter(unit::Column::Name.eq(name)).one(db).await?)
+}
+
+pub async fn unit_name(db: &impl ConnectionTrait, id: &str) -> AppResult<String> {
+    Ok(unit::Entity::find_by_id(id.to_string()).one(db).await?.map(|u| u.name).unwrap_or_default())
+}
+
+/// Every unit, id → name.
+pub async fn unit_names(db: &impl ConnectionTrait) -> AppResult<HashMap<String, String>> {
+    Ok(units(db).await?.into_iter().map(|u| (u.id, u.name)).collect())
+}
+
+/// Every unit in the order they were created (the report's order).
+pub async fn units(db: &impl ConnectionTrait) -> AppResult<Vec<unit::Model>> {
+    Ok(unit::Entity::find().order_by_asc(unit::Column::Seq).all(db).await?)
+}
+
+pub fn unit_emails(row: &unit::Model) -> Vec<String> {
+    serde_json::from_str(&row.emails).unwrap_or_default()
+}
+
+pub async fn create_unit(app: &App, actor: &Actor, name: &str, emails: Vec<String>) -> AppResult<UnitView> {
+    actor.require(&[Role::Admin])?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::BadInput("单位名称 name 必填 (name is required)".into()));
+    }
+    let emails: Vec<String> = emails.into_iter().map(|e| e.trim().to_string()).collect();
+    if let Some(bad) = emails.iter().find(|e| e.parse::<lettre::Address>().is_err()) {
+        return Err(AppError::BadInput(format!("邮箱 `{bad}` 格式不正确 (not an e-mail address)")));
+    }
+    let (_guard, tx) = app.write().await?;
+    if unit_by_name(&tx, name).await?.is_some() {
+        return Err(AppError::Conflict(format!("单位 `{name}` 已存在 (unit exists)")));
+    }
+    let seq = unit::Entity::find().count(&tx).await? as i64 + 1;
+    let row = unit::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        name: Set(name.to_string()),
+        emails: Set(serde_json::to_string(&emails).unwrap_or_default()),
+        seq: Set(seq),
+        created_at: Set(app.now().await?.to_string()),
+    }
+    .insert(&tx)
+    .await?;
+    tx.commit().await?;
+    Ok(UnitView { id: row.id, name: row.name, emails })
+}
+
+pub async fn create_user(app: &App, actor: &Actor, username: &str, password: &str, role: &str, unit: Option<&str>) -> AppResult<UserView> {
+    actor.require(&[Role::Admin])?;
+    let role: Role = role.parse().map_err(|e: String| AppError::BadInput(e))?;
+    let username = username.trim();
+    if username.is_empty() || username.chars().count() > 64 {
+        return Err(AppError::BadInput("用户名 username 必填 (username is required)".into()));
+    }
+    if password.chars().count() < 8 {
+        return Err(AppError::BadInput("密码至少8位 (password must have at least 8 characters)".into()));
+    }
+    let unit_row = match (role, unit.map(str::trim).filter(|u| !u.is_empty())) {
+        (Role::Unit, None) => return Err(AppError::BadInput("单位用户必须指定 unit (role unit needs a unit)".into())),
+        (_, Some(name)) => Some(unit_by_name(&app.db, name).await?.ok_or_else(|| AppError::BadInput(format!("单位 `{name}` 不存在 (unknown unit)")))?),
+        (_, None) => None,
+    };
+    if user::Entity::find().filter(user::Column::Username.eq(username)).one(&app.db).await?.is_some() {
+        return Err(AppError::Conflict(format!("用户名 `{username}` 已存在 (username taken)")));
+    }
+    let hash = hash_password(password.to_string()).await?;
+    insert_user(app, username, hash, role, unit_row.as_ref().map(|u| u.id.clone())).await?;
+    Ok(UserView { id: String::new(), username: username.to_string(), role: role.to_string(), unit: unit_row.map(|u| u.name) })
+}
+
+async fn insert_user(app: &App, username: &str, hash: String, role: Role, unit_id: Option<String>) -> AppResult<()> {
+    let (_guard, tx) = app.write().await?;
+    user::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        username: Set(username.to_string()),
+        password_hash: Set(hash),
+        role: Set(role.to_string()),
+        unit_id: Set(unit_id),
+        created_at: Set(app.now().await?.to_string()),
+    }
+    .insert(&tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// First start: an `admin` with the given password, or a random one that is
+/// returned so the caller can print it once.
+pub async fn ensure_admin(app: &App, password: Option<String>) -> AppResult<Option<String>> {
+    if user::Entity::find().count(&app.db).await? > 0 {
+        return Ok(None);
+    }
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..16].to_string());
+    let hash = hash_password(password.clone()).await?;
+    insert_user(app, "admin", hash, Role::Admin, None).await?;
+    Ok(generated.then_some(password))
+}
+
+/// Argon2 is deliberately slow: hash off the async threads.
+pub async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
+        .await
+        .map_err(|e| AppError::Unexpected(e.into()))?
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("failed to hash a password: {e}")))
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()))
+        .await
+        .unwrap_or(false)
+}
+
+/// Checks the password and opens a session; returns its token and the user.
+pub async fn sign_in(app: &App, username: &str, password: &str) -> AppResult<(String, Actor)> {
+    let row = user::Entity::find().filter(user::Column::Username.eq(username.trim())).one(&app.db).await?;
+    // Verify against a dummy hash for unknown users, so timing does not tell.
+    let hash = row.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG".into());
+    let ok = verify_password(password.to_string(), hash).await;
+    let row = row.filter(|_| ok).ok_or(AppError::Unauthenticated)?;
+    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let expires = chrono::Utc::now() + chrono::Duration::days(SESSION_DAYS);
+    let (_guard, tx) = app.write().await?;
+    session::ActiveModel { token: Set(token.clone()), user_id: Set(row.id.clone()), expires_at: Set(expires.to_rfc3339()) }.insert(&tx).await?;
+    tx.commit().await?;
+    Ok((token, actor_of(row)))
+}
+
+pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
+    let (_guard, tx) = app.write().await?;
+    session::Entity::delete_by_id(token.to_string()).exec(&tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The actor behind a session token, if the session is alive.
+pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
+    let Some(s) = session::Entity::find_by_id(token.to_string()).one(&app.db).await? else { return Ok(None) };
+    if chrono::DateTime::parse_from_rfc3339(&s.expires_at).map_or(true, |e| e < chrono::Utc::now()) {
+        return Ok(None);
+    }
+    Ok(user::Entity::find_by_id(s.user_id).one(&app.db).await?.map(actor_of))
+}
+
+fn actor_of(row: user::Model) -> Actor {
+    Actor { user_id: row.id, username: row.username, role: row.role.parse().unwrap_or(Role::Assessor), unit_id: row.unit_id }
+}
+
+pub async fn list_units(app: &App, actor: &Actor) -> AppResult<Vec<UnitView>> {
+    let rows = units(&app.db).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|u| actor.role != Role::Unit || actor.unit_id.as_deref() == Some(u.id.as_str()))
+        .map(|u| UnitView { emails: unit_emails(&u), id: u.id, name: u.name })
+        .collect())
+}
+
+pub async fn list_users(app: &App, actor: &Actor) -> AppResult<Vec<UserView>> {
+    actor.require(&[Role::Admin])?;
+    let names = unit_names(&app.db).await?;
+    let rows = user::Entity::find().order_by_asc(user::Column::CreatedAt).all(&app.db).await?;
+    Ok(rows.into_iter().map(|u| UserView { unit: u.unit_id.as_ref().and_then(|id| names.get(id).cloned()), id: u.id, username: u.username, role: u.role }).collect())
+}
+
+pub async fn actor_by_name(app: &App, username: &str) -> AppResult<Option<Actor>> {
+    Ok(user::Entity::find().filter(user::Column::Username.eq(username)).one(&app.db).await?.map(actor_of))
+}

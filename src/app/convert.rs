@@ -1,0 +1,41 @@
+//! Rows ↔ core values, so that database rows never reach the core.
+
+use super::{AppError, AppResult};
+use crate::core::engine::Issue;
+use crate::core::state::State;
+use crate::core::LocalTime;
+use crate::db::entities::issue;
+
+pub fn time(text: &str) -> AppResult<LocalTime> {
+    LocalTime::parse(text).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored time is corrupt: {e}")))
+}
+
+pub fn opt_time(text: &Option<String>) -> AppResult<Option<LocalTime>> {
+    text.as_deref().map(time).transpose()
+}
+
+pub fn state(text: &str) -> AppResult<State> {
+    text.parse().map_err(|e: String| AppError::Unexpected(anyhow::anyhow!("stored state is corrupt: {e}")))
+}
+
+/// The core's view of an issue row.
+pub fn facts(row: &issue::Model) -> AppResult<Issue> {
+    Ok(Issue {
+        state: state(&row.state)?,
+        dispatched_at: opt_time(&row.dispatched_at)?,
+        reports: u32::try_from(row.reports).unwrap_or(0),
+        last_report: opt_time(&row.last_report_at)?,
+        charged: row.charged,
+        awaiting_at_overdue: row.awaiting_at_overdue,
+    })
+}
+
+/// Copies the core's new facts onto the row.
+pub fn apply_facts(row: &mut issue::Model, facts: &Issue) {
+    row.state = facts.state.as_str().to_string();
+    row.dispatched_at = facts.dispatched_at.map(|t| t.to_string());
+    row.reports = i32::try_from(facts.reports).unwrap_or(i32::MAX);
+    row.last_report_at = facts.last_report.map(|t| t.to_string());
+    row.charged = facts.charged;
+    row.awaiting_at_overdue = facts.awaiting_at_overdue;
+}

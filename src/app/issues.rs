@@ -1,0 +1,218 @@
+//! Registering issues, reading them, and moving them along the path.
+
+use super::{accounts, convert, effects, Actor, App, AppError, AppResult};
+use crate::core::engine::{self, Issue};
+use crate::core::state::{Action, Role};
+use crate::core::{clock, LocalTime};
+use crate::db::entities::{charge, issue, moves};
+use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+
+/// A registration, already checked (parse, don't validate).
+#[derive(Debug, Clone)]
+pub struct NewIssue {
+    pub code: String,
+    pub unit: String,
+    pub title: String,
+    pub source: Option<String>,
+    pub category: Option<String>,
+    pub location: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IssueView {
+    pub id: String,
+    pub code: String,
+    pub unit: String,
+    pub unit_id: String,
+    pub title: String,
+    pub source: Option<String>,
+    pub category: Option<String>,
+    pub location: Option<String>,
+    pub description: Option<String>,
+    pub state: String,
+    pub state_label: String,
+    pub registered_at: String,
+    pub dispatched_at: Option<String>,
+    pub days: Option<i64>,
+    pub points_so_far: String,
+    pub charged: bool,
+    pub reports: i32,
+    pub version: i32,
+    pub workflow_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<MoveView>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MoveView {
+    pub action: String,
+    pub actor: String,
+    pub at: String,
+    pub note: Option<String>,
+    pub attachments: serde_json::Value,
+}
+
+fn trimmed(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+impl NewIssue {
+    pub fn parse(app: &App, code: String, unit: String, title: String, source: Option<String>, category: Option<String>, location: Option<String>, description: Option<String>) -> AppResult<NewIssue> {
+        let code = code.trim().to_string();
+        if code.is_empty() || code.chars().count() > 64 {
+            return Err(AppError::BadInput("编号 code 必填，且不超过64个字符 (code is required, at most 64 characters)".into()));
+        }
+        let title = title.trim().to_string();
+        if title.is_empty() || title.chars().count() > 500 {
+            return Err(AppError::BadInput("标题 title 必填，且不超过500个字符 (title is required)".into()));
+        }
+        let (source, category) = (trimmed(source), trimmed(category));
+        if let Some(s) = source.as_ref().filter(|s| !app.wf.sources.contains(s)) {
+            return Err(AppError::BadInput(format!("来源 source `{s}` 不在列表中: {}", app.wf.sources.join("、"))));
+        }
+        if let Some(c) = category.as_ref().filter(|c| !app.wf.categories.contains(c)) {
+            return Err(AppError::BadInput(format!("类别 category `{c}` 不在列表中: {}", app.wf.categories.join("、"))));
+        }
+        Ok(NewIssue { code, unit: unit.trim().to_string(), title, source, category, location: trimmed(location), description: trimmed(description) })
+    }
+}
+
+pub async fn register(app: &App, actor: &Actor, new: NewIssue) -> AppResult<IssueView> {
+    actor.require(&[Role::Dispatcher])?;
+    let unit = accounts::unit_by_name(&app.db, &new.unit).await?.ok_or_else(|| AppError::BadInput(format!("责任单位 `{}` 不存在 (unknown unit)", new.unit)))?;
+    let now = app.now().await?;
+    let (_guard, tx) = app.write().await?;
+    if issue::Entity::find().filter(issue::Column::Code.eq(new.code.clone())).one(&tx).await?.is_some() {
+        return Err(AppError::Conflict(format!("编号 `{}` 已存在 (code already registered)", new.code)));
+    }
+    let reg_seq = next_reg_seq(&tx).await?;
+    let row = issue::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()), code: Set(new.code), unit_id: Set(unit.id.clone()), title: Set(new.title),
+        source: Set(new.source), category: Set(new.category), location: Set(new.location), description: Set(new.description),
+        state: Set("registered".into()), registered_at: Set(now.to_string()), reg_seq: Set(reg_seq), dispatch_id: Set(None),
+        dispatched_at: Set(None), dispatch_seq: Set(None), reports: Set(0), last_report_at: Set(None), charged: Set(false),
+        awaiting_at_overdue: Set(false), version: Set(0), workflow_version: Set(app.wf.version.clone()),
+    }
+    .insert(&tx)
+    .await?;
+    record_move(&tx, &row.id, "register", &actor.username, now, None).await?;
+    tx.commit().await?;
+    view(app, &row, &unit.name, now, None).await
+}
+
+/// The next registration number (the pool is dispatched in this order).
+pub(crate) async fn next_reg_seq(db: &impl ConnectionTrait) -> AppResult<i64> {
+    let last = issue::Entity::find().order_by_desc(issue::Column::RegSeq).one(db).await?;
+    Ok(last.map_or(0, |row| row.reg_seq) + 1)
+}
+
+/// The next dispatch number (order of dispatch, then registration).
+pub(crate) async fn next_dispatch_seq(db: &impl ConnectionTrait) -> AppResult<i64> {
+    let last = issue::Entity::find().filter(issue::Column::DispatchSeq.is_not_null()).order_by_desc(issue::Column::DispatchSeq).one(db).await?;
+    Ok(last.and_then(|row| row.dispatch_seq).unwrap_or(0) + 1)
+}
+
+pub(crate) async fn record_move(db: &impl ConnectionTrait, issue_id: &str, action: &str, actor: &str, at: LocalTime, note: Option<String>) -> AppResult<()> {
+    moves::ActiveModel { id: NotSet, issue_id: Set(issue_id.into()), action: Set(action.into()), actor: Set(actor.into()), at: Set(at.to_string()), note: Set(note), attachments: Set("[]".into()) }
+        .insert(db)
+        .await?;
+    Ok(())
+}
+
+/// Finds an issue the actor may see; another unit's issue does not exist for a unit user.
+pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Model> {
+    let not_found = || AppError::NotFound(format!("问题 `{id}` 不存在 (no such issue)"));
+    let row = issue::Entity::find_by_id(id.to_string()).one(&app.db).await?.ok_or_else(not_found)?;
+    if actor.role == Role::Unit && actor.unit_id.as_deref() != Some(row.unit_id.as_str()) {
+        return Err(not_found());
+    }
+    Ok(row)
+}
+
+pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
+    let row = visible(app, actor, id).await?;
+    let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(&app.db).await?;
+    let history = history.into_iter().map(|m| MoveView { action: m.action, actor: m.actor, at: m.at, note: m.note, attachments: serde_json::from_str(&m.attachments).unwrap_or_default() }).collect();
+    let unit = accounts::unit_name(&app.db, &row.unit_id).await?;
+    view(app, &row, &unit, app.now().await?, Some(history)).await
+}
+
+#[derive(Debug, Default)]
+pub struct IssueFilter {
+    pub state: Option<String>,
+    pub unit: Option<String>,
+    pub code: Option<String>,
+}
+
+pub async fn list(app: &App, actor: &Actor, filter: IssueFilter) -> AppResult<Vec<IssueView>> {
+    let units = accounts::unit_names(&app.db).await?;
+    let mut query = issue::Entity::find().order_by_asc(issue::Column::RegSeq);
+    if let Some(state) = filter.state.filter(|s| !s.is_empty()) {
+        query = query.filter(issue::Column::State.eq(state));
+    }
+    if let Some(code) = filter.code.filter(|s| !s.is_empty()) {
+        query = query.filter(issue::Column::Code.eq(code));
+    }
+    if let Some(unit) = filter.unit.filter(|s| !s.is_empty()) {
+        let id = units.iter().find(|(_, name)| **name == unit).map(|(id, _)| id.clone()).unwrap_or(unit);
+        query = query.filter(issue::Column::UnitId.eq(id));
+    }
+    if actor.role == Role::Unit {
+        query = query.filter(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default()));
+    }
+    let now = app.now().await?;
+    let mut out = Vec::new();
+    for row in query.all(&app.db).await? {
+        let unit = units.get(&row.unit_id).cloned().unwrap_or_default();
+        out.push(view(app, &row, &unit, now, None).await?);
+    }
+    Ok(out)
+}
+
+/// A move requested through the API: `accept`, `report`, `recheck`, `close`.
+pub async fn act(app: &App, actor: &Actor, id: &str, action: &str, passed: Option<bool>, note: Option<String>) -> AppResult<IssueView> {
+    let action = match (action, passed) {
+        ("accept", _) => Action::Accept,
+        ("report", _) => Action::Report,
+        ("close", _) => Action::Close,
+        ("recheck", Some(passed)) => Action::recheck(passed),
+        ("recheck", None) => return Err(AppError::BadInput("复核须给出 passed: true 或 false (recheck needs `passed`)".into())),
+        (other, _) => return Err(AppError::BadInput(format!("未知操作 `{other}` (unknown action; expected accept, report, recheck, close)"))),
+    };
+    let row = visible(app, actor, id).await?;
+    let role = app.wf.moves.iter().find(|m| m.action == action).map(|m| m.role);
+    if role != Some(actor.role) {
+        return Err(AppError::Forbidden(format!("角色 {} 不能执行 {} (forbidden)", actor.role, action.api_name())));
+    }
+    let now = app.now().await?;
+    let (_guard, tx) = app.write().await?;
+    let decision = engine::step(&app.wf, &convert::facts(&row)?, action, now).map_err(|e| AppError::Conflict(format!("当前状态不允许此操作: {e}")))?;
+    let row = effects::persist(&tx, row, decision).await?;
+    record_move(&tx, &row.id, action.as_str(), &actor.username, now, note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())).await?;
+    tx.commit().await?;
+    let unit = accounts::unit_name(&app.db, &row.unit_id).await?;
+    view(app, &row, &unit, now, None).await
+}
+
+/// The issue as the API shows it, with days and points so far as of `now`.
+pub async fn view(app: &App, row: &issue::Model, unit: &str, now: LocalTime, history: Option<Vec<MoveView>>) -> AppResult<IssueView> {
+    let facts: Issue = convert::facts(row)?;
+    let days = facts.dispatched_at.map(|d| clock::days_between(d.date(), now.date()));
+    let points = if facts.charged {
+        let c = charge::Entity::find().filter(charge::Column::IssueId.eq(row.id.clone())).one(&app.db).await?;
+        c.map(|c| crate::core::Points::from_thousandths(c.points_milli)).unwrap_or_default()
+    } else if facts.dispatched_at.is_some() {
+        engine::provisional_points(&app.wf, &facts, now)
+    } else {
+        crate::core::Points::ZERO
+    };
+    Ok(IssueView {
+        id: row.id.clone(), code: row.code.clone(), unit: unit.to_string(), unit_id: row.unit_id.clone(), title: row.title.clone(),
+        source: row.source.clone(), category: row.category.clone(), location: row.location.clone(), description: row.description.clone(),
+        state_label: app.wf.state_label(facts.state).to_string(), state: row.state.clone(), registered_at: row.registered_at.clone(),
+        dispatched_at: row.dispatched_at.clone(), days, points_so_far: points.to_string(), charged: row.charged, reports: row.reports,
+        version: row.version, workflow_version: row.workflow_version.clone(), history,
+    })
+}

@@ -1,0 +1,101 @@
+//! The outbox: mails are rows first, sent later.
+//!
+//! A mail is inserted in the same transaction as the change that causes it,
+//! under its unique key, so it is neither lost (SMTP down → it waits and is
+//! retried with backoff) nor sent twice (the key is unique, ever).
+
+use super::{App, AppResult};
+use crate::core::LocalTime;
+use crate::db::entities::outbox;
+use crate::mail::{Attachment, OutgoingMail, Transport};
+use chrono::TimeZone;
+use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+pub struct NewMail {
+    pub key: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    pub attachment: Option<(String, Vec<u8>)>,
+    pub send_after: LocalTime,
+}
+
+/// Queues a mail unless one with the same key was ever queued.
+pub async fn enqueue(db: &impl ConnectionTrait, mail: NewMail) -> AppResult<()> {
+    let (attachment_name, attachment) = mail.attachment.map_or((None, None), |(n, b)| (Some(n), Some(b)));
+    let row = outbox::ActiveModel {
+        id: NotSet,
+        key: Set(mail.key),
+        recipients: Set(serde_json::to_string(&mail.to).unwrap_or_default()),
+        cc: Set(serde_json::to_string(&mail.cc).unwrap_or_default()),
+        subject: Set(mail.subject),
+        body: Set(mail.body),
+        attachment_name: Set(attachment_name),
+        attachment: Set(attachment),
+        send_after: Set(mail.send_after.to_string()),
+        sent_at: Set(None),
+        attempts: Set(0),
+        next_attempt_at: Set(mail.send_after.to_string()),
+        last_error: Set(None),
+    };
+    outbox::Entity::insert(row).on_conflict_do_nothing_on([outbox::Column::Key]).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// Sends every queued mail whose time has come; returns how many went out.
+/// A failure backs off exponentially (1 min, 2, 4 … up to a day).
+#[tracing::instrument(skip_all, err)]
+pub async fn deliver_due(app: &App, now: LocalTime) -> AppResult<usize> {
+    let due = outbox::Entity::find()
+        .filter(outbox::Column::SentAt.is_null())
+        .filter(outbox::Column::NextAttemptAt.lte(now.to_string()))
+        .order_by_asc(outbox::Column::Id)
+        .all(&app.db)
+        .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let transport = Transport::from_url(app.mail.smtp_url.as_deref(), &app.mail.data_dir)?;
+    let mut sent = 0;
+    for row in due {
+        let result = send_one(app, &transport, &row).await;
+        let mut active: outbox::ActiveModel = row.clone().into();
+        active.attempts = Set(row.attempts + 1);
+        match result {
+            Ok(()) => {
+                active.sent_at = Set(Some(now.to_string()));
+                sent += 1;
+            }
+            Err(e) => {
+                tracing::warn!(key = %row.key, error = %format!("{e:#}"), "mail not sent; will retry");
+                let backoff = 60i64 << row.attempts.clamp(0, 10);
+                active.next_attempt_at = Set(LocalTime::new(now.naive() + chrono::Duration::seconds(backoff.min(86_400))).to_string());
+                active.last_error = Set(Some(format!("{e:#}")));
+            }
+        }
+        outbox::Entity::update(active).exec(&app.db).await?;
+    }
+    Ok(sent)
+}
+
+async fn send_one(app: &App, transport: &Transport, row: &outbox::Model) -> anyhow::Result<()> {
+    let send_after = super::convert::time(&row.send_after).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let date = app.wf.timezone.from_local_datetime(&send_after.naive()).earliest().map(|d| d.fixed_offset())
+        .ok_or_else(|| anyhow::anyhow!("no such local time"))?;
+    let mail = OutgoingMail {
+        key: row.key.clone(),
+        to: serde_json::from_str(&row.recipients)?,
+        cc: serde_json::from_str(&row.cc)?,
+        subject: row.subject.clone(),
+        body: row.body.clone(),
+        attachment: row.attachment.clone().map(|bytes| Attachment {
+            filename: row.attachment_name.clone().unwrap_or_else(|| "attachment.xlsx".into()),
+            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),
+            bytes,
+        }),
+        date,
+    };
+    let message = crate::mail::build_message(&app.wf.mail.from, &mail)?;
+    transport.send(&message, &row.key).await
+}

@@ -1,0 +1,101 @@
+//! Quarter reports and the open list, from stored charges, through the same
+//! core report builder the replay uses.
+
+use super::{accounts, convert, Actor, App, AppError, AppResult};
+use crate::core::charge::is_frozen;
+use crate::core::report::{open_entry, Class, Item, OpenEntry, QuarterReport, ReportBook};
+use crate::core::state::Role;
+use crate::core::workflow::TierIndex;
+use crate::core::{Points, Quarter};
+use crate::db::entities::{charge, issue};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Serialize)]
+pub struct QuarterView {
+    #[serde(flatten)]
+    pub report: QuarterReport,
+    pub frozen: bool,
+}
+
+fn may_read(actor: &Actor) -> AppResult<()> {
+    actor.require(&[Role::Dispatcher, Role::Assessor, Role::Admin, Role::Unit])
+}
+
+pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterView> {
+    may_read(actor)?;
+    let q = Quarter::parse(quarter).ok_or_else(|| AppError::BadInput(format!("`{quarter}` 不是季度，格式如 2021Q1 (not a quarter YYYYQn)")))?;
+    let units = accounts::units(&app.db).await?;
+    let index: HashMap<&str, usize> = units.iter().enumerate().map(|(i, u)| (u.id.as_str(), i)).collect();
+    let charges = charge::Entity::find().filter(charge::Column::Quarter.eq(q.to_string())).order_by_asc(charge::Column::KnownAt).order_by_asc(charge::Column::Id).all(&app.db).await?;
+    let codes = issue_codes(app, &charges).await?;
+    let mut book = ReportBook::default();
+    for c in &charges {
+        let (Some(&unit), name) = (index.get(c.unit_id.as_str()), units.iter().find(|u| u.id == c.unit_id).map(|u| u.name.clone()).unwrap_or_default()) else { continue };
+        let points = Points::from_thousandths(c.points_milli);
+        let (class, item) = if c.kind == "violation" {
+            (Class::Violation, Item::Violation { unit: name, date: convert::time(&c.known_at)?.date(), points, note: c.note.clone() })
+        } else {
+            let date = |s: &Option<String>| s.as_deref().and_then(|d| d.parse().ok());
+            let code = c.issue_id.as_ref().and_then(|id| codes.get(id)).cloned().unwrap_or_default();
+            let dispatched = date(&c.dispatched).ok_or_else(|| anyhow::anyhow!("charge {} without dispatch date", c.id))?;
+            (Class::Tier(TierIndex(c.tier.max(0) as usize)), Item::Issue { issue: code, unit: name, dispatched, completed: date(&c.completed), days: c.days.unwrap_or(0), points })
+        };
+        book.add(&app.wf, q, unit, class, item);
+    }
+    let names: Vec<String> = units.iter().map(|u| u.name.clone()).collect();
+    let mut report = book.quarters(&app.wf, q, q, &names).remove(0);
+    if actor.role == Role::Unit {
+        let own = accounts::unit_name(&app.db, actor.unit_id.as_deref().unwrap_or_default()).await?;
+        report.units.retain(|r| r.unit == own);
+        report.items.retain(|i| matches!(i, Item::Issue { unit, .. } | Item::Violation { unit, .. } if *unit == own));
+        report.total = report.units.iter().map(|r| r.points).sum();
+    }
+    let frozen = is_frozen(&app.wf, q, app.now().await?.date());
+    Ok(QuarterView { report, frozen })
+}
+
+async fn issue_codes(app: &App, charges: &[charge::Model]) -> AppResult<HashMap<String, String>> {
+    let ids: Vec<String> = charges.iter().filter_map(|c| c.issue_id.clone()).collect();
+    let mut codes = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for row in issue::Entity::find().filter(issue::Column::Id.is_in(chunk.to_vec())).all(&app.db).await? {
+            codes.insert(row.id, row.code);
+        }
+    }
+    Ok(codes)
+}
+
+pub async fn open(app: &App, actor: &Actor) -> AppResult<Vec<OpenEntry>> {
+    may_read(actor)?;
+    let now = app.now().await?;
+    let names = accounts::unit_names(&app.db).await?;
+    let mut query = issue::Entity::find().filter(issue::Column::DispatchedAt.is_not_null()).filter(issue::Column::Charged.eq(false)).order_by_asc(issue::Column::DispatchSeq);
+    if actor.role == Role::Unit {
+        query = query.filter(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default()));
+    }
+    let mut out = Vec::new();
+    for row in query.all(&app.db).await? {
+        let facts = convert::facts(&row)?;
+        out.push(open_entry(&app.wf, &row.code, names.get(&row.unit_id).map_or("", |s| s.as_str()), &facts, now));
+    }
+    Ok(out)
+}
+
+/// `POST /api/violations`: 未执行调度方案或者指令, charged on the day recorded.
+pub async fn record_violation(app: &App, actor: &Actor, unit: &str, note: Option<String>) -> AppResult<serde_json::Value> {
+    actor.require(&[Role::Dispatcher])?;
+    let unit = accounts::unit_by_name(&app.db, unit.trim()).await?.ok_or_else(|| AppError::BadInput(format!("责任单位 `{unit}` 不存在 (unknown unit)")))?;
+    let now = app.now().await?;
+    let quarter = crate::core::charge::violation_quarter(now);
+    let points = app.wf.violation_points;
+    let (_guard, tx) = app.write().await?;
+    let row = sea_orm::ActiveModelTrait::insert(charge::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet, kind: sea_orm::Set("violation".into()), issue_id: sea_orm::Set(None), unit_id: sea_orm::Set(unit.id.clone()),
+        quarter: sea_orm::Set(quarter.to_string()), points_milli: sea_orm::Set(points.thousandths()), tier: sea_orm::Set(-1), days: sea_orm::Set(None),
+        dispatched: sea_orm::Set(None), completed: sea_orm::Set(None), known_at: sea_orm::Set(now.to_string()), note: sea_orm::Set(note.clone()),
+    }, &tx).await?;
+    tx.commit().await?;
+    Ok(serde_json::json!({"id": row.id, "unit": unit.name, "date": now.date(), "at": now, "points": points, "quarter": quarter.to_string(), "note": note}))
+}

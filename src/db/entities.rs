@@ -1,0 +1,138 @@
+//! sea-orm entities, one module per table (see the migration for the why of
+//! each column). Rows never leak into the core: the store converts them.
+
+macro_rules! entity {
+    ($module:ident, $table:literal, { $($body:tt)* }) => {
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model { $($body)* }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+entity!(unit, "units", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    pub emails: String,
+    pub seq: i64,
+    pub created_at: String,
+});
+
+entity!(user, "users", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub unit_id: Option<String>,
+    pub created_at: String,
+});
+
+entity!(session, "sessions", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub token: String,
+    pub user_id: String,
+    pub expires_at: String,
+});
+
+entity!(issue, "issues", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub code: String,
+    pub unit_id: String,
+    pub title: String,
+    pub source: Option<String>,
+    pub category: Option<String>,
+    pub location: Option<String>,
+    pub description: Option<String>,
+    pub state: String,
+    pub registered_at: String,
+    pub reg_seq: i64,
+    pub dispatch_id: Option<String>,
+    pub dispatched_at: Option<String>,
+    pub dispatch_seq: Option<i64>,
+    pub reports: i32,
+    pub last_report_at: Option<String>,
+    pub charged: bool,
+    pub awaiting_at_overdue: bool,
+    pub version: i32,
+    pub workflow_version: String,
+});
+
+entity!(moves, "moves", {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub issue_id: String,
+    pub action: String,
+    pub actor: String,
+    pub at: String,
+    pub note: Option<String>,
+    pub attachments: String,
+});
+
+entity!(dispatch, "dispatches", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub at: String,
+    pub issue_count: i32,
+    pub scheduled: bool,
+    pub actor: String,
+});
+
+entity!(charge, "charges", {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub kind: String,
+    pub issue_id: Option<String>,
+    pub unit_id: String,
+    pub quarter: String,
+    pub points_milli: i64,
+    pub tier: i32,
+    pub days: Option<i64>,
+    pub dispatched: Option<String>,
+    pub completed: Option<String>,
+    pub known_at: String,
+    pub note: Option<String>,
+});
+
+entity!(timer, "timers", {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub due_at: String,
+    pub class: i32,
+    pub kind: String,
+    pub issue_id: Option<String>,
+    pub payload: String,
+});
+
+entity!(outbox, "outbox", {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub key: String,
+    pub recipients: String,
+    pub cc: String,
+    pub subject: String,
+    pub body: String,
+    pub attachment_name: Option<String>,
+    pub attachment: Option<Vec<u8>>,
+    pub send_after: String,
+    pub sent_at: Option<String>,
+    pub attempts: i32,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+});
+
+entity!(clock, "clock", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: i32,
+    pub now: String,
+});

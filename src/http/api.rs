@@ -1,0 +1,192 @@
+//! JSON handlers of api.md: thin — parse the request, call the use case,
+//! shape the answer.
+
+use super::error::{ApiError, ApiResult};
+use super::session::{clear_cookie, set_cookie, token, CurrentUser};
+use super::HttpState;
+use crate::app::{accounts, dispatch, issues, reports, scheduler, AppError};
+use crate::core::LocalTime;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+type Body<T> = Result<Json<T>, JsonRejection>;
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    username: String,
+    password: String,
+}
+
+pub async fn sign_in(State(s): State<HttpState>, body: Body<SignIn>) -> ApiResult<Response> {
+    let Json(b) = body?;
+    s.limiter.check(&b.username)?;
+    let (token, actor) = match accounts::sign_in(&s.app, &b.username, &b.password).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            s.limiter.failed(&b.username);
+            return Err(e.into());
+        }
+    };
+    let unit = match &actor.unit_id {
+        Some(id) => Some(accounts::unit_name(&s.app.db, id).await?),
+        None => None,
+    };
+    let body = Json(json!({"username": actor.username, "role": actor.role, "unit": unit}));
+    Ok(([(header::SET_COOKIE, set_cookie(&token, s.secure_cookies))], body).into_response())
+}
+
+pub async fn sign_out(State(s): State<HttpState>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(token) = token(&headers) {
+        accounts::sign_out(&s.app, &token).await?;
+    }
+    Ok(([(header::SET_COOKIE, clear_cookie(s.secure_cookies))], Json(json!({"signed_out": true}))).into_response())
+}
+
+pub async fn whoami(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
+    let unit = match &a.unit_id {
+        Some(id) => Some(accounts::unit_name(&s.app.db, id).await?),
+        None => None,
+    };
+    Ok(Json(json!({"username": a.username, "role": a.role, "unit": unit})))
+}
+
+#[derive(Deserialize)]
+pub struct NewUnit {
+    name: String,
+    #[serde(default)]
+    emails: Vec<String>,
+}
+
+pub async fn create_unit(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<NewUnit>) -> ApiResult<(StatusCode, Json<accounts::UnitView>)> {
+    let Json(b) = body?;
+    Ok((StatusCode::CREATED, Json(accounts::create_unit(&s.app, &a, &b.name, b.emails).await?)))
+}
+
+pub async fn list_units(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"units": accounts::list_units(&s.app, &a).await?})))
+}
+
+#[derive(Deserialize)]
+pub struct NewUser {
+    username: String,
+    password: String,
+    role: String,
+    unit: Option<String>,
+}
+
+pub async fn create_user(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<NewUser>) -> ApiResult<(StatusCode, Json<accounts::UserView>)> {
+    let Json(b) = body?;
+    Ok((StatusCode::CREATED, Json(accounts::create_user(&s.app, &a, &b.username, &b.password, &b.role, b.unit.as_deref()).await?)))
+}
+
+pub async fn list_users(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"users": accounts::list_users(&s.app, &a).await?})))
+}
+
+#[derive(Deserialize)]
+pub struct NewIssueBody {
+    code: String,
+    unit: String,
+    title: String,
+    source: Option<String>,
+    category: Option<String>,
+    location: Option<String>,
+    description: Option<String>,
+}
+
+pub async fn create_issue(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<NewIssueBody>) -> ApiResult<(StatusCode, Json<issues::IssueView>)> {
+    let Json(b) = body?;
+    a.require(&[crate::core::state::Role::Dispatcher])?;
+    let new = issues::NewIssue::parse(&s.app, b.code, b.unit, b.title, b.source, b.category, b.location, b.description)?;
+    Ok((StatusCode::CREATED, Json(issues::register(&s.app, &a, new).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct IssueQuery {
+    state: Option<String>,
+    unit: Option<String>,
+    code: Option<String>,
+}
+
+pub async fn list_issues(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Query(q): Query<IssueQuery>) -> ApiResult<Json<Value>> {
+    let filter = issues::IssueFilter { state: q.state, unit: q.unit, code: q.code };
+    Ok(Json(json!({"issues": issues::list(&s.app, &a, filter).await?})))
+}
+
+pub async fn get_issue(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<issues::IssueView>> {
+    Ok(Json(issues::get(&s.app, &a, &id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ActionBody {
+    action: String,
+    passed: Option<bool>,
+    note: Option<String>,
+}
+
+pub async fn act(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(id): Path<String>, body: Body<ActionBody>) -> ApiResult<Json<issues::IssueView>> {
+    let Json(b) = body?;
+    Ok(Json(issues::act(&s.app, &a, &id, &b.action, b.passed, b.note).await?))
+}
+
+pub async fn dispatch_now(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Response> {
+    let view = dispatch::dispatch_now(&s.app, &a).await?;
+    let status = if view.issues.is_empty() { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(view)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ViolationBody {
+    unit: String,
+    note: Option<String>,
+}
+
+pub async fn violation(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<ViolationBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Json(b) = body?;
+    Ok((StatusCode::CREATED, Json(reports::record_violation(&s.app, &a, &b.unit, b.note).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    format: Option<String>,
+}
+
+pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(q): Path<String>, Query(f): Query<ReportQuery>) -> ApiResult<Response> {
+    if q == "open" {
+        return Ok(Json(json!({"as_of": s.app.now().await?, "open": reports::open(&s.app, &a).await?})).into_response());
+    }
+    let view = reports::quarter(&s.app, &a, &q).await?;
+    match f.format.as_deref() {
+        None | Some("json") => Ok(Json(view).into_response()),
+        Some("xlsx") => super::xlsx::report(&view),
+        Some(other) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("不支持的格式 `{other}` (format must be json or xlsx)"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ClockBody {
+    now: String,
+}
+
+pub async fn advance_clock(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<ClockBody>) -> ApiResult<Json<Value>> {
+    if !s.app.test_clock {
+        return Err(AppError::NotFound("测试时钟未启用 (no test clock)".into()).into());
+    }
+    let Json(b) = body?;
+    a.require(&[crate::core::state::Role::Admin])?;
+    let to = LocalTime::parse(&b.now).map_err(AppError::BadInput)?;
+    let fired = scheduler::advance_test_clock(&s.app, to).await?;
+    Ok(Json(json!({"now": to, "fired": fired})))
+}
+
+pub async fn read_clock(State(s): State<HttpState>) -> ApiResult<Json<Value>> {
+    if !s.app.test_clock {
+        return Err(AppError::NotFound("测试时钟未启用 (no test clock)".into()).into());
+    }
+    Ok(Json(json!({"now": s.app.now().await?, "test_clock": true})))
+}

@@ -1,0 +1,57 @@
+//! The HTTP adapter (axum): routes, session cookie, errors, CSRF.
+//!
+//! CSRF: the session cookie is SameSite=Lax, and every state-changing request
+//! passes tower-http's `CsrfLayer` (Sec-Fetch-Site / Origin must be same-origin
+//! when a browser sends them). Scripts without those headers still work, which
+//! is what the API's other clients need.
+
+mod api;
+pub mod error;
+mod limiter;
+mod openapi;
+pub mod session;
+mod xlsx;
+
+use crate::app::App;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+/// Largest JSON body accepted.
+const JSON_LIMIT: usize = 256 * 1024;
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: App,
+    pub secure_cookies: bool,
+    limiter: Arc<limiter::Limiter>,
+}
+
+pub fn router(app: App) -> Router {
+    let secure_cookies = app.mail.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    let test_clock = app.test_clock;
+    let state = HttpState { app, secure_cookies, limiter: Arc::new(limiter::Limiter::default()) };
+    let mut api = Router::new()
+        .route("/api/session", post(api::sign_in).delete(api::sign_out).get(api::whoami))
+        .route("/api/units", post(api::create_unit).get(api::list_units))
+        .route("/api/users", post(api::create_user).get(api::list_users))
+        .route("/api/issues", post(api::create_issue).get(api::list_issues))
+        .route("/api/issues/{id}", get(api::get_issue))
+        .route("/api/issues/{id}/actions", post(api::act))
+        .route("/api/dispatches", post(api::dispatch_now))
+        .route("/api/violations", post(api::violation))
+        .route("/api/reports/{quarter}", get(api::report))
+        .route("/api/openapi.json", get(openapi::document));
+    if test_clock {
+        api = api.route("/api/test-clock", post(api::advance_clock).get(api::read_clock));
+    }
+    api.route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "没有这个地址 (no such route)") })
+        .layer(axum::extract::DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(tower_http::csrf::CsrfLayer::new())
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误 (internal error)"))
+        }))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

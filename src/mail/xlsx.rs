@@ -1,0 +1,142 @@
+//! One-sheet workbooks: the dispatch list attached to unit mails, and the
+//! quarter report served as `?format=xlsx`.
+//!
+//! Every cell is a string, on purpose: issue codes like `0031` and dates must
+//! come out exactly as the service shows them, not reinterpreted by Excel.
+
+use super::text::display_width;
+use anyhow::Context;
+use rust_xlsxwriter::{Format, FormatBorder, Workbook};
+use std::borrow::Cow;
+
+/// The MIME type of an `.xlsx` file, for attachments and HTTP responses.
+pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Column widths in Excel's units (about one Latin character; a Chinese
+/// character takes two). The cap keeps one long description from making a
+/// column wider than the screen; such a cell still shows whole when opened.
+const MIN_WIDTH: usize = 8;
+const MAX_WIDTH: usize = 60;
+
+/// Writes `headers` (bold, frozen) and `rows` on one sheet named `sheet`.
+///
+/// Rows may be shorter or longer than `headers` (the report puts a second,
+/// wider table below the first); widths follow whatever is written.
+pub fn xlsx_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
+    let mut workbook = Workbook::new();
+    let worksheet = workbook.add_worksheet();
+    worksheet.set_name(sheet_name(sheet)).context("failed to name the worksheet")?;
+    let bold = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
+    let plain = Format::new();
+
+    let columns = rows.iter().map(Vec::len).chain([headers.len()]).max().unwrap_or(0);
+    let mut widths = vec![MIN_WIDTH; columns];
+    let lines = std::iter::once(headers.iter().map(|h| h.to_string()).collect::<Vec<_>>()).chain(rows.iter().cloned());
+    for (r, line) in lines.enumerate() {
+        let format = if r == 0 { &bold } else { &plain };
+        let row = u32::try_from(r).context("too many rows for one sheet")?;
+        for (c, value) in line.iter().enumerate() {
+            let value = escape_cell(value);
+            widths[c] = widths[c].max(display_width(&value) + 2);
+            worksheet
+                .write_string_with_format(row, c as u16, value.as_ref(), format)
+                .with_context(|| format!("failed to write cell ({r}, {c})"))?;
+        }
+    }
+    for (c, width) in widths.into_iter().enumerate() {
+        worksheet.set_column_width(c as u16, width.min(MAX_WIDTH) as f64).context("failed to size a column")?;
+    }
+    worksheet.set_freeze_panes(1, 0).context("failed to freeze the header row")?;
+    workbook.save_to_buffer().context("failed to write the workbook")
+}
+
+/// Prefixes `'` to a cell that a spreadsheet could take for a formula
+/// (`=`, `+`, `-`, `@`, tab, CR first).
+///
+/// The workbook itself stores strings, so Excel would not evaluate them;
+/// but people copy cells into other sheets or save as CSV, and titles and
+/// locations are typed by users. The visible `'` is the price (OWASP's
+/// advice for "CSV injection").
+pub fn escape_cell(value: &str) -> Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// Excel refuses names longer than 31 UTF-16 units, with `* ? : [ ] \ /`,
+/// or starting/ending with `'`. Sheet names here are built from data (a
+/// quarter, a title), and a refused name would cost a unit its list, so the
+/// name is mended rather than rejected.
+fn sheet_name(wanted: &str) -> String {
+    let replaced: String = wanted.chars().map(|c| if "*?:[]\\/".contains(c) { '_' } else { c }).collect();
+    let mut name = String::new();
+    for c in replaced.trim_matches('\'').chars() {
+        if name.encode_utf16().count() + c.len_utf16() > 31 {
+            break;
+        }
+        name.push(c);
+    }
+    let name = name.trim_matches('\'').trim().to_owned();
+    if name.is_empty() { "Sheet1".to_owned() } else { name }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+    use std::io::Cursor;
+
+    fn read_back(bytes: Vec<u8>) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("calamine opens the workbook");
+        let names = book.sheet_names();
+        let range = book.worksheet_range(&names[0]).unwrap();
+        let cells = range
+            .rows()
+            .map(|row| row.iter().map(|d| match d { Data::String(s) => s.clone(), Data::Empty => String::new(), other => panic!("not a string: {other:?}") }).collect())
+            .collect();
+        (names, cells)
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_could_run_are_escaped() {
+        for risky in ["=1+1", "+86 513", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(escape_cell(risky), format!("'{risky}"));
+        }
+        for safe in ["W-2021-031", "2021-03-16", "入河排污口", "", "0.02", " =x"] {
+            assert_eq!(escape_cell(safe), safe);
+        }
+    }
+
+    #[test]
+    fn calamine_reads_the_table_back_as_written_strings() {
+        let rows = vec![
+            vec!["W-2021-031".into(), "=HYPERLINK(\"http://x\")".into(), "入河污染源".into()],
+            vec!["0031".into(), "-坝埂".into()],
+        ];
+        let bytes = xlsx_table("交办清单", &["编号", "标题", "类别"], &rows).unwrap();
+        let (names, cells) = read_back(bytes);
+        assert_eq!(names, ["交办清单"]);
+        assert_eq!(cells[0], ["编号", "标题", "类别"]);
+        assert_eq!(cells[1], ["W-2021-031", "'=HYPERLINK(\"http://x\")", "入河污染源"]);
+        assert_eq!(cells[2], ["0031", "'-坝埂", ""]);
+    }
+
+    #[test]
+    fn rows_wider_than_the_headers_are_kept() {
+        let rows = vec![vec!["明细".into(), "编号".into(), "单位".into(), "天数".into()]];
+        let (_, cells) = read_back(xlsx_table("2021Q1 扣分", &["单位", "扣分"], &rows).unwrap());
+        assert_eq!(cells[1], ["明细", "编号", "单位", "天数"]);
+    }
+
+    #[test]
+    fn sheet_names_excel_would_refuse_are_mended() {
+        assert_eq!(sheet_name("2021Q1 扣分"), "2021Q1 扣分");
+        assert_eq!(sheet_name("'a/b:c'"), "a_b_c");
+        assert_eq!(sheet_name(""), "Sheet1");
+        let long = sheet_name(&"长".repeat(40));
+        assert_eq!(long.chars().count(), 31);
+        assert!(xlsx_table(&"长".repeat(40), &[], &[]).is_ok());
+    }
+}

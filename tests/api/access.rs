@@ -1,0 +1,159 @@
+//! Who may do what, and bad input: clear 4xx errors that change nothing.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+struct World {
+    app: TestApp,
+    dispatcher: reqwest::Client,
+    rechecker: reqwest::Client,
+    assessor: reqwest::Client,
+    zhongxing: reqwest::Client,
+    zhuhang: reqwest::Client,
+    /// An issue of 中兴街道, dispatched.
+    issue: String,
+}
+
+async fn world(backend: Backend) -> World {
+    let app = spawn_app(backend, "2021-03-01T08:00:00").await;
+    app.unit("中兴街道").await;
+    app.unit("竹行街道").await;
+    let dispatcher = app.user("gjb", "dispatcher", None).await;
+    let (s, issue) = app.post(&dispatcher, "/api/issues", json!({"code": "W-2021-001", "unit": "中兴街道", "title": "排口疑似偷排", "source": "巡查发现", "category": "入河污染源"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{issue}");
+    let (s, _) = app.post(&dispatcher, "/api/dispatches", json!({})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    World {
+        rechecker: app.user("fh", "rechecker", None).await,
+        assessor: app.user("kh", "assessor", None).await,
+        zhongxing: app.user("zx", "unit", Some("中兴街道")).await,
+        zhuhang: app.user("zh", "unit", Some("竹行街道")).await,
+        issue: issue["id"].as_str().unwrap().to_string(),
+        dispatcher,
+        app,
+    }
+}
+
+async fn state(w: &World) -> Value {
+    w.app.get(&w.dispatcher, &format!("/api/issues/{}", w.issue)).await.1
+}
+
+async fn another_units_issue_is_invisible_everywhere(backend: Backend) {
+    let w = world(backend).await;
+    let path = format!("/api/issues/{}", w.issue);
+    assert_eq!(w.app.get(&w.zhuhang, &path).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(w.app.post(&w.zhuhang, &format!("{path}/actions"), json!({"action": "accept"})).await.0, StatusCode::NOT_FOUND);
+    let (_, list) = w.app.get(&w.zhuhang, "/api/issues?unit=中兴街道").await;
+    assert_eq!(list["issues"], json!([]));
+    let (_, open) = w.app.get(&w.zhuhang, "/api/reports/open").await;
+    assert_eq!(open["open"], json!([]));
+    let (_, report) = w.app.get(&w.zhuhang, "/api/reports/2021Q1").await;
+    assert_eq!(report["units"].as_array().unwrap().len(), 1);
+    assert_eq!(report["units"][0]["unit"], "竹行街道");
+    // The own unit does see it.
+    assert_eq!(w.app.get(&w.zhongxing, &path).await.0, StatusCode::OK);
+    assert_eq!(w.app.get(&w.zhongxing, "/api/issues").await.1["issues"].as_array().unwrap().len(), 1);
+}
+
+async fn wrong_roles_and_forbidden_moves_change_nothing(backend: Backend) {
+    let w = world(backend).await;
+    let actions = format!("/api/issues/{}/actions", w.issue);
+    let before = state(&w).await;
+    assert_eq!(w.app.post(&w.rechecker, &actions, json!({"action": "accept"})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(w.app.post(&w.assessor, &actions, json!({"action": "close"})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(w.app.post(&w.zhongxing, "/api/issues", json!({"code": "X", "unit": "中兴街道", "title": "t"})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(w.app.post(&w.zhongxing, "/api/dispatches", json!({})).await.0, StatusCode::FORBIDDEN);
+    let (s, body) = w.app.post(&w.zhongxing, &actions, json!({"action": "report"})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(body["error"].as_str().unwrap().contains("report"), "{body}");
+    let after = state(&w).await;
+    assert_eq!(before["state"], after["state"]);
+    assert_eq!(before["history"], after["history"]);
+    // The right role moves it.
+    let (s, moved) = w.app.post(&w.zhongxing, &actions, json!({"action": "accept", "note": "已签收"})).await;
+    assert_eq!((s, moved["state"].as_str()), (StatusCode::OK, Some("rectifying")));
+}
+
+async fn bad_input_is_a_clear_4xx(backend: Backend) {
+    let w = world(backend).await;
+    let r = w.dispatcher.post(w.app.url("/api/issues")).header("content-type", "application/json").body("{\"code\": ").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+    assert_eq!(w.app.get(&w.dispatcher, "/api/issues/no-such-id").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(w.app.post(&w.dispatcher, "/api/issues", json!({"code": "W-2021-001", "unit": "中兴街道", "title": "dup"})).await.0, StatusCode::CONFLICT);
+    assert_eq!(w.app.post(&w.dispatcher, "/api/issues", json!({"code": "W-9", "unit": "没有的单位", "title": "t"})).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(w.app.post(&w.dispatcher, "/api/issues", json!({"code": "W-9", "unit": "中兴街道", "title": "t", "source": "微信"})).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(w.app.post(&w.rechecker, &format!("/api/issues/{}/actions", w.issue), json!({"action": "recheck"})).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(w.app.get(&w.assessor, "/api/reports/2021Q9").await.0, StatusCode::BAD_REQUEST);
+    let big = "x".repeat(400 * 1024);
+    assert_eq!(w.app.post(&w.dispatcher, "/api/issues", json!({"code": "W-10", "unit": "中兴街道", "title": big})).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(w.app.get(&w.dispatcher, "/api/issues").await.1["issues"].as_array().unwrap().len(), 1);
+}
+
+async fn sessions_end_at_sign_out_and_wrong_passwords_are_limited(backend: Backend) {
+    let w = world(backend).await;
+    let (s, me) = w.app.get(&w.zhongxing, "/api/session").await;
+    assert_eq!((s, me["unit"].as_str()), (StatusCode::OK, Some("中兴街道")));
+    assert_eq!(w.zhongxing.delete(w.app.url("/api/session")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(w.app.get(&w.zhongxing, "/api/issues").await.0, StatusCode::UNAUTHORIZED);
+    let c = client();
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(w.app.post(&c, "/api/session", json!({"username": "zx", "password": "wrong-password"})).await.0);
+    }
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+    assert_eq!(statuses[6], StatusCode::TOO_MANY_REQUESTS);
+    // A cross-site form post is refused by the CSRF layer.
+    let r = w.dispatcher.post(w.app.url("/api/dispatches")).header("origin", "http://evil.example").header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn the_test_clock_refuses_to_go_back_and_survives_a_restart(backend: Backend) {
+    let w = world(backend).await;
+    assert_eq!(w.app.advance("2021-03-20T00:00:00").await, StatusCode::OK);
+    assert_eq!(w.app.advance("2021-03-20T00:00:00").await, StatusCode::OK);
+    assert_eq!(w.app.advance("2021-03-19T00:00:00").await, StatusCode::CONFLICT);
+    assert_eq!(w.app.advance("2021-04-01T00:00:00").await, StatusCode::OK);
+    // Day 31 of an issue dispatched 03-01 is 04-01: charged 0.05 in Q2.
+    let (_, q2) = w.app.get(&w.assessor, "/api/reports/2021Q2").await;
+    assert_eq!(q2["total"], "0.05");
+    assert_eq!(q2["items"][0]["issue"], "W-2021-001");
+    assert_eq!(q2["frozen"], false);
+    let (_, q1) = w.app.get(&w.assessor, "/api/reports/2021Q1").await;
+    assert_eq!(q1["total"], "0.00");
+    let (_, clock) = w.app.get(&w.app.admin, "/api/test-clock").await;
+    assert_eq!(clock["now"], "2021-04-01T00:00:00");
+    // Restart on the same data with an earlier START: the stored clock wins.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&w.app.data_dir, dir.path());
+    let restarted = spawn_on(dir, w.app.database_url.clone(), "2021-01-01T00:00:00", None).await;
+    let (_, clock) = restarted.get(&restarted.admin, "/api/test-clock").await;
+    assert_eq!(clock["now"], "2021-04-01T00:00:00");
+    let (_, q2) = restarted.get(&restarted.admin, "/api/reports/2021Q2").await;
+    assert_eq!(q2["total"], "0.05", "nothing charged twice after a restart");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )+ }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Postgres).await } )+ }
+    };
+}
+
+both_backends! {
+    another_units_issue_is_invisible_everywhere,
+    wrong_roles_and_forbidden_moves_change_nothing,
+    bad_input_is_a_clear_4xx,
+    sessions_end_at_sign_out_and_wrong_passwords_are_limited,
+    the_test_clock_refuses_to_go_back_and_survives_a_restart,
+}

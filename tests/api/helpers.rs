@@ -1,0 +1,120 @@
+//! `spawn_app()`: the real service on port 0, its own database per test —
+//! a fresh SQLite file, or a fresh PostgreSQL database at 127.0.0.1:5432.
+#![allow(dead_code)]
+
+use jiaoban::startup::{Application, Config};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const PASSWORD: &str = "password-123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub admin: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    _dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A fresh PostgreSQL database; its URL.
+pub async fn fresh_postgres() -> String {
+    use sea_orm::ConnectionTrait;
+    let admin_url = std::env::var("JIAOBAN_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("jiaoban_test_{}", uuid::Uuid::new_v4().simple());
+    let db = sea_orm::Database::connect(&admin_url).await.expect("PostgreSQL at 127.0.0.1:5432 (set JIAOBAN_TEST_PG to override)");
+    db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    db.close().await.ok();
+    match admin_url.rsplit_once('/') {
+        Some((prefix, _)) => format!("{prefix}/{name}"),
+        None => panic!("bad JIAOBAN_TEST_PG"),
+    }
+}
+
+pub async fn spawn_app(backend: Backend, test_clock: &str) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(fresh_postgres().await),
+    };
+    spawn_on(dir, database_url, test_clock, None).await
+}
+
+pub async fn spawn_on(dir: tempfile::TempDir, database_url: Option<String>, test_clock: &str, smtp_url: Option<String>) -> TestApp {
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: database_url.clone(),
+        smtp_url,
+        workflow: concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/water-environment.toml").into(),
+        test_clock: Some(test_clock.into()),
+        public_url: None,
+        admin_password: Some(ADMIN_PASSWORD.into()),
+    };
+    let application = Application::build(config).await.expect("the service starts");
+    let base = format!("http://127.0.0.1:{}", application.port());
+    let server = tokio::spawn(async move {
+        application.run_until_stopped(std::future::pending()).await.unwrap();
+    });
+    let admin = sign_in(&base, "admin", ADMIN_PASSWORD).await;
+    TestApp { base, admin, data_dir: dir.path().to_path_buf(), database_url, _dir: dir, server }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).build().unwrap()
+}
+
+pub async fn sign_in(base: &str, username: &str, password: &str) -> reqwest::Client {
+    let c = client();
+    let r = c.post(format!("{base}/api/session")).json(&json!({"username": username, "password": password})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "sign in as {username}");
+    c
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, c: &reqwest::Client, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = c.post(self.url(path)).json(&body).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, c: &reqwest::Client, path: &str) -> (StatusCode, Value) {
+        let r = c.get(self.url(path)).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn unit(&self, name: &str) {
+        let (s, body) = self.post(&self.admin, "/api/units", json!({"name": name, "emails": [format!("u{}@example.org", name.len())]})).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+    }
+
+    /// Creates a user and returns a signed-in client.
+    pub async fn user(&self, username: &str, role: &str, unit: Option<&str>) -> reqwest::Client {
+        let (s, body) = self.post(&self.admin, "/api/users", json!({"username": username, "password": PASSWORD, "role": role, "unit": unit})).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        sign_in(&self.base, username, PASSWORD).await
+    }
+
+    pub async fn advance(&self, now: &str) -> StatusCode {
+        self.post(&self.admin, "/api/test-clock", json!({"now": now})).await.0
+    }
+}

@@ -1,0 +1,5 @@
+//! API tests: the real service on port 0, SQLite and PostgreSQL.
+
+mod access;
+mod helpers;
+mod replay;
