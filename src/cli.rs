@@ -22,6 +22,33 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Run the service: API, scheduler and mail.
     Serve(ServeArgs),
+    /// Run the service with demo units, users and a quarter of issues (test clock).
+    Demo(DemoArgs),
+    /// Register a dispatch list from an Excel file (编号, 责任单位, 标题, …).
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    #[arg(long, env = "JIAOBAN_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Where the demo keeps its data (kept between runs; delete it to start over).
+    #[arg(long, default_value = "./demo-data")]
+    pub data_dir: PathBuf,
+    #[arg(long, env = "JIAOBAN_WORKFLOW", default_value = "workflows/water-environment.toml")]
+    pub workflow: PathBuf,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    /// The .xlsx file; its first sheet, first row the header.
+    pub file: PathBuf,
+    #[arg(long, env = "JIAOBAN_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[arg(long, env = "JIAOBAN_DATABASE_URL")]
+    pub database_url: Option<String>,
+    #[arg(long, env = "JIAOBAN_WORKFLOW", default_value = "workflows/water-environment.toml")]
+    pub workflow: PathBuf,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -85,6 +112,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Simulate(args) => simulate(args),
         Command::Serve(args) => serve(args.config()),
+        Command::Demo(args) => demo(args),
+        Command::Import(args) => import(args),
     }
 }
 
@@ -116,15 +145,75 @@ fn simulate(args: SimulateArgs) -> ExitCode {
 
 fn serve(config: crate::startup::Config) -> ExitCode {
     init_tracing();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
-    };
-    let result = runtime.block_on(async move {
+    run_async(async move {
         let application = crate::startup::Application::build(config).await?;
         application.run_until_stopped(async { let _ = tokio::signal::ctrl_c().await; }).await
+    })
+}
+
+fn demo(args: DemoArgs) -> ExitCode {
+    init_tracing();
+    let config = crate::startup::Config {
+        bind: args.bind,
+        data_dir: args.data_dir,
+        database_url: None,
+        smtp_url: None,
+        workflow: args.workflow,
+        test_clock: Some(crate::demo::START.into()),
+        public_url: None,
+        admin_password: Some(std::env::var("JIAOBAN_ADMIN_PASSWORD").unwrap_or_else(|_| crate::demo::PASSWORD.into())),
+    };
+    run_async(async move {
+        let application = crate::startup::Application::build(config).await?;
+        eprintln!("正在准备演示数据 (seeding the demo)…");
+        crate::demo::seed(&application.app).await?;
+        eprintln!("{}\n  admin 的密码 (admin password): {}", crate::demo::accounts_table(), std::env::var("JIAOBAN_ADMIN_PASSWORD").unwrap_or_else(|_| crate::demo::PASSWORD.into()));
+        eprintln!("打开 (open) http://{}/", application_address(&application));
+        application.run_until_stopped(async { let _ = tokio::signal::ctrl_c().await; }).await
+    })
+}
+
+fn application_address(application: &crate::startup::Application) -> String {
+    format!("127.0.0.1:{}", application.port())
+}
+
+fn import(args: ImportArgs) -> ExitCode {
+    init_tracing();
+    let config = crate::startup::Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        smtp_url: None,
+        workflow: args.workflow,
+        test_clock: None,
+        public_url: None,
+        admin_password: None,
+    };
+    let file = args.file;
+    let outcome = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| {
+        rt.block_on(async move {
+            let application = crate::startup::Application::build(config).await?;
+            crate::import::run(&application.app, &file).await
+        })
     });
-    match result {
+    match outcome {
+        Ok(Ok(count)) => {
+            println!("已导入 {count} 条 (imported {count} issues)");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(bad)) => {
+            for row in &bad {
+                eprintln!("row {}: {}", row.row, row.reason);
+            }
+            eprintln!("未导入任何数据 (nothing imported)");
+            ExitCode::from(BAD_INPUT)
+        }
+        Err(e) => bad_input(&format!("{e:#}")),
+    }
+}
+
+fn run_async(future: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    match tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(future)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),
     }

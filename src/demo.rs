@@ -13,6 +13,7 @@ pub const PASSWORD: &str = "jiaoban2021";
 pub const START: &str = "2021-01-04T08:00:00";
 const END: &str = "2021-03-26T10:00:00";
 
+
 const UNITS: &[(&str, &str)] = &[
     ("中兴街道", "zhongxing"),
     ("竹行街道", "zhuhang"),
@@ -33,39 +34,23 @@ const TITLES: &[(&str, &str, &str)] = &[
     ("工业园区泵站溢流", "入河污染源", "12345移交"),
 ];
 
-/// A step of the demo script: (day offset from START, what happens).
-enum Step {
-    Register(usize),
-    Accept(usize),
-    Report(usize),
-    Recheck(usize, bool),
-    Close(usize),
-    Violation(usize),
+/// What each kind of issue does, by days since its dispatch: profile
+/// `i % 6` of issue `i`. Together they leave issues in every state and tier.
+fn planned(profile: usize, day: i64) -> Option<(&'static str, Option<bool>)> {
+    let plan: &[(i64, &str, Option<bool>)] = match profile {
+        0 => &[(1, "accept", None), (8, "report", None), (10, "recheck", Some(true)), (11, "close", None)],
+        1 => &[(2, "accept", None), (20, "report", None), (22, "recheck", Some(true))],
+        2 => &[(1, "accept", None), (6, "report", None), (8, "recheck", Some(false)), (12, "report", None)],
+        3 => &[(1, "accept", None), (9, "report", None)],
+        4 => &[(3, "accept", None)],
+        _ => &[],
+    };
+    plan.iter().find(|(d, _, _)| *d == day).map(|(_, action, passed)| (*action, *passed))
 }
 
-fn script() -> Vec<(i64, Step)> {
-    use Step::*;
-    let mut steps = Vec::new();
-    // 24 issues registered over ten weeks; the scheduler dispatches them on the 1st and 16th.
-    for i in 0..24 {
-        steps.push(((i as i64) * 3, Register(i)));
-    }
-    for i in 0..24 {
-        let base = (i as i64) * 3 + 16 - ((i as i64 * 3 + 12) % 15);
-        match i % 6 {
-            0 => steps.extend([(base + 1, Accept(i)), (base + 8, Report(i)), (base + 10, Recheck(i, true)), (base + 11, Close(i))]),
-            1 => steps.extend([(base + 2, Accept(i)), (base + 20, Report(i)), (base + 22, Recheck(i, true))]),
-            2 => steps.extend([(base + 1, Accept(i)), (base + 6, Report(i)), (base + 8, Recheck(i, false))]),
-            3 => steps.extend([(base + 1, Accept(i)), (base + 9, Report(i))]),
-            4 => steps.push((base + 3, Accept(i))),
-            _ => {}
-        }
-    }
-    steps.push((40, Violation(3)));
-    steps.push((58, Violation(1)));
-    steps.sort_by_key(|(day, _)| *day);
-    steps
-}
+/// Issues registered: one every three days.
+const ISSUES: usize = 26;
+const EVERY_DAYS: i64 = 3;
 
 /// Seeds a fresh demo database; does nothing if it already has units.
 pub async fn seed(app: &App) -> anyhow::Result<()> {
@@ -83,31 +68,43 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
     let dispatcher = actor(app, "gongjianban").await?;
     let rechecker = actor(app, "fuhe").await?;
     let start = LocalTime::parse(START).map_err(anyhow::Error::msg)?;
-    let mut ids = vec![String::new(); 24];
-    for (day, step) in script() {
-        let at = LocalTime::new(start.naive() + chrono::Duration::days(day) + chrono::Duration::hours(2));
-        if at > app.now().await.map_err(err)? {
-            scheduler::advance_test_clock(app, at).await.map_err(err)?;
-        }
-        let unit_of = |i: usize| UNITS[i % UNITS.len()];
-        let result = match step {
-            Step::Register(i) => {
-                let (title, category, source) = TITLES[i % TITLES.len()];
-                let new = issues::NewIssue::parse(app, format!("W-2021-{:03}", i + 1), unit_of(i).0.into(), title.into(), Some(source.into()), Some(category.into()), Some("南通经济技术开发区".into()), None).map_err(err)?;
-                issues::register(app, &dispatcher, new).await.map(|v| ids[i] = v.id)
-            }
-            Step::Accept(i) => issues::act(app, &actor(app, unit_of(i).1).await?, &ids[i], "accept", None, Some("已签收，安排整改".into())).await.map(drop),
-            Step::Report(i) => issues::act(app, &actor(app, unit_of(i).1).await?, &ids[i], "report", None, Some("已整改完毕，请复核".into())).await.map(drop),
-            Step::Recheck(i, passed) => issues::act(app, &rechecker, &ids[i], "recheck", Some(passed), Some(if passed { "现场复核通过" } else { "现场仍有渗漏，复核不通过" }.into())).await.map(drop),
-            Step::Close(i) => issues::act(app, &dispatcher, &ids[i], "close", None, None).await.map(drop),
-            Step::Violation(u) => reports::record_violation(app, &dispatcher, UNITS[u].0, Some("未按调度指令启闭闸门".into())).await.map(drop),
-        };
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "demo step skipped");
-        }
-    }
     let end = LocalTime::parse(END).map_err(anyhow::Error::msg)?;
-    scheduler::advance_test_clock(app, end).await.map_err(err)?;
+    let mut ids: Vec<String> = Vec::new();
+    let mut day = 0;
+    loop {
+        let at = LocalTime::new(start.naive() + chrono::Duration::days(day) + chrono::Duration::hours(2));
+        if at > end {
+            break;
+        }
+        scheduler::advance_test_clock(app, at).await.map_err(err)?;
+        if day % EVERY_DAYS == 0 && ids.len() < ISSUES {
+            let i = ids.len();
+            let (title, category, source) = TITLES[i % TITLES.len()];
+            let new = issues::NewIssue::parse(app, format!("W-2021-{:03}", i + 1), UNITS[(i + i / 6) % UNITS.len()].0.into(), title.into(), Some(source.into()), Some(category.into()), Some("南通经济技术开发区".into()), None).map_err(err)?;
+            ids.push(issues::register(app, &dispatcher, new).await.map_err(err)?.id);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            let issue = issues::get(app, &dispatcher, id).await.map_err(err)?;
+            let Some((action, passed)) = issue.days.and_then(|d| planned(i % 6, d)) else { continue };
+            let who = match action {
+                "accept" | "report" => actor(app, UNITS[(i + i / 6) % UNITS.len()].1).await?,
+                "recheck" => rechecker.clone(),
+                _ => dispatcher.clone(),
+            };
+            let note = match (action, passed) {
+                ("accept", _) => "已签收，安排整改",
+                ("report", _) => "已整改完毕，请复核",
+                (_, Some(true)) => "现场复核通过",
+                (_, Some(false)) => "现场仍有渗漏，复核不通过",
+                _ => "同意销号",
+            };
+            issues::act(app, &who, id, action, passed, Some(note.into())).await.map_err(err)?;
+        }
+        if day == 40 || day == 58 {
+            reports::record_violation(app, &dispatcher, UNITS[(day as usize) % UNITS.len()].0, Some("未按调度指令启闭闸门".into())).await.map_err(err)?;
+        }
+        day += 1;
+    }
     Ok(())
 }
 

@@ -80,26 +80,49 @@ impl NewIssue {
 }
 
 pub async fn register(app: &App, actor: &Actor, new: NewIssue) -> AppResult<IssueView> {
-    actor.require(&[Role::Dispatcher])?;
-    let unit = accounts::unit_by_name(&app.db, &new.unit).await?.ok_or_else(|| AppError::BadInput(format!("责任单位 `{}` 不存在 (unknown unit)", new.unit)))?;
+    let unit = new.unit.clone();
     let now = app.now().await?;
-    let (_guard, tx) = app.write().await?;
-    if issue::Entity::find().filter(issue::Column::Code.eq(new.code.clone())).one(&tx).await?.is_some() {
-        return Err(AppError::Conflict(format!("编号 `{}` 已存在 (code already registered)", new.code)));
-    }
-    let reg_seq = next_reg_seq(&tx).await?;
-    let row = issue::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()), code: Set(new.code), unit_id: Set(unit.id.clone()), title: Set(new.title),
-        source: Set(new.source), category: Set(new.category), location: Set(new.location), description: Set(new.description),
-        state: Set("registered".into()), registered_at: Set(now.to_string()), reg_seq: Set(reg_seq), dispatch_id: Set(None),
-        dispatched_at: Set(None), dispatch_seq: Set(None), reports: Set(0), last_report_at: Set(None), charged: Set(false),
-        awaiting_at_overdue: Set(false), version: Set(0), workflow_version: Set(app.wf.version.clone()),
-    }
-    .insert(&tx)
+    let mut rows = Vec::new();
+    register_many_inner(app, actor, vec![new], now, |row| rows.push(row)).await?;
+    view(app, &rows.remove(0), &unit, now, None).await
+}
+
+/// Registers every issue in one transaction: all of them, or none.
+pub async fn register_many(app: &App, actor: &Actor, new: Vec<NewIssue>, mut progress: impl FnMut(&issue::Model)) -> AppResult<usize> {
+    let now = app.now().await?;
+    let mut count = 0;
+    register_many_inner(app, actor, new, now, |row| {
+        progress(&row);
+        count += 1;
+    })
     .await?;
-    record_move(&tx, &row.id, "register", &actor.username, now, None).await?;
+    Ok(count)
+}
+
+async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, now: LocalTime, mut each: impl FnMut(issue::Model)) -> AppResult<()> {
+    actor.require(&[Role::Dispatcher])?;
+    let (_guard, tx) = app.write().await?;
+    let mut reg_seq = next_reg_seq(&tx).await?;
+    for new in new {
+        let unit = accounts::unit_by_name(&tx, &new.unit).await?.ok_or_else(|| AppError::BadInput(format!("责任单位 `{}` 不存在 (unknown unit)", new.unit)))?;
+        if issue::Entity::find().filter(issue::Column::Code.eq(new.code.clone())).one(&tx).await?.is_some() {
+            return Err(AppError::Conflict(format!("编号 `{}` 已存在 (code already registered)", new.code)));
+        }
+        let row = issue::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()), code: Set(new.code), unit_id: Set(unit.id.clone()), title: Set(new.title),
+            source: Set(new.source), category: Set(new.category), location: Set(new.location), description: Set(new.description),
+            state: Set("registered".into()), registered_at: Set(now.to_string()), reg_seq: Set(reg_seq), dispatch_id: Set(None),
+            dispatched_at: Set(None), dispatch_seq: Set(None), reports: Set(0), last_report_at: Set(None), charged: Set(false),
+            awaiting_at_overdue: Set(false), version: Set(0), workflow_version: Set(app.wf.version.clone()),
+        }
+        .insert(&tx)
+        .await?;
+        reg_seq += 1;
+        record_move(&tx, &row.id, "register", &actor.username, now, None).await?;
+        each(row);
+    }
     tx.commit().await?;
-    view(app, &row, &unit.name, now, None).await
+    Ok(())
 }
 
 /// The next registration number (the pool is dispatched in this order).

@@ -190,3 +190,7 @@ pub async fn read_clock(State(s): State<HttpState>) -> ApiResult<Json<Value>> {
     }
     Ok(Json(json!({"now": s.app.now().await?, "test_clock": true})))
 }
+
+pub async fn mails(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"mails": crate::app::outbox::list(&s.app, &a).await?})))
+}

@@ -40,6 +40,7 @@ pub fn router(app: App) -> Router {
         .route("/api/issues/{id}/actions", post(api::act))
         .route("/api/dispatches", post(api::dispatch_now))
         .route("/api/violations", post(api::violation))
+        .route("/api/mails", get(api::mails))
         .route("/api/reports/{quarter}", get(api::report))
         .route("/api/openapi.json", get(openapi::document));
     if test_clock {

@@ -23,6 +23,7 @@ const ROUTES: &[(&str, HttpMethod, &str)] = &[
     ("/api/reports/{quarter}", HttpMethod::Get, "Quarter report YYYYQn (?format=xlsx), or `open` for the open list"),
     ("/api/test-clock", HttpMethod::Post, "Advance the test clock {now} and run what is owed (admin; only with --test-clock)"),
     ("/api/test-clock", HttpMethod::Get, "Read the test clock (only with --test-clock)"),
+    ("/api/mails", HttpMethod::Get, "The mail log: every reminder key, when it was owed and sent (admin, dispatcher)"),
     ("/api/openapi.json", HttpMethod::Get, "This document"),
 ];
 
