@@ -77,11 +77,50 @@ pub async fn replay_example(backend: Backend, name: &str) {
     assert_eq!(open["open"], expected["open"], "{name} {backend:?}: open list differs");
 }
 
+/// The service's mail log, with its ids turned back into the timeline's codes
+/// and unit names, equals `simulate --reminders` for the same events.
+pub async fn reminders_equal_simulate(backend: Backend) {
+    let name = "reminders";
+    let events: Vec<Value> = example(name, "jsonl").lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let expected: Value = serde_json::from_str(&example(name, "expected.json")).unwrap();
+    let app = spawn_app(backend, "2021-01-01T00:00:00").await;
+    let mut a = actors(&app, &events).await;
+    for e in &events {
+        assert_eq!(app.advance(e["at"].as_str().unwrap()).await, StatusCode::OK);
+        apply(&app, &mut a, e).await;
+    }
+    assert_eq!(app.advance(example(name, "as_of").trim()).await, StatusCode::OK);
+    let (_, units) = app.get(&app.admin, "/api/units").await;
+    let mut names: Vec<(String, String)> = units["units"].as_array().unwrap().iter().map(|u| (u["id"].as_str().unwrap().to_string(), u["name"].as_str().unwrap().to_string())).collect();
+    names.extend(a.ids.iter().map(|(code, id)| (id.clone(), code.clone())));
+    let (_, mails) = app.get(&app.admin, "/api/mails").await;
+    let mut got: Vec<(String, String)> = mails["mails"].as_array().unwrap().iter().map(|m| {
+        let key = names.iter().fold(m["key"].as_str().unwrap().to_string(), |k, (id, name)| k.replace(id, name));
+        (m["at"].as_str().unwrap().to_string(), key)
+    }).collect();
+    got.sort();
+    let want: Vec<(String, String)> = expected["reminders"].as_array().unwrap().iter().map(|r| (r["at"].as_str().unwrap().to_string(), r["key"].as_str().unwrap().to_string())).collect();
+    assert_eq!(got, want);
+    assert!(mails["mails"].as_array().unwrap().iter().all(|m| m["sent_at"].is_string()), "every mail went out: {mails}");
+    let files = std::fs::read_dir(app.data_dir.join("mail")).unwrap().count();
+    assert_eq!(files, want.len(), "one .eml per key");
+}
+
 /// Violation items carry their note in the service; the examples omit it.
 fn strip_notes(report: &mut Value) {
     for item in report["items"].as_array_mut().unwrap() {
         item.as_object_mut().unwrap().remove("note");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_reminders_equal_simulate() {
+    reminders_equal_simulate(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reminders_equal_simulate() {
+    reminders_equal_simulate(Backend::Postgres).await
 }
 
 macro_rules! both_backends {
