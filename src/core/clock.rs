@@ -76,8 +76,11 @@ fn parse_body(body: &str) -> Option<LocalTime> {
 }
 
 impl fmt::Display for LocalTime {
+    /// Written out by hand: chrono's `format` re-parses its pattern on every
+    /// call, and the replay prints hundreds of thousands of these.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S"))
+        let (d, t) = (self.0.date(), self.0.time());
+        write!(f, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second())
     }
 }
 

@@ -134,8 +134,8 @@ impl Workflow {
 
     /// The days on which each charged tier begins (16 and 31 with the
     /// shipped file): the days reminders warn about.
-    pub fn tier_start_days(&self) -> Vec<i64> {
-        self.tiers.iter().filter_map(|t| t.up_to_day).map(|up| up + 1).collect()
+    pub fn tier_start_days(&self) -> impl Iterator<Item = i64> + '_ {
+        self.tiers.iter().filter_map(|t| t.up_to_day).map(|up| up + 1)
     }
 
     /// The first scheduled dispatch strictly after `after`.

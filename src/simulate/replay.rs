@@ -12,7 +12,8 @@ use crate::core::report::{Class, Item, ReportBook};
 use crate::core::state::Action;
 use crate::core::Workflow;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BinaryHeap;
 
 /// Heap classes at one instant, in the order they run.
 const DAY_START: u8 = 0;
@@ -56,9 +57,9 @@ pub(super) struct Replay<'w> {
 impl<'w> Replay<'w> {
     pub fn new(wf: &'w Workflow, reminders: bool) -> Replay<'w> {
         Replay {
-            wf, reminders, issues: Vec::new(), ids: HashMap::new(), units: Vec::new(), unit_ids: HashMap::new(),
+            wf, reminders, issues: Vec::new(), ids: HashMap::default(), units: Vec::new(), unit_ids: HashMap::default(),
             pool: Vec::new(), dispatched: Vec::new(), timers: BinaryHeap::new(), seq: 0,
-            mail_keys: HashSet::new(), sent: Vec::new(), book: ReportBook::default(),
+            mail_keys: HashSet::default(), sent: Vec::new(), book: ReportBook::default(),
         }
     }
 
@@ -141,8 +142,7 @@ impl<'w> Replay<'w> {
                 .expect("pooled issues are registered, and registered issues can be dispatched");
             self.dispatched.push(i);
             self.apply(i, decision);
-            let key = crate::core::mail_keys::dispatch_key(at, &self.units[self.issues[i].unit]);
-            if self.reminders && self.mail_keys.insert(key) {
+            if self.reminders && self.mail_keys.insert(crate::core::mail_keys::dispatch_key(at, &self.units[self.issues[i].unit])) {
                 let send = self.wf.calendar.next_working(at);
                 self.push(send, MAIL, Pending::DispatchMail { listed_at: at, unit: self.issues[i].unit });
             }

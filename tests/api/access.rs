@@ -157,3 +157,29 @@ both_backends! {
     sessions_end_at_sign_out_and_wrong_passwords_are_limited,
     the_test_clock_refuses_to_go_back_and_survives_a_restart,
 }
+
+/// Two instances on one PostgreSQL database advance their clocks at once:
+/// every timer still fires exactly once (no issue charged twice, no mail
+/// twice, every owed mail there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_postgres_fire_each_timer_once() {
+    let first = spawn_app(Backend::Postgres, "2021-03-01T08:00:00").await;
+    first.unit("中兴街道").await;
+    let dispatcher = first.user("gjb", "dispatcher", None).await;
+    for i in 0..30 {
+        let (s, _) = first.post(&dispatcher, "/api/issues", json!({"code": format!("P-{i}"), "unit": "中兴街道", "title": "t"})).await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let second = spawn_on(tempfile::tempdir().unwrap(), first.database_url.clone(), "2021-03-01T08:00:00", None).await;
+    let (a, b) = tokio::join!(first.advance("2021-05-01T00:00:00"), second.advance("2021-05-01T00:00:00"));
+    assert_eq!((a, b), (StatusCode::OK, StatusCode::OK));
+    let (_, q2) = first.get(&first.admin, "/api/reports/2021Q2").await;
+    assert_eq!(q2["items"].as_array().unwrap().len(), 30, "each issue charged exactly once: {q2}");
+    assert_eq!(q2["total"], "1.50");
+    let (_, mails) = first.get(&first.admin, "/api/mails").await;
+    let keys: Vec<&str> = mails["mails"].as_array().unwrap().iter().map(|m| m["key"].as_str().unwrap()).collect();
+    let unique: std::collections::HashSet<&&str> = keys.iter().collect();
+    assert_eq!(unique.len(), keys.len());
+    // 30 issues × warn-16, tier-16, warn-31, tier-31; one dispatch mail; quarter-report and quarter-due of 2021Q1.
+    assert_eq!(keys.len(), 30 * 4 + 1 + 2, "{keys:?}");
+}

@@ -19,7 +19,7 @@ fn the_shipped_file_holds_the_rules_of_the_work_plan() {
     assert_eq!(wf.points_for_days(30).to_string(), "0.02");
     assert_eq!(wf.points_for_days(31).to_string(), "0.05");
     assert_eq!(wf.overdue_day(), 31);
-    assert_eq!(wf.tier_start_days(), vec![16, 31]);
+    assert_eq!(wf.tier_start_days().collect::<Vec<_>>(), vec![16, 31]);
     assert_eq!(wf.violation_points.to_string(), "0.01");
     assert_eq!(wf.due_day, 10);
     let t = LocalTime::parse("2021-03-01T09:00:00").unwrap();

@@ -1,0 +1,121 @@
+//! `cargo bench --bench service`: the service's figures for the README.
+//!
+//! 1. HTTP moves/s on SQLite beside the raw SQLite commit rate of the same
+//!    UPDATE + INSERT, same machine, same run.
+//! 2. One scheduler tick with 1,000,000 open issues of which 100 are due.
+//! 3. The quarter report over 1,000,000 charges beside the raw SQL aggregate.
+//!
+//! Not timed tests: it prints numbers. `BENCH_N` scales part 2 and 3 down.
+
+use jiaoban::app::{reports, scheduler, Actor};
+use jiaoban::core::state::Role;
+use jiaoban::core::LocalTime;
+use jiaoban::startup::{Application, Config};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use std::time::Instant;
+
+const MOVES: usize = 2000;
+
+async fn start(dir: &std::path::Path) -> (Application, String) {
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        database_url: None,
+        smtp_url: None,
+        workflow: "workflows/water-environment.toml".into(),
+        test_clock: Some("2021-03-01T08:00:00".into()),
+        public_url: None,
+        admin_password: Some("bench-password".into()),
+    };
+    let app = Application::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    (app, base)
+}
+
+async fn client(base: &str, user: &str, password: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let r = c.post(format!("{base}/api/session")).json(&json!({"username": user, "password": password})).send().await.unwrap();
+    assert!(r.status().is_success());
+    c
+}
+
+async fn http_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (application, base) = start(dir.path()).await;
+    let app = application.app.clone();
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    let admin = client(&base, "admin", "bench-password").await;
+    admin.post(format!("{base}/api/units")).json(&json!({"name": "中兴街道", "emails": []})).send().await.unwrap();
+    for (u, role, unit) in [("d", "dispatcher", None), ("u", "unit", Some("中兴街道"))] {
+        admin.post(format!("{base}/api/users")).json(&json!({"username": u, "password": "password-1", "role": role, "unit": unit})).send().await.unwrap();
+    }
+    let d = client(&base, "d", "password-1").await;
+    let mut ids = Vec::new();
+    for i in 0..MOVES {
+        let r: serde_json::Value = d.post(format!("{base}/api/issues")).json(&json!({"code": format!("B-{i}"), "unit": "中兴街道", "title": "t"})).send().await.unwrap().json().await.unwrap();
+        ids.push(r["id"].as_str().unwrap().to_string());
+    }
+    d.post(format!("{base}/api/dispatches")).send().await.unwrap();
+    let u = client(&base, "u", "password-1").await;
+    let started = Instant::now();
+    for id in &ids {
+        let r = u.post(format!("{base}/api/issues/{id}/actions")).json(&json!({"action": "accept"})).send().await.unwrap();
+        assert!(r.status().is_success());
+    }
+    let http = MOVES as f64 / started.elapsed().as_secs_f64();
+    // The same UPDATE + INSERT per move, straight to SQLite, one transaction each.
+    let started = Instant::now();
+    for (n, id) in ids.iter().enumerate() {
+        let sql = format!(
+            "BEGIN IMMEDIATE; UPDATE issues SET state = 'reported', version = version + 1 WHERE id = '{id}' AND version = 2; \
+             INSERT INTO moves (issue_id, action, actor, at, note, attachments) VALUES ('{id}', 'report', 'raw', '2021-03-02T10:00:{:02}', NULL, '[]'); COMMIT;",
+            n % 60
+        );
+        app.db.execute_unprepared(&sql).await.unwrap();
+    }
+    let raw = MOVES as f64 / started.elapsed().as_secs_f64();
+    println!("HTTP moves on SQLite: {http:.0}/s (sequential, one client); raw SQLite UPDATE+INSERT commits: {raw:.0}/s; ratio {:.2}", http / raw);
+}
+
+async fn bulk(db: &sea_orm::DatabaseConnection, rows: usize, make: impl Fn(usize) -> String, table_cols: &str) {
+    for chunk in (0..rows).collect::<Vec<_>>().chunks(5000) {
+        let values: Vec<String> = chunk.iter().map(|&i| make(i)).collect();
+        db.execute_unprepared(&format!("INSERT INTO {table_cols} VALUES {}", values.join(","))).await.unwrap();
+    }
+}
+
+async fn tick_and_report(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let (application, _) = start(dir.path()).await;
+    let app = application.app.clone();
+    let db = &app.db;
+    let unit: String = "bench-unit".into();
+    db.execute_unprepared(&format!("INSERT INTO units (id, name, emails, seq, created_at) VALUES ('{unit}', '中兴街道', '[]', 1, '2021-03-01T08:00:00')")).await.unwrap();
+    let loading = Instant::now();
+    bulk(db, n, |i| format!("('i{i}', 'B-{i}', '{unit}', 't', NULL, NULL, NULL, NULL, 'rectifying', '2021-02-01T08:00:00', {i}, 'x', '2021-03-01T09:00:00', {i}, 0, NULL, false, false, 1, '2021.1')"),
+        "issues (id, code, unit_id, title, source, category, location, description, state, registered_at, reg_seq, dispatch_id, dispatched_at, dispatch_seq, reports, last_report_at, charged, awaiting_at_overdue, version, workflow_version)").await;
+    // Every open issue has its overdue timer; 100 of them are due now.
+    bulk(db, n, |i| format!("('{}', 0, 'overdue', 'i{i}', '')", if i < 100 { "2021-03-01T09:00:00" } else { "2021-04-01T00:00:00" }), "timers (due_at, class, kind, issue_id, payload)").await;
+    bulk(db, n, |i| format!("('issue', 'i{i}', '{unit}', '2021Q2', {}, {}, {}, '2021-03-01', '2021-03-20', '2021-04-0{}T10:00:00', NULL)", [0, 20, 50][i % 3], i % 3, [10, 20, 31][i % 3], 1 + i % 9),
+        "charges (kind, issue_id, unit_id, quarter, points_milli, tier, days, dispatched, completed, known_at, note)").await;
+    println!("loaded {n} issues, {n} timers, {n} charges in {:.1} s", loading.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let fired = scheduler::advance_test_clock(&app, LocalTime::parse("2021-03-01T10:00:00").unwrap()).await.unwrap();
+    println!("scheduler tick with {n} open issues, {fired} due: {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    let assessor = Actor { user_id: "b".into(), username: "b".into(), role: Role::Assessor, unit_id: None };
+    let started = Instant::now();
+    let report = reports::quarter(&app, &assessor, "2021Q2").await.unwrap();
+    let report_ms = started.elapsed().as_secs_f64() * 1e3;
+    let started = Instant::now();
+    db.execute_unprepared("SELECT unit_id, SUM(points_milli), COUNT(*) FROM charges WHERE quarter = '2021Q2' GROUP BY unit_id, tier").await.unwrap();
+    let sql_ms = started.elapsed().as_secs_f64() * 1e3;
+    println!("quarter report over {} charges: {report_ms:.0} ms (total {}); raw SQL aggregate: {sql_ms:.0} ms", report.report.items.len(), report.report.total);
+}
+
+fn main() {
+    let n: usize = std::env::var("BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(http_moves());
+    rt.block_on(tick_and_report(n));
+}
