@@ -63,6 +63,19 @@ fn write_timeline(path: &std::path::Path) -> usize {
     written
 }
 
+/// Counts the bytes of the report instead of keeping them, as a pipe would.
+struct CountingSink(usize);
+
+impl Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("timeline.jsonl");
@@ -74,14 +87,15 @@ fn main() {
         let started = Instant::now();
         let input = BufReader::with_capacity(1 << 16, std::fs::File::open(&path).unwrap());
         let out = jiaoban::simulate::run(&wf, input, None, reminders).expect("the generated timeline is valid");
-        let json = jiaoban::simulate::to_json(&out);
+        let mut counter = CountingSink(0);
+        jiaoban::simulate::write_json(&out, std::io::BufWriter::new(&mut counter)).unwrap();
         let secs = started.elapsed().as_secs_f64();
         println!(
             "simulate{}: {events} events ({:.0} MB) in {secs:.2} s = {:.0} events/s; output {:.1} MB, {} quarters, {} open; peak RSS {} MiB (before: {} MiB)",
             if reminders { " --reminders" } else { "" },
             size as f64 / 1e6,
             events as f64 / secs,
-            json.len() as f64 / 1e6,
+            counter.0 as f64 / 1e6,
             out.quarters.len(),
             out.open.len(),
             peak_rss_kib() / 1024,

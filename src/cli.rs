@@ -132,9 +132,9 @@ fn simulate(args: SimulateArgs) -> ExitCode {
     };
     match result {
         Ok(output) => {
-            let mut out = std::io::stdout().lock();
-            let text = crate::simulate::to_json(&output);
-            if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let written = crate::simulate::write_json(&output, &mut out).and_then(|_| writeln!(out)).and_then(|_| out.flush());
+            if written.is_err() {
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS

@@ -4,7 +4,7 @@
 //! - [`core`]: the rules, pure — states, moves, clock, tiers, charges, reports.
 //! - [`simulate`]: replays a JSON Lines timeline through the core.
 //! - [`app`]: use cases — load, ask the core, persist with effects.
-//! - [`db`], [`http`], [`mail`]: thin adapters.
+//! - [`db`], [`http`], [`mail`]: thin adapters; [`web`]: the zh-CN pages.
 //! - [`startup`]: the service as a value; [`cli`]: the command line.
 
 pub mod app;
@@ -17,3 +17,4 @@ pub mod import;
 pub mod mail;
 pub mod simulate;
 pub mod startup;
+pub mod web;

@@ -97,14 +97,15 @@ pub async fn create_user(app: &App, actor: &Actor, username: &str, password: &st
         return Err(AppError::Conflict(format!("用户名 `{username}` 已存在 (username taken)")));
     }
     let hash = hash_password(password.to_string()).await?;
-    insert_user(app, username, hash, role, unit_row.as_ref().map(|u| u.id.clone())).await?;
-    Ok(UserView { id: String::new(), username: username.to_string(), role: role.to_string(), unit: unit_row.map(|u| u.name) })
+    let id = insert_user(app, username, hash, role, unit_row.as_ref().map(|u| u.id.clone())).await?;
+    Ok(UserView { id, username: username.to_string(), role: role.to_string(), unit: unit_row.map(|u| u.name) })
 }
 
-async fn insert_user(app: &App, username: &str, hash: String, role: Role, unit_id: Option<String>) -> AppResult<()> {
+async fn insert_user(app: &App, username: &str, hash: String, role: Role, unit_id: Option<String>) -> AppResult<String> {
+    let id = uuid::Uuid::now_v7().to_string();
     let (_guard, tx) = app.write().await?;
     user::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(id.clone()),
         username: Set(username.to_string()),
         password_hash: Set(hash),
         role: Set(role.to_string()),
@@ -114,7 +115,7 @@ async fn insert_user(app: &App, username: &str, hash: String, role: Role, unit_i
     .insert(&tx)
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(id)
 }
 
 /// First start: an `admin` with the given password, or a random one that is

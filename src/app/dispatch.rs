@@ -73,7 +73,7 @@ async fn queue_list_mails(app: &App, tx: &DatabaseTransaction, at: LocalTime, ro
             .iter()
             .map(|i| vec![i.code.clone(), i.title.clone(), i.category.clone().unwrap_or_default(), i.source.clone().unwrap_or_default(), i.location.clone().unwrap_or_default(), at.date().to_string()])
             .collect();
-        let xlsx = crate::mail::xlsx_table("交办清单", &["编号", "标题", "类别", "来源", "地点", "交办日期"], &table).ok();
+        let xlsx = crate::mail::xlsx_table("交办清单", &crate::mail::DISPATCH_COLUMNS, &table).ok();
         outbox::enqueue(tx, outbox::NewMail {
             key: dispatch_key(at, &unit.id),
             to: accounts::unit_emails(&unit),

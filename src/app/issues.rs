@@ -18,6 +18,9 @@ pub struct NewIssue {
     pub category: Option<String>,
     pub location: Option<String>,
     pub description: Option<String>,
+    /// Evidence stored by [`super::attachments`] (their ids), kept with the
+    /// registration move.
+    pub attachments: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -75,7 +78,7 @@ impl NewIssue {
         if let Some(c) = category.as_ref().filter(|c| !app.wf.categories.contains(c)) {
             return Err(AppError::BadInput(format!("类别 category `{c}` 不在列表中: {}", app.wf.categories.join("、"))));
         }
-        Ok(NewIssue { code, unit: unit.trim().to_string(), title, source, category, location: trimmed(location), description: trimmed(description) })
+        Ok(NewIssue { code, unit: unit.trim().to_string(), title, source, category, location: trimmed(location), description: trimmed(description), attachments: Vec::new() })
     }
 }
 
@@ -118,7 +121,7 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, now: 
         .insert(&tx)
         .await?;
         reg_seq += 1;
-        record_move(&tx, &row.id, "register", &actor.username, now, None).await?;
+        record_move_with(&tx, &row.id, "register", &actor.username, now, None, &new.attachments).await?;
         each(row);
     }
     tx.commit().await?;
@@ -138,7 +141,13 @@ pub(crate) async fn next_dispatch_seq(db: &impl ConnectionTrait) -> AppResult<i6
 }
 
 pub(crate) async fn record_move(db: &impl ConnectionTrait, issue_id: &str, action: &str, actor: &str, at: LocalTime, note: Option<String>) -> AppResult<()> {
-    moves::ActiveModel { id: NotSet, issue_id: Set(issue_id.into()), action: Set(action.into()), actor: Set(actor.into()), at: Set(at.to_string()), note: Set(note), attachments: Set("[]".into()) }
+    record_move_with(db, issue_id, action, actor, at, note, &[]).await
+}
+
+/// A move with its evidence: the attachment ids as a JSON array.
+pub(crate) async fn record_move_with(db: &impl ConnectionTrait, issue_id: &str, action: &str, actor: &str, at: LocalTime, note: Option<String>, attachments: &[String]) -> AppResult<()> {
+    let attachments = serde_json::to_string(attachments).map_err(|e| AppError::Unexpected(e.into()))?;
+    moves::ActiveModel { id: NotSet, issue_id: Set(issue_id.into()), action: Set(action.into()), actor: Set(actor.into()), at: Set(at.to_string()), note: Set(note), attachments: Set(attachments) }
         .insert(db)
         .await?;
     Ok(())
@@ -194,8 +203,10 @@ pub async fn list(app: &App, actor: &Actor, filter: IssueFilter) -> AppResult<Ve
     Ok(out)
 }
 
-/// A move requested through the API: `accept`, `report`, `recheck`, `close`.
-pub async fn act(app: &App, actor: &Actor, id: &str, action: &str, passed: Option<bool>, note: Option<String>) -> AppResult<IssueView> {
+/// A move requested through the API or the web UI: `accept`, `report`,
+/// `recheck`, `close`, with the ids of evidence already stored by
+/// [`super::attachments::store`].
+pub async fn act(app: &App, actor: &Actor, id: &str, action: &str, passed: Option<bool>, note: Option<String>, attachments: Vec<String>) -> AppResult<IssueView> {
     let action = match (action, passed) {
         ("accept", _) => Action::Accept,
         ("report", _) => Action::Report,
@@ -213,7 +224,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, action: &str, passed: Optio
     let (_guard, tx) = app.write().await?;
     let decision = engine::step(&app.wf, &convert::facts(&row)?, action, now).map_err(|e| AppError::Conflict(format!("当前状态不允许此操作: {e}")))?;
     let row = effects::persist(&tx, row, decision).await?;
-    record_move(&tx, &row.id, action.as_str(), &actor.username, now, note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())).await?;
+    record_move_with(&tx, &row.id, action.as_str(), &actor.username, now, note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()), &attachments).await?;
     tx.commit().await?;
     let unit = accounts::unit_name(&app.db, &row.unit_id).await?;
     view(app, &row, &unit, now, None).await

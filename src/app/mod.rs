@@ -4,6 +4,7 @@
 //! HTTP layer, the scheduler and the CLI all go through [`App`].
 
 pub mod accounts;
+pub mod attachments;
 mod convert;
 pub mod dispatch;
 mod effects;
@@ -85,12 +86,14 @@ pub struct App {
     /// Serializes scheduler runs inside one process (instances coordinate
     /// through the database).
     pub(crate) tick_lock: Arc<Mutex<()>>,
+    /// Built once: an SMTP transport keeps a connection pool.
+    pub(crate) transport: Arc<tokio::sync::OnceCell<crate::mail::Transport>>,
 }
 
 impl App {
     pub fn new(db: DatabaseConnection, wf: Arc<Workflow>, test_clock: bool, mail: MailSettings) -> App {
         let sqlite = db.get_database_backend() == DbBackend::Sqlite;
-        App { db, wf, test_clock, mail, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))), tick_lock: Arc::new(Mutex::new(())) }
+        App { db, wf, test_clock, mail, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))), tick_lock: Arc::new(Mutex::new(())), transport: Arc::default() }
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -56,10 +56,10 @@ pub async fn deliver_due(app: &App, now: LocalTime) -> AppResult<usize> {
     if due.is_empty() {
         return Ok(0);
     }
-    let transport = Transport::from_url(app.mail.smtp_url.as_deref(), &app.mail.data_dir)?;
+    let transport = app.transport.get_or_try_init(|| async { Transport::from_url(app.mail.smtp_url.as_deref(), &app.mail.data_dir) }).await?;
     let mut sent = 0;
     for row in due {
-        let result = send_one(app, &transport, &row).await;
+        let result = send_one(app, transport, &row).await;
         let mut active: outbox::ActiveModel = row.clone().into();
         active.attempts = Set(row.attempts + 1);
         match result {
@@ -91,7 +91,7 @@ async fn send_one(app: &App, transport: &Transport, row: &outbox::Model) -> anyh
         body: row.body.clone(),
         attachment: row.attachment.clone().map(|bytes| Attachment {
             filename: row.attachment_name.clone().unwrap_or_else(|| "attachment.xlsx".into()),
-            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),
+            content_type: crate::mail::XLSX_CONTENT_TYPE.into(),
             bytes,
         }),
         date,

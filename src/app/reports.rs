@@ -35,12 +35,12 @@ pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<Quart
         let (Some(&unit), name) = (index.get(c.unit_id.as_str()), units.iter().find(|u| u.id == c.unit_id).map(|u| u.name.clone()).unwrap_or_default()) else { continue };
         let points = Points::from_thousandths(c.points_milli);
         let (class, item) = if c.kind == "violation" {
-            (Class::Violation, Item::Violation { unit: name, date: convert::time(&c.known_at)?.date(), points, note: c.note.clone() })
+            (Class::Violation, Item::Violation { unit: name.into(), date: convert::time(&c.known_at)?.date(), points, note: c.note.clone() })
         } else {
             let date = |s: &Option<String>| s.as_deref().and_then(|d| d.parse().ok());
             let code = c.issue_id.as_ref().and_then(|id| codes.get(id)).cloned().unwrap_or_default();
             let dispatched = date(&c.dispatched).ok_or_else(|| anyhow::anyhow!("charge {} without dispatch date", c.id))?;
-            (Class::Tier(TierIndex(c.tier.max(0) as usize)), Item::Issue { issue: code, unit: name, dispatched, completed: date(&c.completed), days: c.days.unwrap_or(0), points })
+            (Class::Tier(TierIndex(c.tier.max(0) as usize)), Item::Issue { issue: code.into(), unit: name.into(), dispatched, completed: date(&c.completed), days: c.days.unwrap_or(0), points })
         };
         book.add(&app.wf, q, unit, class, item);
     }
@@ -49,7 +49,7 @@ pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<Quart
     if actor.role == Role::Unit {
         let own = accounts::unit_name(&app.db, actor.unit_id.as_deref().unwrap_or_default()).await?;
         report.units.retain(|r| r.unit == own);
-        report.items.retain(|i| matches!(i, Item::Issue { unit, .. } | Item::Violation { unit, .. } if *unit == own));
+        report.items.retain(|i| matches!(i, Item::Issue { unit, .. } | Item::Violation { unit, .. } if **unit == *own));
         report.total = report.units.iter().map(|r| r.points).sum();
     }
     let frozen = is_frozen(&app.wf, q, app.now().await?.date());

@@ -154,13 +154,21 @@ async fn fire_reminder(app: &App, tx: &DatabaseTransaction, t: &timer::Model, at
         engine::Reminder::RecheckWait(_) => (vec![app.wf.mail.rechecker.clone()], vec![app.wf.mail.dispatcher.clone()]),
         _ => (unit.as_ref().map(accounts::unit_emails).unwrap_or_default(), vec![app.wf.mail.dispatcher.clone()]),
     };
-    let (subject, body) = super::mail_text::reminder_text(&app.wf, reminder, &row.code, &row.title, &unit_name, row.dispatched_at.as_deref().unwrap_or(""), app.mail.public_url.as_deref(), &row.id);
+    let facts = super::mail_text::IssueFacts {
+        id: &row.id,
+        code: &row.code,
+        title: &row.title,
+        unit: &unit_name,
+        dispatched_at: row.dispatched_at.as_deref().unwrap_or(""),
+        reported_at: row.last_report_at.as_deref().unwrap_or(""),
+    };
+    let (subject, body) = super::mail_text::reminder_text(&app.wf, reminder, &facts, app.mail.public_url.as_deref());
     outbox::enqueue(tx, outbox::NewMail { key: reminder.key(&row.id), to, cc, subject, body, attachment: None, send_after: at }).await
 }
 
 async fn fire_quarter(app: &App, tx: &DatabaseTransaction, payload: &str, at: LocalTime) -> AppResult<()> {
     let Some((which, q)) = payload.split_once(':').and_then(|(w, q)| Some((w, Quarter::parse(q)?))) else { return Ok(()) };
-    let (subject, body) = super::mail_text::quarter_text(which, &q.to_string(), &q.due(app.wf.due_day).to_string(), app.mail.public_url.as_deref());
+    let (subject, body) = super::mail_text::quarter_text(&app.wf, which, q, app.mail.public_url.as_deref());
     outbox::enqueue(tx, outbox::NewMail { key: format!("quarter-{which}:{q}"), to: vec![app.wf.mail.water_department.clone()], cc: vec![app.wf.mail.dispatcher.clone()], subject, body, attachment: None, send_after: at }).await?;
     let index = usize::from(which == "due");
     let (_, next_at) = quarter_mails(&app.wf, q.next())[index].clone();

@@ -11,21 +11,22 @@ use super::workflow::{TierIndex, Workflow};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One line of a quarter's `items`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Item {
     Issue {
-        issue: String,
-        unit: String,
+        issue: Arc<str>,
+        unit: Arc<str>,
         dispatched: NaiveDate,
         completed: Option<NaiveDate>,
         days: i64,
         points: Points,
     },
     Violation {
-        unit: String,
+        unit: Arc<str>,
         date: NaiveDate,
         points: Points,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,11 +100,11 @@ impl ReportBook {
     }
 
     /// The reports of `from` through `to`, every unit in `units` order.
-    pub fn quarters(mut self, wf: &Workflow, from: Quarter, to: Quarter, units: &[String]) -> Vec<QuarterReport> {
+    pub fn quarters(mut self, wf: &Workflow, from: Quarter, to: Quarter, units: &[impl AsRef<str>]) -> Vec<QuarterReport> {
         from.through(to)
             .map(|q| {
                 let book = self.quarters.remove(&q).unwrap_or_default();
-                let rows: Vec<UnitRow> = units.iter().enumerate().map(|(i, name)| row(name, book.units.get(&i))).collect();
+                let rows: Vec<UnitRow> = units.iter().enumerate().map(|(i, name)| row(name.as_ref(), book.units.get(&i))).collect();
                 QuarterReport {
                     quarter: q.to_string(),
                     due: q.due(wf.due_day),

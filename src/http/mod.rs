@@ -7,7 +7,7 @@
 
 mod api;
 pub mod error;
-mod limiter;
+pub(crate) mod limiter;
 mod openapi;
 pub mod session;
 mod xlsx;
@@ -24,7 +24,8 @@ const JSON_LIMIT: usize = 256 * 1024;
 pub struct HttpState {
     pub app: App,
     pub secure_cookies: bool,
-    limiter: Arc<limiter::Limiter>,
+    /// Shared with the web sign-in form: one limit per user name.
+    pub(crate) limiter: Arc<limiter::Limiter>,
 }
 
 pub fn router(app: App) -> Router {
@@ -47,6 +48,7 @@ pub fn router(app: App) -> Router {
         api = api.route("/api/test-clock", post(api::advance_clock).get(api::read_clock));
     }
     api.route("/healthz", get(|| async { "ok" }))
+        .merge(crate::web::router())
         .fallback(|| async { error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "没有这个地址 (no such route)") })
         .layer(axum::extract::DefaultBodyLimit::max(JSON_LIMIT))
         .layer(tower_http::csrf::CsrfLayer::new())

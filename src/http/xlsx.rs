@@ -18,8 +18,8 @@ pub fn report(view: &QuarterView) -> ApiResult<Response> {
     rows.push(vec!["明细".into(), "编号".into(), "单位".into(), "交办日期".into(), "完成日期".into(), "天数".into(), "扣分".into()]);
     for item in &r.items {
         rows.push(match item {
-            Item::Issue { issue, unit, dispatched, completed, days, points } => vec!["问题".into(), issue.clone(), unit.clone(), dispatched.to_string(), completed.map(|c| c.to_string()).unwrap_or_else(|| "未完成".into()), days.to_string(), points.to_string()],
-            Item::Violation { unit, date, points, note } => vec!["未执行调度".into(), note.clone().unwrap_or_default(), unit.clone(), date.to_string(), String::new(), String::new(), points.to_string()],
+            Item::Issue { issue, unit, dispatched, completed, days, points } => vec!["问题".into(), issue.to_string(), unit.to_string(), dispatched.to_string(), completed.map(|c| c.to_string()).unwrap_or_else(|| "未完成".into()), days.to_string(), points.to_string()],
+            Item::Violation { unit, date, points, note } => vec!["未执行调度".into(), note.clone().unwrap_or_default(), unit.to_string(), date.to_string(), String::new(), String::new(), points.to_string()],
         });
     }
     let headers = ["单位", "扣分", "按时", "16–30天", "超过30天", "未执行调度"];

@@ -5,11 +5,11 @@
 //! jiaoban's contract asks for: the key header, the sending instant as
 //! `Date`, a stable Message-ID, and cc-only mails.
 
-use super::{sanitize_key, OutgoingMail};
-use anyhow::{bail, Context};
+use super::{OutgoingMail, sanitize_key};
+use anyhow::{Context, bail};
+use lettre::Message;
 use lettre::message::header::{self, ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::Message;
 
 /// `X-Jiaoban-Key: <key>` — how the acceptance checks, and a person reading
 /// the raw mail, tell which reminder a mail is. A typed header rather than
@@ -62,8 +62,7 @@ pub fn build_message(from: &str, mail: &OutgoingMail) -> anyhow::Result<Message>
     let mut message = match &mail.attachment {
         None => builder.singlepart(text),
         Some(file) => {
-            let content_type = ContentType::parse(&file.content_type)
-                .with_context(|| format!("invalid attachment content type {:?}", file.content_type))?;
+            let content_type = ContentType::parse(&file.content_type).with_context(|| format!("invalid attachment content type {:?}", file.content_type))?;
             let part = lettre::message::Attachment::new(file.filename.clone()).body(file.bytes.clone(), content_type);
             builder.multipart(MultiPart::mixed().singlepart(text).singlepart(part))
         }
@@ -74,7 +73,10 @@ pub fn build_message(from: &str, mail: &OutgoingMail) -> anyhow::Result<Message>
 }
 
 fn mailbox(address: &str, key: &str) -> anyhow::Result<Mailbox> {
-    address.trim().parse().with_context(|| format!("mail {key}: invalid recipient address {address:?}"))
+    address
+        .trim()
+        .parse()
+        .with_context(|| format!("mail {key}: invalid recipient address {address:?}"))
 }
 
 /// lettre's `Date` can only print UTC (`+0000`). The same instant written in
@@ -84,7 +86,9 @@ fn mailbox(address: &str, key: &str) -> anyhow::Result<Mailbox> {
 /// a non-GMT date back and would replace it with the wall clock.)
 fn set_local_date(message: &mut Message, mail: &OutgoingMail) {
     let value = mail.date.to_rfc2822();
-    message.headers_mut().insert_raw(HeaderValue::dangerous_new_pre_encoded(header::Date::name(), value.clone(), value));
+    message
+        .headers_mut()
+        .insert_raw(HeaderValue::dangerous_new_pre_encoded(header::Date::name(), value.clone(), value));
 }
 
 /// A Message-ID derived from the key and the sending instant, not random:
@@ -142,7 +146,11 @@ mod tests {
     fn the_attachment_makes_a_mixed_multipart() {
         let mut m = mail();
         m.to = vec!["unit@example.org".into()];
-        m.attachment = Some(Attachment { filename: "交办清单.xlsx".into(), content_type: crate::mail::XLSX_CONTENT_TYPE.into(), bytes: vec![1, 2, 3] });
+        m.attachment = Some(Attachment {
+            filename: "交办清单.xlsx".into(),
+            content_type: crate::mail::XLSX_CONTENT_TYPE.into(),
+            bytes: vec![1, 2, 3],
+        });
         let raw = text(&build_message("jiaoban@example.org", &m).unwrap());
         assert!(raw.contains("multipart/mixed"), "{raw}");
         assert!(raw.contains("Cc: gjb@example.org\r\n"), "{raw}");

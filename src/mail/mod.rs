@@ -18,10 +18,10 @@ mod text;
 mod transport;
 mod xlsx;
 
-pub use message::{build_message, JiaobanKey};
-pub use text::{dispatch_mail_body, display_width, reminder_subject_and_body, IssueRef, ReminderMail, DISPATCH_COLUMNS};
+pub use message::{JiaobanKey, build_message};
+pub use text::{DISPATCH_COLUMNS, IssueRef, ReminderMail, dispatch_mail_body, display_width, reminder_subject_and_body};
 pub use transport::Transport;
-pub use xlsx::{escape_cell, xlsx_table, XLSX_CONTENT_TYPE};
+pub use xlsx::{XLSX_CONTENT_TYPE, escape_cell, xlsx_table};
 
 use chrono::{DateTime, FixedOffset};
 

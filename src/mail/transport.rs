@@ -10,10 +10,13 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How long one SMTP exchange may take. lettre's default (60 s) would hold
-/// the outbox loop for a minute per mail when the relay hangs; the outbox
-/// retries anyway, so failing sooner costs nothing.
+/// How long connecting, and then the whole exchange for one mail, may take.
+/// lettre's async transport applies its own timeout to connecting only: a
+/// relay that accepts the connection and then stops answering would hold
+/// the outbox forever. So `send` also bounds the exchange; the outbox
+/// retries later anyway.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+const SMTP_EXCHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -50,7 +53,12 @@ impl Transport {
                 // `send_raw` instead of `send` avoids cloning the message
                 // (the attachment can be large); lettre turns any non-2xx
                 // reply into an error.
-                smtp.send_raw(msg.envelope(), &msg.formatted()).await.context("SMTP server refused or failed")?;
+                let bytes = msg.formatted();
+                let exchange = smtp.send_raw(msg.envelope(), &bytes);
+                tokio::time::timeout(SMTP_EXCHANGE_TIMEOUT, exchange)
+                    .await
+                    .context("SMTP server stopped answering")?
+                    .context("SMTP server refused or failed")?;
                 Ok(())
             }
             Transport::Files(dir) => write_eml(dir, key, &msg.formatted()).await,
@@ -70,12 +78,18 @@ impl Transport {
 /// Writes to a temporary name, then renames: a crash mid-write leaves a
 /// `.tmp` behind, never a truncated `.eml` that looks like a sent mail.
 async fn write_eml(dir: &Path, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
-    tokio::fs::create_dir_all(dir).await.with_context(|| format!("failed to create {}", dir.display()))?;
+    tokio::fs::create_dir_all(dir)
+        .await
+        .with_context(|| format!("failed to create {}", dir.display()))?;
     let name = sanitize_key(key);
     let final_path = dir.join(format!("{name}.eml"));
     let temp_path = dir.join(format!("{name}.eml.tmp"));
-    tokio::fs::write(&temp_path, bytes).await.with_context(|| format!("failed to write {}", temp_path.display()))?;
-    tokio::fs::rename(&temp_path, &final_path).await.with_context(|| format!("failed to move mail to {}", final_path.display()))?;
+    tokio::fs::write(&temp_path, bytes)
+        .await
+        .with_context(|| format!("failed to write {}", temp_path.display()))?;
+    tokio::fs::rename(&temp_path, &final_path)
+        .await
+        .with_context(|| format!("failed to move mail to {}", final_path.display()))?;
     Ok(())
 }
 
@@ -115,8 +129,14 @@ mod tests {
 
     #[tokio::test]
     async fn smtp_urls_with_or_without_credentials_are_accepted() {
-        assert!(matches!(Transport::from_url(Some("smtp://127.0.0.1:2525"), Path::new("d")).unwrap(), Transport::Smtp(_)));
-        assert!(matches!(Transport::from_url(Some("smtp://u%40x:p@mail.local:25"), Path::new("d")).unwrap(), Transport::Smtp(_)));
+        assert!(matches!(
+            Transport::from_url(Some("smtp://127.0.0.1:2525"), Path::new("d")).unwrap(),
+            Transport::Smtp(_)
+        ));
+        assert!(matches!(
+            Transport::from_url(Some("smtp://u%40x:p@mail.local:25"), Path::new("d")).unwrap(),
+            Transport::Smtp(_)
+        ));
     }
 
     #[test]

@@ -44,7 +44,9 @@ pub fn xlsx_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow
         }
     }
     for (c, width) in widths.into_iter().enumerate() {
-        worksheet.set_column_width(c as u16, width.min(MAX_WIDTH) as f64).context("failed to size a column")?;
+        worksheet
+            .set_column_width(c as u16, width.min(MAX_WIDTH) as f64)
+            .context("failed to size a column")?;
     }
     worksheet.set_freeze_panes(1, 0).context("failed to freeze the header row")?;
     workbook.save_to_buffer().context("failed to write the workbook")
@@ -85,7 +87,7 @@ fn sheet_name(wanted: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
     use std::io::Cursor;
 
     fn read_back(bytes: Vec<u8>) -> (Vec<String>, Vec<Vec<String>>) {
@@ -94,7 +96,15 @@ mod tests {
         let range = book.worksheet_range(&names[0]).unwrap();
         let cells = range
             .rows()
-            .map(|row| row.iter().map(|d| match d { Data::String(s) => s.clone(), Data::Empty => String::new(), other => panic!("not a string: {other:?}") }).collect())
+            .map(|row| {
+                row.iter()
+                    .map(|d| match d {
+                        Data::String(s) => s.clone(),
+                        Data::Empty => String::new(),
+                        other => panic!("not a string: {other:?}"),
+                    })
+                    .collect()
+            })
             .collect();
         (names, cells)
     }

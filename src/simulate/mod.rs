@@ -115,11 +115,17 @@ fn sent_mails(wf: &Workflow, sent: Vec<(LocalTime, String)>, from: Quarter, to: 
     all
 }
 
-/// The output as the examples print it: pretty, one-space indent.
+/// Writes the output as the examples print it: pretty, one-space indent,
+/// straight to `out` (a report can be a hundred megabytes).
+pub fn write_json(output: &Output, out: impl std::io::Write) -> std::io::Result<()> {
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut ser = serde_json::Serializer::with_formatter(out, formatter);
+    output.serialize(&mut ser).map_err(std::io::Error::other)
+}
+
+/// The output as a string (tests, small reports).
 pub fn to_json(output: &Output) -> String {
     let mut bytes = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut bytes, formatter);
-    output.serialize(&mut ser).expect("the report serializes");
+    write_json(output, &mut bytes).expect("writing to memory cannot fail");
     String::from_utf8(bytes).expect("serde_json writes UTF-8")
 }

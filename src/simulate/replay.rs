@@ -14,6 +14,7 @@ use crate::core::Workflow;
 use std::cmp::Reverse;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 /// Heap classes at one instant, in the order they run.
 const DAY_START: u8 = 0;
@@ -32,7 +33,8 @@ enum Pending {
 type Queued = Reverse<(LocalTime, u8, u64, Pending)>;
 
 pub(super) struct SimIssue {
-    pub code: String,
+    /// Shared with the report items that name it: a clone is a count.
+    pub code: Arc<str>,
     pub unit: usize,
     pub facts: Issue,
 }
@@ -41,9 +43,9 @@ pub(super) struct Replay<'w> {
     pub wf: &'w Workflow,
     reminders: bool,
     pub issues: Vec<SimIssue>,
-    ids: HashMap<String, usize>,
-    pub units: Vec<String>,
-    unit_ids: HashMap<String, usize>,
+    ids: HashMap<Arc<str>, usize>,
+    pub units: Vec<Arc<str>>,
+    unit_ids: HashMap<Arc<str>, usize>,
     pool: Vec<usize>,
     /// Issues in order of dispatch, then registration.
     pub dispatched: Vec<usize>,
@@ -119,8 +121,9 @@ impl<'w> Replay<'w> {
         if let Some(&i) = self.unit_ids.get(name) {
             return i;
         }
-        self.units.push(name.to_string());
-        self.unit_ids.insert(name.to_string(), self.units.len() - 1);
+        let name: Arc<str> = name.into();
+        self.units.push(name.clone());
+        self.unit_ids.insert(name, self.units.len() - 1);
         self.units.len() - 1
     }
 
@@ -129,8 +132,9 @@ impl<'w> Replay<'w> {
             return Err(format!("issue `{code}` is already registered"));
         }
         let unit = self.unit_index(unit);
-        self.issues.push(SimIssue { code: code.to_string(), unit, facts: Issue::registered() });
-        self.ids.insert(code.to_string(), self.issues.len() - 1);
+        let code: Arc<str> = code.into();
+        self.issues.push(SimIssue { code: code.clone(), unit, facts: Issue::registered() });
+        self.ids.insert(code, self.issues.len() - 1);
         self.pool.push(self.issues.len() - 1);
         Ok(())
     }
@@ -158,7 +162,7 @@ impl<'w> Replay<'w> {
 
     pub fn violation(&mut self, unit: &str, at: LocalTime) {
         let unit_index = self.unit_index(unit);
-        let item = Item::Violation { unit: unit.to_string(), date: at.date(), points: self.wf.violation_points, note: None };
+        let item = Item::Violation { unit: self.units[unit_index].clone(), date: at.date(), points: self.wf.violation_points, note: None };
         self.book.add(self.wf, charge::violation_quarter(at), unit_index, Class::Violation, item);
     }
 

@@ -3,3 +3,4 @@
 mod access;
 mod helpers;
 mod replay;
+mod smtp;

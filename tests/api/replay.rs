@@ -74,7 +74,7 @@ pub async fn replay_example(backend: Backend, name: &str) {
         assert_eq!(&got, quarter, "{name} {backend:?}: quarter {} differs", quarter["quarter"]);
     }
     let (_, open) = app.get(&a.dispatcher, "/api/reports/open").await;
-    assert_eq!(open["open"], expected["open"], "{name} {backend:?}: open list differs");
+    assert_eq!(open, expected["open"], "{name} {backend:?}: open list differs");
 }
 
 /// The service's mail log, with its ids turned back into the timeline's codes

@@ -52,7 +52,7 @@ fn a_bad_cron_is_refused() {
 #[test]
 fn an_unknown_key_is_refused_with_its_path() {
     let e = broken("due_day = 10", "due_day = 10\ndue_hour = 9");
-    assert_eq!(e.key, "report");
+    assert_eq!(e.key, "report.due_hour");
     assert!(e.reason.contains("due_hour"), "{e}");
 }
 

@@ -1,0 +1,194 @@
+//! Evidence files (photos, PDFs) attached to moves.
+//!
+//! A file is checked by its content, never by its name or the browser's
+//! content type: only JPEG, PNG and PDF magic bytes pass. It is stored under
+//! `<data_dir>/uploads/` with a random name, and a move refers to it by that
+//! name (its id). A file is served only to someone who may see an issue whose
+//! history refers to it — for a unit user, another unit's photo does not
+//! exist — or, before it is attached (a form that was rejected keeps its
+//! files), to the user who uploaded it.
+
+use super::{issues, Actor, App, AppError, AppResult};
+use crate::db::entities::moves;
+use anyhow::Context;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::path::PathBuf;
+
+/// Largest file accepted: a phone photo at full resolution fits.
+pub const MAX_BYTES: usize = 12 * 1024 * 1024;
+/// Most files on one move.
+pub const MAX_FILES: usize = 9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Jpeg,
+    Png,
+    Pdf,
+}
+
+impl Kind {
+    /// What the content says the file is; `None` for anything else.
+    pub fn sniff(bytes: &[u8]) -> Option<Kind> {
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Kind::Jpeg)
+        } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+            Some(Kind::Png)
+        } else if bytes.starts_with(b"%PDF-") {
+            Some(Kind::Pdf)
+        } else {
+            None
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Kind::Jpeg => "jpg",
+            Kind::Png => "png",
+            Kind::Pdf => "pdf",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Kind::Jpeg => "image/jpeg",
+            Kind::Png => "image/png",
+            Kind::Pdf => "application/pdf",
+        }
+    }
+
+    fn from_extension(ext: &str) -> Option<Kind> {
+        [Kind::Jpeg, Kind::Png, Kind::Pdf].into_iter().find(|k| k.extension() == ext)
+    }
+
+    pub fn is_image(self) -> bool {
+        self != Kind::Pdf
+    }
+}
+
+/// A stored file's id, parsed: 32 hex digits, a dot, a known extension.
+/// Anything else (a path, `..`) is not an id, so it can never leave the
+/// uploads folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileId {
+    id: String,
+    kind: Kind,
+}
+
+impl FileId {
+    pub fn parse(text: &str) -> Option<FileId> {
+        let (stem, ext) = text.split_once('.')?;
+        let kind = Kind::from_extension(ext)?;
+        (stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())).then(|| FileId { id: text.to_string(), kind })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.id
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+}
+
+fn folder(app: &App) -> PathBuf {
+    app.mail.data_dir.join("uploads")
+}
+
+/// Who uploaded a file, kept beside it until a move refers to it.
+fn owner_file(app: &App, id: &FileId) -> PathBuf {
+    folder(app).join(format!("{}.owner", id.as_str()))
+}
+
+/// Checks and stores one uploaded file; returns its id.
+#[tracing::instrument(skip_all, fields(user = %actor.username, bytes = bytes.len()), err)]
+pub async fn store(app: &App, actor: &Actor, bytes: &[u8]) -> AppResult<FileId> {
+    if bytes.is_empty() {
+        return Err(AppError::BadInput("文件是空的".into()));
+    }
+    if bytes.len() > MAX_BYTES {
+        return Err(AppError::BadInput(format!("文件超过 {} MB，请压缩后再传", MAX_BYTES / 1024 / 1024)));
+    }
+    let kind = Kind::sniff(bytes).ok_or_else(|| AppError::BadInput("只接受 JPEG、PNG 照片或 PDF 文件".into()))?;
+    let id = FileId { id: format!("{}.{}", uuid::Uuid::new_v4().simple(), kind.extension()), kind };
+    let dir = folder(app);
+    tokio::fs::create_dir_all(&dir).await.with_context(|| format!("failed to create {}", dir.display()))?;
+    tokio::fs::write(dir.join(id.as_str()), bytes).await.context("failed to store an upload")?;
+    tokio::fs::write(owner_file(app, &id), &actor.user_id).await.context("failed to store an upload's owner")?;
+    Ok(id)
+}
+
+/// The issues whose history refers to the file.
+async fn issues_referring(app: &App, id: &FileId) -> AppResult<Vec<String>> {
+    let quoted = format!("\"{}\"", id.as_str());
+    let rows = moves::Entity::find().filter(moves::Column::Attachments.contains(&quoted)).all(&app.db).await?;
+    Ok(rows.into_iter().map(|m| m.issue_id).collect())
+}
+
+async fn uploaded_by(app: &App, id: &FileId) -> Option<String> {
+    tokio::fs::read_to_string(owner_file(app, id)).await.ok()
+}
+
+/// Ids of files the actor uploaded that no move refers to yet: what a
+/// rejected form carries over to the next try. Others are dropped.
+pub async fn claim(app: &App, actor: &Actor, ids: &[String]) -> AppResult<Vec<FileId>> {
+    let mut out = Vec::new();
+    for id in ids.iter().filter_map(|text| FileId::parse(text)) {
+        if out.contains(&id) || uploaded_by(app, &id).await.as_deref() != Some(actor.user_id.as_str()) {
+            continue;
+        }
+        if issues_referring(app, &id).await?.is_empty() {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// The file's bytes, if the actor may see it; otherwise it does not exist.
+#[tracing::instrument(skip_all, fields(file = %text), err)]
+pub async fn open(app: &App, actor: &Actor, text: &str) -> AppResult<(Kind, Vec<u8>)> {
+    let not_found = || AppError::NotFound("没有这个文件".into());
+    let id = FileId::parse(text).ok_or_else(not_found)?;
+    let referring = issues_referring(app, &id).await?;
+    let mut allowed = false;
+    for issue in &referring {
+        match issues::visible(app, actor, issue).await {
+            Ok(_) => {
+                allowed = true;
+                break;
+            }
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if referring.is_empty() {
+        allowed = uploaded_by(app, &id).await.as_deref() == Some(actor.user_id.as_str());
+    }
+    if !allowed {
+        return Err(not_found());
+    }
+    let bytes = tokio::fs::read(folder(app).join(id.as_str())).await.map_err(|_| not_found())?;
+    Ok((id.kind(), bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_decides_the_kind_not_the_name() {
+        assert_eq!(Kind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some(Kind::Jpeg));
+        assert_eq!(Kind::sniff(b"\x89PNG\r\n\x1a\n...."), Some(Kind::Png));
+        assert_eq!(Kind::sniff(b"%PDF-1.7\n"), Some(Kind::Pdf));
+        assert_eq!(Kind::sniff(b"<html>not a photo</html>"), None);
+        assert_eq!(Kind::sniff(b"GIF89a"), None);
+    }
+
+    #[test]
+    fn only_well_formed_ids_name_a_file() {
+        let ok = "0123456789abcdef0123456789abcdef.png";
+        assert_eq!(FileId::parse(ok).map(|f| f.kind()), Some(Kind::Png));
+        for bad in ["../../etc/passwd", "0123456789abcdef0123456789abcdef.exe", "0123456789ABCDEF0123456789abcdef.png", "abc.png", "0123456789abcdef0123456789abcdef.png.png", ""] {
+            assert!(FileId::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

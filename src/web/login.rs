@@ -1,0 +1,91 @@
+//! Signing in and out through the sign-in form. The cookie is the API's
+//! (`jiaoban_session`), so a page and a script share one session model.
+
+use super::form::Errors;
+use super::layout::{local_path, main_page, render, render_status, Layout};
+use crate::app::{accounts, AppError};
+use crate::http::session::{clear_cookie, set_cookie, token};
+use crate::http::HttpState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    username: String,
+    next: String,
+    errors: Errors,
+    demo: bool,
+}
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+    out: Option<String>,
+}
+
+pub async fn page(State(s): State<HttpState>, Query(q): Query<Next>) -> Response {
+    let flash = q.out.is_some().then(|| "您已安全退出。".to_string());
+    let layout = Layout::bare(&s, "登录").await.with_flash(flash);
+    render(&LoginPage { layout, username: String::new(), next: local_path(q.next.as_deref()).unwrap_or_default(), errors: Errors::default(), demo: s.app.test_clock })
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn submit(State(s): State<HttpState>, Form(f): Form<Credentials>) -> Response {
+    let mut errors = Errors::default();
+    let username = f.username.trim().to_string();
+    if username.is_empty() {
+        errors.add("username", "请输入用户名");
+    }
+    if f.password.is_empty() {
+        errors.add("password", "请输入密码");
+    }
+    if errors.is_empty() {
+        match sign_in(&s, &username, &f.password).await {
+            Ok((token, role)) => {
+                let to = local_path(Some(&f.next)).unwrap_or_else(|| main_page(role).to_string());
+                return ([(header::SET_COOKIE, set_cookie(&token, s.secure_cookies))], Redirect::to(&to)).into_response();
+            }
+            Err(AppError::Unauthenticated) => errors.add("password", "用户名或密码不正确"),
+            Err(AppError::TooManyAttempts) => errors.add("password", "登录失败次数过多，请 5 分钟后再试"),
+            Err(e) => return super::layout::WebError::from(e).into_response(),
+        }
+    }
+    let layout = Layout::bare(&s, "登录").await;
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &LoginPage { layout, username, next: local_path(Some(&f.next)).unwrap_or_default(), errors, demo: s.app.test_clock })
+}
+
+/// Checks the password under the same per-name limit as `POST /api/session`.
+async fn sign_in(s: &HttpState, username: &str, password: &str) -> Result<(String, crate::core::state::Role), AppError> {
+    s.limiter.check(username)?;
+    match accounts::sign_in(&s.app, username, password).await {
+        Ok((token, actor)) => Ok((token, actor.role)),
+        Err(e) => {
+            if matches!(e, AppError::Unauthenticated) {
+                s.limiter.failed(username);
+            }
+            Err(e)
+        }
+    }
+}
+
+pub async fn sign_out(State(s): State<HttpState>, headers: HeaderMap) -> Response {
+    if let Some(token) = token(&headers)
+        && let Err(e) = accounts::sign_out(&s.app, &token).await
+    {
+        return super::layout::WebError::from(e).into_response();
+    }
+    ([(header::SET_COOKIE, clear_cookie(s.secure_cookies))], Redirect::to("/login?out=1")).into_response()
+}

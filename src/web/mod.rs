@@ -1,0 +1,64 @@
+//! The web UI: server-rendered zh-CN pages for every role.
+//!
+//! Thin like the JSON API: each handler reads a form, calls the same use case
+//! in [`crate::app`], and renders an askama template. Every form is a plain
+//! same-origin HTML POST, so the `CsrfLayer` on the whole router protects it;
+//! a successful POST redirects (POST-redirect-GET), a rejected one renders the
+//! form again with the input kept and each error next to its field.
+//!
+//! - [`layout`]: who is signed in, the header and navigation, error pages.
+//! - [`form`]: multipart reading, uploads, field errors.
+//! - [`tier`]: the colour and "days left" of an issue, from the workflow.
+//! - [`view`]: issue rows, timeline entries, messages after a redirect.
+//! - one module per area: [`login`], [`pool`], [`dispatcher`], [`issue`], [`unit`],
+//!   [`rechecker`], [`reports`] (with the SVG [`chart`]), [`admin`], [`files`].
+
+mod admin;
+mod assets;
+mod chart;
+mod dispatcher;
+mod files;
+mod form;
+mod issue;
+mod layout;
+mod login;
+mod pool;
+mod rechecker;
+mod reports;
+mod tier;
+mod unit;
+mod view;
+
+use crate::app::attachments;
+use crate::http::HttpState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Largest form accepted: every file of one move at its largest, and the text.
+const UPLOAD_LIMIT: usize = attachments::MAX_FILES * attachments::MAX_BYTES + 1024 * 1024;
+
+pub fn router() -> Router<HttpState> {
+    Router::new()
+        .route("/", get(layout::home))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::sign_out))
+        .route("/board", get(dispatcher::board))
+        .route("/pool", get(pool::page))
+        .route("/pool/issues", post(pool::register))
+        .route("/pool/import", post(pool::import))
+        .route("/dispatches", get(dispatcher::dispatches).post(dispatcher::dispatch_now))
+        .route("/closeout", get(dispatcher::closeout))
+        .route("/violations", get(dispatcher::violations).post(dispatcher::record_violation))
+        .route("/issues/{id}", get(issue::page))
+        .route("/issues/{id}/{action}", post(issue::act))
+        .route("/my", get(unit::my_issues))
+        .route("/recheck", get(rechecker::queue))
+        .route("/reports", get(reports::page))
+        .route("/admin", get(admin::page))
+        .route("/admin/units", post(admin::create_unit))
+        .route("/admin/users", post(admin::create_user))
+        .route("/files/{id}", get(files::serve))
+        .route("/assets/{name}", get(assets::serve))
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
+}

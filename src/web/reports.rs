@@ -1,0 +1,186 @@
+//! The quarter report as a page: the table per unit, the ranking, a bar
+//! chart, the items behind each figure, the issues carried over, whether
+//! the quarter is frozen, and the .xlsx download. A unit sees its own row.
+
+use super::chart;
+use super::layout::{render, Layout, Me, WebResult};
+use crate::app::issues::{self, IssueFilter};
+use crate::app::reports;
+use crate::core::report::{Item, UnitRow};
+use crate::core::state::Role;
+use crate::core::Quarter;
+use crate::http::HttpState;
+use askama::Template;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub fn previous(q: Quarter) -> Quarter {
+    Quarter::of(q.first_day().pred_opt().unwrap_or(q.first_day()))
+}
+
+pub struct Rank {
+    pub place: usize,
+    pub unit: String,
+    pub points: String,
+}
+
+pub struct ItemRow {
+    pub kind: String,
+    pub code: String,
+    pub id: Option<String>,
+    pub unit: String,
+    pub dispatched: String,
+    pub completed: String,
+    pub days: String,
+    pub points: String,
+    pub note: String,
+}
+
+pub struct OpenRow {
+    pub code: String,
+    pub id: Option<String>,
+    pub unit: String,
+    pub state: String,
+    pub dispatched: String,
+    pub days: i64,
+    pub points: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportPage {
+    layout: Layout,
+    quarter: String,
+    prev: String,
+    next: Option<String>,
+    due: String,
+    frozen: bool,
+    total: String,
+    columns: [String; 4],
+    units: Vec<UnitRow>,
+    ranking: Vec<Rank>,
+    chart: String,
+    items: Vec<ItemRow>,
+    open: Vec<OpenRow>,
+    as_of: String,
+    own_unit: bool,
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    q: Option<String>,
+}
+
+/// Fewest points first; equal points share a place (1, 1, 3).
+pub fn ranking(units: &[UnitRow]) -> Vec<Rank> {
+    let mut sorted: Vec<&UnitRow> = units.iter().collect();
+    sorted.sort_by_key(|u| u.points);
+    let mut out: Vec<Rank> = Vec::new();
+    for (i, u) in sorted.iter().enumerate() {
+        let place = match out.last() {
+            Some(prev) if prev.points == u.points.to_string() => prev.place,
+            _ => i + 1,
+        };
+        out.push(Rank { place, unit: u.unit.clone(), points: u.points.to_string() });
+    }
+    out
+}
+
+pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuery>) -> WebResult {
+    me.require(&[Role::Dispatcher, Role::Assessor, Role::Admin, Role::Unit])?;
+    let wf = &s.app.wf;
+    let now = s.app.now().await?;
+    let current = Quarter::of(now.date());
+    let quarter = q.q.as_deref().and_then(Quarter::parse).unwrap_or(current);
+    let view = reports::quarter(&s.app, &me.actor, &quarter.to_string()).await?;
+    let ids: HashMap<String, String> = issues::list(&s.app, &me.actor, IssueFilter::default()).await?.into_iter().map(|v| (v.code, v.id)).collect();
+    let r = view.report;
+    let middle: Vec<&str> = wf.tiers.iter().skip(1).map(|t| t.label.as_str()).collect();
+    let columns = [wf.tiers.first().map(|t| t.label.clone()).unwrap_or_default(), middle.join("、"), wf.overdue.label.clone(), "未执行调度".to_string()];
+    let bars: Vec<(String, rust_decimal::Decimal, String)> = r.units.iter().map(|u| (u.unit.clone(), u.points.decimal(), u.points.to_string())).collect();
+    let items = r
+        .items
+        .iter()
+        .map(|i| match i {
+            Item::Issue { issue, unit, dispatched, completed, days, points } => ItemRow {
+                kind: "问题".into(),
+                id: ids.get(&**issue).cloned(),
+                code: issue.to_string(),
+                unit: unit.to_string(),
+                dispatched: dispatched.to_string(),
+                completed: completed.map_or_else(|| "未完成".to_string(), |c| c.to_string()),
+                days: days.to_string(),
+                points: points.to_string(),
+                note: String::new(),
+            },
+            Item::Violation { unit, date, points, note } => ItemRow {
+                kind: "未执行调度".into(),
+                id: None,
+                code: String::new(),
+                unit: unit.to_string(),
+                dispatched: date.to_string(),
+                completed: String::new(),
+                days: String::new(),
+                points: points.to_string(),
+                note: note.clone().unwrap_or_default(),
+            },
+        })
+        .collect();
+    let open = reports::open(&s.app, &me.actor)
+        .await?
+        .into_iter()
+        .map(|o| OpenRow {
+            id: ids.get(&o.issue).cloned(),
+            code: o.issue,
+            unit: o.unit,
+            state: wf.state_label(o.state).to_string(),
+            dispatched: o.dispatched.to_string(),
+            days: o.days,
+            points: o.provisional_points.to_string(),
+        })
+        .collect();
+    let own_unit = me.role() == Role::Unit;
+    let title = if own_unit { "本单位扣分" } else { "考核报表" };
+    let layout = Layout::new(&s, &me, &format!("{quarter} {title}"), "/reports").await;
+    Ok(render(&ReportPage {
+        layout,
+        quarter: quarter.to_string(),
+        prev: previous(quarter).to_string(),
+        next: (quarter < current).then(|| quarter.next().to_string()),
+        due: r.due.to_string(),
+        frozen: view.frozen,
+        total: r.total.to_string(),
+        columns,
+        ranking: ranking(&r.units),
+        chart: chart::bars(&format!("{quarter} 各单位扣分"), &bars),
+        units: r.units,
+        items,
+        open,
+        as_of: super::layout::short_time(&now.to_string()),
+        own_unit,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Points;
+
+    fn row(unit: &str, points: &str) -> UnitRow {
+        UnitRow { unit: unit.into(), points: Points::parse(points).unwrap(), on_time: 0, late_16_30: 0, late_over_30: 0, violations: 0 }
+    }
+
+    #[test]
+    fn fewest_points_rank_first_and_ties_share_a_place() {
+        let ranks = ranking(&[row("甲", "0.05"), row("乙", "0.00"), row("丙", "0.00"), row("丁", "0.07")]);
+        let places: Vec<(usize, &str)> = ranks.iter().map(|r| (r.place, r.unit.as_str())).collect();
+        assert_eq!(places, [(1, "乙"), (1, "丙"), (3, "甲"), (4, "丁")]);
+    }
+
+    #[test]
+    fn the_quarter_before_the_first_is_last_years_fourth() {
+        assert_eq!(previous(Quarter::parse("2021Q1").unwrap()).to_string(), "2020Q4");
+        assert_eq!(previous(Quarter::parse("2021Q3").unwrap()).to_string(), "2021Q2");
+    }
+}

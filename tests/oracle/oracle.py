@@ -1,0 +1,645 @@
+#!/usr/bin/env python3
+"""Independent reference implementation ("oracle") of `jiaoban simulate`.
+
+Written from /work/shared/spec/{rules,timeline}.md and the examples only,
+with the numbers of workflows/water-environment.toml hard-coded.
+
+    python3 oracle.py --events FILE [--as-of T] [--reminders]
+
+Interpretations where the spec is silent or ambiguous (oracle's choices):
+
+ 1. Order of work at one instant t:
+      a. "day begins" (only when t is 00:00:00): issues whose day d+31 is
+         today become final (case 2) or are marked "awaiting recheck at
+         d+31" (for case 3), in order of dispatch, then registration;
+      b. the events at t, in file order;
+      c. the scheduled dispatch at t (09:00:00 on the 1st and 16th);
+      d. the reminders whose sending instant is t are judged (after a-c).
+ 2. Every dispatch takes the whole pool, so "order of dispatch, then of
+    registration" equals registration order among dispatched issues.
+ 3. A dispatch whose pool is empty makes no list and no mail.
+ 4. Dispatch mails: one key per (dispatch instant, unit); a second list at the
+    same instant (out-of-cycle event and the scheduled one, or two dispatch
+    events) adds no key.  Issue reminders (warn-16/tier-16/warn-31/tier-31)
+    are scheduled when the issue is dispatched; recheck-wait:<id>:<n> when the
+    n-th report is made (n counts every report of the issue, from 1) and is
+    owed iff at sending the issue is `reported` and its report count is n.
+ 5. Reminder at instant x is sent at x if Mon-Fri 08:30<=time<17:30, else at
+    08:30 of the next such working day (no holidays). Only reminders sent at
+    or before as_of are listed. Quarter reminders: for each listed quarter,
+    always sent (if their sending instant <= as_of).
+ 6. Units: the `unit` of `register` and `violation` events, in order of first
+    appearance (file order); names are used verbatim (no trimming), so " A"
+    and "A" are two units. A `unit` field on other events is ignored.
+ 7. Blank line = empty or only ASCII whitespace (space, \t, \r, \n, \x0c);
+    any other character (\x0b, U+3000, NBSP, a BOM...) makes a non-JSON line.
+    Lines are separated by "\n" (a "\r" before it is JSON whitespace); a
+    final "\n" does not start a new line. A file with no event lines is bad
+    at `line 1:`. Each line must be UTF-8 (RFC 8259 8.1), else it is bad.
+ 8. `at`: exactly `YYYY-MM-DDTHH:MM:SS` with an optional `+08:00`; must be a
+    real calendar date/time; anything else (fractional seconds, other
+    offsets, `Z`, space separator, surrounding blanks) is bad.  The same
+    format for --as-of; a malformed --as-of is reported with `--as-of:`
+    before the file is read; an --as-of earlier than the last event only
+    after the whole file is valid. Years 0001-9999 all work alike (the rules
+    name no year limit: scheduled dispatches run in every year); years are
+    written with four digits (quarter "0001Q1"), the due date of 9999Q4 as
+    "+10000-01-10".
+ 9. Required string fields must be JSON strings and non-empty ("" is bad,
+    "  " is fine). `passed` must be a JSON bool. `null` for a required field
+    is "missing". `source`/`category`: null = absent; any other non-member
+    value (wrong type, "", unknown text) is bad. `note` on a violation is
+    optional and never checked (oracle choice: ignored whatever its type).
+10. JSON: strict (no NaN/Infinity); the line must be an object. Fields an
+    event does not use are ignored whatever they hold (wrong type, repeated
+    key, lone surrogate escape). A key repeated among the fields the event
+    uses (`at`, `event` and its own fields), or a used string with an
+    unpaired surrogate escape, makes the line bad.
+11. Checks of a line: JSON object -> event known -> `at` valid -> fields ->
+    time not earlier than previous event -> issue known / not duplicate ->
+    move allowed.  All give `line N:` so the order does not matter.
+12. Points: case 1 uses days = c - d with c = date of the latest report (the
+    one the passing recheck accepted); an issue already final is never
+    charged again. Open list: assigned/rectifying -> tier(as_of date - d);
+    reported -> tier(c - d).
+"""
+import argparse
+import copy
+import datetime as dt
+import json
+import re
+import sys
+from decimal import Decimal
+
+# ---- workflow numbers (water-environment.toml) ----
+TIERS = [(15, Decimal("0.00")), (30, Decimal("0.02"))]
+OVERDUE = Decimal("0.05")
+VIOLATION = Decimal("0.01")
+DUE_DAY = 10
+DISPATCH_DAYS = (1, 16)
+DISPATCH_TIME = dt.time(9, 0, 0)
+WARN_BEFORE = 3
+RECHECK_WAIT = dt.timedelta(hours=72)
+QUARTER_DUE_BEFORE = 3
+WORK_START = dt.time(8, 30)
+WORK_END = dt.time(17, 30)
+WORK_DAYS = {0, 1, 2, 3, 4}
+SOURCES = ["巡查发现", "12345移交", "群众举报", "领导交办", "新闻媒体曝光"]
+CATEGORIES = ["入河污染源", "阻水障碍物", "未执行调度", "其他"]
+
+TIER2_START = TIERS[0][0] + 1          # 16
+OVERDUE_START = TIERS[-1][0] + 1       # 31
+
+MOVES = {"accept": ("assigned", "rectifying"),
+         "report": ("rectifying", "reported"),
+         "close": ("rechecked", "closed")}
+
+TIME_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\+08:00)?$")
+
+
+class BadInput(Exception):
+    pass
+
+
+def parse_time(s):
+    if not isinstance(s, str):
+        raise ValueError("not a string")
+    m = TIME_RE.match(s)
+    if not m:
+        raise ValueError("not YYYY-MM-DDTHH:MM:SS[+08:00]: %r" % s)
+    y, mo, d, h, mi, se = (int(x) for x in m.groups()[:6])
+    return dt.datetime(y, mo, d, h, mi, se)  # raises ValueError if impossible
+
+
+def fmt_dt(t):
+    return "%04d-%02d-%02dT%02d:%02d:%02d" % (t.year, t.month, t.day, t.hour, t.minute, t.second)
+
+
+def fmt_date(d):
+    if isinstance(d, FarDate):
+        return str(d)
+    return "%04d-%02d-%02d" % (d.year, d.month, d.day)
+
+
+class FarDate:
+    """A date in year 10000 (the due date of 9999Q4): later than any datetime.date."""
+
+    def __init__(self, y, m, d):
+        self.t = (y, m, d)
+
+    def __str__(self):
+        return "+%05d-%02d-%02d" % self.t
+
+    def __ge__(self, other):
+        return True
+
+    def __sub__(self, delta):
+        return self
+
+
+def safe_date(y, m, d):
+    return dt.date(y, m, d) if y <= 9999 else FarDate(y, m, d)
+
+
+def fmt_pts(p):
+    return str(p.quantize(Decimal("0.01")))
+
+
+def tier(days):
+    for up_to, pts in TIERS:
+        if days <= up_to:
+            return pts
+    return OVERDUE
+
+
+def quarter_of(d):
+    return (d.year, (d.month - 1) // 3 + 1)
+
+
+def next_quarter(q):
+    y, n = q
+    return (y + 1, 1) if n == 4 else (y, n + 1)
+
+
+def quarter_first_day(q):
+    return safe_date(q[0], 3 * (q[1] - 1) + 1, 1)
+
+
+def quarter_due(q):
+    nq = next_quarter(q)
+    return safe_date(nq[0], 3 * (nq[1] - 1) + 1, DUE_DAY)
+
+
+def qname(q):
+    return "%04dQ%d" % q
+
+
+def next_working(x):
+    """First instant >= x inside working hours."""
+    d = x.date()
+    if d.weekday() in WORK_DAYS:
+        if x.time() < WORK_START:
+            return dt.datetime.combine(d, WORK_START)
+        if x.time() < WORK_END:
+            return x
+    try:
+        d += dt.timedelta(days=1)
+        while d.weekday() not in WORK_DAYS:
+            d += dt.timedelta(days=1)
+    except OverflowError:
+        return NEVER
+    return dt.datetime.combine(d, WORK_START)
+
+
+NEVER = dt.datetime.max  # instants beyond year 9999 never come
+
+
+def plus_days(d, n):
+    try:
+        return d + dt.timedelta(days=n)
+    except OverflowError:
+        return None
+
+
+def midnight(d):
+    if d is None or isinstance(d, FarDate):
+        return None
+    return dt.datetime.combine(d, dt.time(0, 0, 0))
+
+
+def next_schedule_after(a):
+    """Smallest scheduled dispatch instant strictly after a."""
+    d = a.date()
+    while True:
+        for day in DISPATCH_DAYS:
+            try:
+                t = dt.datetime.combine(dt.date(d.year, d.month, day), DISPATCH_TIME)
+            except ValueError:
+                continue
+            if t > a:
+                return t
+        # first day of next month
+        if d.year == 9999 and d.month == 12:
+            return NEVER
+        d = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def is_schedule(t):
+    return t.day in DISPATCH_DAYS and t.time() == DISPATCH_TIME
+
+
+class Issue:
+    __slots__ = ("id", "unit", "reg", "state", "d", "dseq", "reports",
+                 "last_report", "final", "await31")
+
+    def __init__(self, iid, unit, reg):
+        self.id = iid
+        self.unit = unit
+        self.reg = reg
+        self.state = "registered"
+        self.d = None
+        self.dseq = None
+        self.reports = 0
+        self.last_report = None
+        self.final = False
+        self.await31 = False
+
+
+class Engine:
+    def __init__(self):
+        self.issues = {}
+        self.order = []          # issues in registration order
+        self.pool = []
+        self.units = []
+        self.unit_set = set()
+        self.items = []          # (quarter, item dict) in order of becoming final
+        self.pending = []        # [send_at, key, kind, data]
+        self.sent = []           # (send_at, key)
+        self.dispatch_keys = set()
+        self.dseq = 0
+        self.cur = None          # instant whose events are being applied
+        self.first = None
+        self.last = None
+        self.nlines_events = 0
+
+    # ---------- helpers ----------
+    def note_unit(self, u):
+        if u not in self.unit_set:
+            self.unit_set.add(u)
+            self.units.append(u)
+
+    def finalize(self, iss, q, completed, days, pts):
+        iss.final = True
+        self.items.append((q, {"kind": "issue", "issue": iss.id, "unit": iss.unit,
+                               "dispatched": fmt_date(iss.d),
+                               "completed": fmt_date(completed) if completed else None,
+                               "days": days, "points": pts}))
+
+    def dispatch_pool(self, t):
+        if not self.pool:
+            return
+        d = t.date()
+        for iid in self.pool:
+            iss = self.issues[iid]
+            iss.state = "assigned"
+            iss.d = d
+            self.dseq += 1
+            iss.dseq = self.dseq
+            key = "dispatch:%s:%s" % (fmt_dt(t), iss.unit)
+            if key not in self.dispatch_keys:
+                self.dispatch_keys.add(key)
+                self.pending.append([next_working(t), key, "always", None])
+            for name, day in (("warn-%d" % TIER2_START, TIER2_START - WARN_BEFORE),
+                              ("tier-%d" % TIER2_START, TIER2_START),
+                              ("warn-%d" % OVERDUE_START, OVERDUE_START - WARN_BEFORE),
+                              ("tier-%d" % OVERDUE_START, OVERDUE_START)):
+                nominal = midnight(plus_days(d, day))
+                if nominal is None:
+                    continue
+                self.pending.append([next_working(nominal), "%s:%s" % (name, iid), "unit", iid])
+        self.pool = []
+
+    # ---------- phases of one instant ----------
+    def day_begin(self, t):
+        if t.time() != dt.time(0, 0, 0):
+            return
+        today = t.date()
+        for iss in self.order:  # registration order == dispatch order
+            if iss.d is None or iss.final:
+                continue
+            if plus_days(iss.d, OVERDUE_START) == today:
+                if iss.state in ("assigned", "rectifying"):
+                    self.finalize(iss, quarter_of(today), None, OVERDUE_START, OVERDUE)
+                elif iss.state == "reported":
+                    iss.await31 = True
+
+    def post(self, t):
+        if is_schedule(t):
+            self.dispatch_pool(t)
+        keep = []
+        due = []
+        for p in self.pending:
+            (due if p[0] == t else keep).append(p)
+        self.pending = keep
+        for send_at, key, kind, data in due:
+            ok = True
+            if kind == "unit":
+                ok = self.issues[data].state in ("assigned", "rectifying")
+            elif kind == "recheck":
+                iid, n = data
+                iss = self.issues[iid]
+                ok = iss.state == "reported" and iss.reports == n
+            if ok:
+                self.sent.append((send_at, key))
+
+    def next_instant_after(self, a):
+        cands = [next_schedule_after(a)]
+        cands += [p[0] for p in self.pending if p[0] > a]
+        for iss in self.order:
+            if iss.d is not None and not iss.final:
+                m = midnight(plus_days(iss.d, OVERDUE_START))
+                if m is not None and m > a:
+                    cands.append(m)
+        return min(cands)
+
+    def run_between(self, a, b, inclusive):
+        """Process every instant u with a < u < b (or <= b)."""
+        u = a
+        while True:
+            u = self.next_instant_after(u)
+            if u == NEVER or u > b or (u == b and not inclusive):
+                return
+            self.day_begin(u)
+            self.post(u)
+
+    def advance_to(self, t):
+        if self.cur is not None and t == self.cur:
+            return
+        if self.cur is not None:
+            self.post(self.cur)
+            self.run_between(self.cur, t, False)
+        self.day_begin(t)
+        self.cur = t
+
+    def finish(self, as_of):
+        if self.cur is not None:
+            self.post(self.cur)
+            self.run_between(self.cur, as_of, True)
+
+    # ---------- one line ----------
+    def check_line(self, raw):
+        """Validate one non-blank line; returns the event dict or raises BadInput."""
+        try:
+            ev = json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_pairs)
+        except (ValueError, RecursionError) as e:
+            raise BadInput("not JSON: %s" % e)
+        if not isinstance(ev, _Obj):
+            raise BadInput("not a JSON object")
+        kind = ev.get("event")
+        used = USED_FIELDS.get(kind, ()) if isinstance(kind, str) else ()
+        for f in ("at", "event") + used:
+            if f in ev.dups:
+                raise BadInput("duplicate field `%s`" % f)
+            v = ev.get(f)
+            if isinstance(v, str) and _has_surrogate(v):
+                raise BadInput("field `%s` is not valid Unicode" % f)
+        if not isinstance(kind, str):
+            raise BadInput("`event` missing or not a string")
+        if kind not in ("register", "dispatch", "accept", "report", "recheck", "close", "violation"):
+            raise BadInput("unknown event %r" % kind)
+        at = ev.get("at")
+        if not isinstance(at, str) or at == "":
+            raise BadInput("`at` missing, empty or not a string")
+        try:
+            t = parse_time(at)
+        except ValueError as e:
+            raise BadInput("bad `at`: %s" % e)
+
+        def req_str(name):
+            v = ev.get(name)
+            if v is None:
+                raise BadInput("`%s` missing" % name)
+            if not isinstance(v, str):
+                raise BadInput("`%s` is not a string" % name)
+            if v == "":
+                raise BadInput("`%s` is empty" % name)
+            return v
+
+        if kind == "register":
+            req_str("issue"); req_str("unit"); req_str("title")
+            for name, lst in (("source", SOURCES), ("category", CATEGORIES)):
+                v = ev.get(name)
+                if v is not None and (not isinstance(v, str) or v not in lst):
+                    raise BadInput("`%s` %r is not in the workflow's list" % (name, v))
+        elif kind in ("accept", "report", "close"):
+            req_str("issue")
+        elif kind == "recheck":
+            req_str("issue")
+            p = ev.get("passed")
+            if p is None:
+                raise BadInput("`passed` missing")
+            if not isinstance(p, bool):
+                raise BadInput("`passed` is not a bool")
+        elif kind == "violation":
+            req_str("unit")
+        if self.last is not None and t < self.last:
+            raise BadInput("time %s is earlier than the previous line's" % fmt_dt(t))
+        iid = ev.get("issue")
+        if kind == "register":
+            if iid in self.issues:
+                raise BadInput("duplicate issue id %r" % iid)
+        elif kind in ("accept", "report", "recheck", "close"):
+            if iid not in self.issues:
+                raise BadInput("unknown issue id %r" % iid)
+        return kind, t, ev
+
+    def feed(self, raw):
+        kind, t, ev = self.check_line(raw)
+        # state checks need the clock advanced to t (scheduled dispatches
+        # before t have happened, the one at t has not)
+        self.advance_to(t)
+        if self.first is None:
+            self.first = t
+        self.last = t
+        self.nlines_events += 1
+        if kind == "register":
+            iss = Issue(ev["issue"], ev["unit"], len(self.order))
+            self.issues[iss.id] = iss
+            self.order.append(iss)
+            self.pool.append(iss.id)
+            self.note_unit(iss.unit)
+        elif kind == "dispatch":
+            self.dispatch_pool(t)
+        elif kind == "violation":
+            self.note_unit(ev["unit"])
+            self.items.append((quarter_of(t.date()), {"kind": "violation", "unit": ev["unit"],
+                                                      "date": fmt_date(t.date()), "points": VIOLATION}))
+        else:
+            iss = self.issues[ev["issue"]]
+            frm = "reported" if kind == "recheck" else MOVES[kind][0]
+            if iss.state != frm:
+                raise BadInput("%s not allowed for %s in state %s" % (kind, iss.id, iss.state))
+            if kind == "report":
+                iss.state = "reported"
+                iss.reports += 1
+                iss.last_report = t
+                try:
+                    wait_until = next_working(t + RECHECK_WAIT)
+                except OverflowError:
+                    wait_until = NEVER
+                self.pending.append([wait_until,
+                                     "recheck-wait:%s:%d" % (iss.id, iss.reports),
+                                     "recheck", (iss.id, iss.reports)])
+            elif kind == "recheck":
+                k = t.date()
+                if ev["passed"]:
+                    iss.state = "rechecked"
+                    if not iss.final:
+                        c = iss.last_report.date()
+                        days = (c - iss.d).days
+                        qc = quarter_of(c)
+                        q = qc if k <= quarter_due(qc) else quarter_of(k)
+                        self.finalize(iss, q, c, days, tier(days))
+                else:
+                    iss.state = "rectifying"
+                    if not iss.final and iss.await31:
+                        self.finalize(iss, quarter_of(k), None, OVERDUE_START, OVERDUE)
+            else:
+                iss.state = MOVES[kind][1]
+
+    # ---------- report ----------
+    def report(self, as_of, with_reminders):
+        q = quarter_of(self.first.date())
+        qlast = quarter_of(as_of.date())
+        quarters = []
+        while q <= qlast:
+            quarters.append(q)
+            q = next_quarter(q)
+        out_q = []
+        for q in quarters:
+            items = [it for (qq, it) in self.items if qq == q]
+            stats = {u: {"unit": u, "points": Decimal("0"), "on_time": 0, "late_16_30": 0,
+                         "late_over_30": 0, "violations": 0} for u in self.units}
+            total = Decimal("0")
+            for it in items:
+                s = stats[it["unit"]]
+                s["points"] += it["points"]
+                total += it["points"]
+                if it["kind"] == "violation":
+                    s["violations"] += 1
+                elif it["points"] == OVERDUE:
+                    s["late_over_30"] += 1
+                elif it["points"] == TIERS[0][1]:
+                    s["on_time"] += 1
+                else:
+                    s["late_16_30"] += 1
+            units = []
+            for u in self.units:
+                s = dict(stats[u])
+                s["points"] = fmt_pts(s["points"])
+                units.append(s)
+            out_items = []
+            for it in items:
+                it = dict(it)
+                it["points"] = fmt_pts(it["points"])
+                out_items.append(it)
+            out_q.append({"quarter": qname(q), "due": fmt_date(quarter_due(q)),
+                          "total": fmt_pts(total), "units": units, "items": out_items})
+        open_ = []
+        for iss in self.order:
+            if iss.d is None or iss.final:
+                continue
+            days = (as_of.date() - iss.d).days
+            if iss.state == "reported":
+                prov = tier((iss.last_report.date() - iss.d).days)
+            else:
+                prov = tier(days)
+            open_.append({"issue": iss.id, "unit": iss.unit, "state": iss.state,
+                          "dispatched": fmt_date(iss.d), "days": days,
+                          "provisional_points": fmt_pts(prov)})
+        doc = {"as_of": fmt_dt(as_of), "quarters": out_q, "open": open_}
+        if with_reminders:
+            rs = [s for s in self.sent if s[0] <= as_of]
+            for q in quarters:
+                nq = next_quarter(q)
+                for key, nominal in (("quarter-report:" + qname(q), midnight(quarter_first_day(nq))),
+                                     ("quarter-due:" + qname(q),
+                                      midnight(quarter_due(q) - dt.timedelta(days=QUARTER_DUE_BEFORE)))):
+                    if nominal is None:
+                        continue
+                    s = next_working(nominal)
+                    if s <= as_of:
+                        rs.append((s, key))
+            rs.sort()
+            doc["reminders"] = [{"key": k, "at": fmt_dt(a)} for (a, k) in rs]
+        return doc
+
+
+class _Obj(dict):
+    dups = ()
+
+
+def _pairs(pairs):
+    o = _Obj()
+    d = set()
+    for k, v in pairs:
+        if k in o:
+            d.add(k)
+        o[k] = v
+    o.dups = d
+    return o
+
+
+def _has_surrogate(s):
+    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in s)
+
+
+# fields each event reads (others are ignored, whatever they hold); `note` is
+# never read: it has no effect on anything simulate prints.
+USED_FIELDS = {"register": ("issue", "unit", "title", "source", "category"),
+               "dispatch": (), "accept": ("issue",), "report": ("issue",),
+               "close": ("issue",), "recheck": ("issue", "passed"), "violation": ("unit",)}
+
+BLANK = " \t\r\n\x0c"   # ASCII whitespace
+
+
+def _reject_constant(c):
+    raise ValueError("invalid JSON constant %s" % c)
+
+
+def simulate(data, as_of_arg=None, reminders=False):
+    """data: bytes of the events file. Returns (doc, None) or (None, error line)."""
+    as_of = None
+    if as_of_arg is not None:
+        try:
+            as_of = parse_time(as_of_arg)
+        except ValueError as e:
+            return None, "--as-of: %s" % e
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    eng = Engine()
+    for i, braw in enumerate(lines, 1):
+        if braw.strip(BLANK.encode()) == b"":
+            continue
+        try:
+            raw = braw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "line %d: not UTF-8 text, so not JSON" % i
+        try:
+            eng.feed(raw)
+        except BadInput as e:
+            return None, "line %d: %s" % (i, e)
+    if eng.nlines_events == 0:
+        return None, "line 1: no events"
+    if as_of is None:
+        as_of = eng.last
+    else:
+        if as_of < eng.last:
+            return None, "--as-of: %s is earlier than the last event (%s)" % (fmt_dt(as_of), fmt_dt(eng.last))
+    eng.finish(as_of)
+    return eng.report(as_of, reminders), None
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", required=True)
+    ap.add_argument("--as-of")
+    ap.add_argument("--reminders", action="store_true")
+    ap.add_argument("--workflow")  # accepted and ignored: numbers are hard-coded
+    args = ap.parse_args(argv)
+    if args.events == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        with open(args.events, "rb") as f:
+            data = f.read()
+    doc, err = simulate(data, args.as_of, args.reminders)
+    if err is not None:
+        sys.stderr.write(err + "\n")
+        return 2
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
