@@ -21,6 +21,7 @@ pub mod engine;
 pub mod mail_keys;
 pub mod points;
 pub mod report;
+pub mod schedule;
 pub mod state;
 pub mod workflow;
 

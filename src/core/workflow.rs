@@ -12,7 +12,6 @@ use super::calendar::WorkingCalendar;
 use super::clock::LocalTime;
 use super::points::Points;
 use super::state::{Action, Role, State};
-use chrono::TimeZone;
 use std::fmt;
 use std::path::Path;
 
@@ -140,10 +139,7 @@ impl Workflow {
 
     /// The first scheduled dispatch strictly after `after`.
     pub fn next_dispatch_after(&self, after: LocalTime) -> Option<LocalTime> {
-        let tz = self.timezone;
-        let start = tz.from_local_datetime(&after.naive()).earliest()?;
-        let next = self.dispatch_schedule.after(&start).next()?;
-        Some(LocalTime::new(next.naive_local()))
+        super::schedule::next_after(&self.dispatch_schedule, after)
     }
 
     pub fn state_label(&self, state: State) -> &str {
