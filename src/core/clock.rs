@@ -115,7 +115,7 @@ impl Quarter {
     /// Parses `YYYYQn`.
     pub fn parse(text: &str) -> Option<Quarter> {
         let (year, number) = text.split_once('Q')?;
-        let year: i32 = year.parse().ok().filter(|y| (1000..=9999).contains(y))?;
+        let year: i32 = year.parse().ok().filter(|y| (0..=9999).contains(y) && year.len() == 4)?;
         let number: u8 = number.parse().ok().filter(|n| (1..=4).contains(n))?;
         Some(Quarter { year, number })
     }
@@ -152,7 +152,7 @@ impl Quarter {
 
 impl fmt::Display for Quarter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}Q{}", self.year, self.number)
+        write!(f, "{:04}Q{}", self.year, self.number)
     }
 }
 
