@@ -4,6 +4,7 @@
 //! million events needs memory for its issues, not for its text.
 
 mod parse;
+mod raw;
 mod replay;
 
 use crate::core::clock::{LocalTime, Quarter};

@@ -1,16 +1,13 @@
 //! One timeline line → one [`Event`], or the reason it is bad.
 //!
-//! Lines are deserialized into borrowed fields of any JSON type, then checked
-//! one by one, so that "wrong type" and "missing" are reported as such rather
-//! than as serde's generic complaint. No allocation for the common case.
+//! [`super::raw`] reads the JSON; this checks each field an event uses, so
+//! that "wrong type" and "missing" are reported as such.
 
 use crate::core::clock::LocalTime;
 use crate::core::state::Action;
 use crate::core::Workflow;
-use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
+use super::raw::{RawLine, Scalar};
 use std::borrow::Cow;
-use std::fmt;
 
 #[derive(Debug, PartialEq)]
 pub enum Event<'a> {
@@ -18,71 +15,6 @@ pub enum Event<'a> {
     Dispatch,
     Move { issue: Cow<'a, str>, action: Action },
     Violation { unit: Cow<'a, str> },
-}
-
-/// A JSON value as far as the timeline cares: a string, a bool, or other.
-#[derive(Debug)]
-enum Scalar<'a> {
-    Str(Cow<'a, str>),
-    Bool(bool),
-    Other,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor(std::marker::PhantomData))
-    }
-}
-
-struct ScalarVisitor<'a>(std::marker::PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> Visitor<'de> for ScalarVisitor<'a> {
-    type Value = Scalar<'a>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Scalar::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> { Ok(Scalar::Other) }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> { Ok(Scalar::Other) }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> { Ok(Scalar::Other) }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> { Ok(Scalar::Other) }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-}
-
-/// The fields any event may use; the others are ignored. `null` counts as absent.
-#[derive(Debug, Deserialize)]
-struct RawLine<'a> {
-    #[serde(borrow)]
-    at: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    event: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    issue: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    unit: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    title: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    source: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    category: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    passed: Option<Scalar<'a>>,
 }
 
 /// Parses one non-blank line into its time and event.
