@@ -29,8 +29,9 @@ sys.path.insert(0, HERE)
 import oracle  # noqa: E402
 from oracle import Engine, BadInput, fmt_dt  # noqa: E402
 
-BIN = "/work/main/target/debug/jiaoban"
-WORKFLOW = "/work/main/workflows/water-environment.toml"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(ROOT, "target", "debug", "jiaoban")
+WORKFLOW = os.path.join(ROOT, "workflows", "water-environment.toml")
 
 UNITS = ["中兴街道", "竹行街道", "新开街道", "老洪港管理办公室", "小海街道"]
 ODD_UNITS = [" ", "中兴街道 ", "Unit A", "\t", "a\"b"]

@@ -50,11 +50,12 @@ Interpretations where the spec is silent or ambiguous (oracle's choices):
     is "missing". `source`/`category`: null = absent; any other non-member
     value (wrong type, "", unknown text) is bad. `note` on a violation is
     optional and never checked (oracle choice: ignored whatever its type).
-10. JSON: strict (no NaN/Infinity); the line must be an object. Fields an
-    event does not use are ignored whatever they hold (wrong type, repeated
-    key, lone surrogate escape). A key repeated among the fields the event
-    uses (`at`, `event` and its own fields), or a used string with an
-    unpaired surrogate escape, makes the line bad.
+10. JSON: strict (no NaN/Infinity); the line must be an object. A repeated
+    key: the last value wins (as ECMAScript JSON.parse, Python, serde_json
+    Value). Fields an event does not use are ignored whatever they hold
+    (wrong type, lone surrogate escape). A used string holding an unpaired
+    surrogate escape (e.g. "unit":"\ud800") is not Unicode text: the line is
+    bad (the binary instead accepts it and turns it into U+FFFD x3).
 11. Checks of a line: JSON object -> event known -> `at` valid -> fields ->
     time not earlier than previous event -> issue known / not duplicate ->
     move allowed.  All give `line N:` so the order does not matter.
@@ -378,8 +379,6 @@ class Engine:
         kind = ev.get("event")
         used = USED_FIELDS.get(kind, ()) if isinstance(kind, str) else ()
         for f in ("at", "event") + used:
-            if f in ev.dups:
-                raise BadInput("duplicate field `%s`" % f)
             v = ev.get(f)
             if isinstance(v, str) and _has_surrogate(v):
                 raise BadInput("field `%s` is not valid Unicode" % f)
