@@ -81,10 +81,14 @@ pub enum Effect {
     Timer(Timer),
 }
 
+/// A move's effects: inline up to a dispatch's worth (the overdue timer and
+/// two reminders per tier), so the common move allocates nothing.
+pub type Effects = smallvec::SmallVec<[Effect; 5]>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub issue: Issue,
-    pub effects: Vec<Effect>,
+    pub effects: Effects,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,7 +105,7 @@ pub fn step(wf: &Workflow, issue: &Issue, action: Action, now: LocalTime) -> Res
         .ok_or(Refused { action: action.api_name(), state: issue.state })?;
     let mut next = issue.clone();
     next.state = rule.to;
-    let mut effects = Vec::new();
+    let mut effects = Effects::new();
     match action {
         Action::Dispatch => {
             next.dispatched_at = Some(now);
@@ -131,7 +135,7 @@ pub fn step(wf: &Workflow, issue: &Issue, action: Action, now: LocalTime) -> Res
 /// owed is [`Reminder::is_owed`], asked by whoever sends it.
 pub fn on_timer(wf: &Workflow, issue: &Issue, kind: TimerKind, now: LocalTime) -> Decision {
     let mut next = issue.clone();
-    let mut effects = Vec::new();
+    let mut effects = Effects::new();
     if kind == TimerKind::Overdue && !issue.charged {
         if issue.state.with_unit() {
             effects.push(Effect::Charge(charge::overdue(wf, dispatch_date(issue), now)));
@@ -148,7 +152,7 @@ fn dispatch_date(issue: &Issue) -> chrono::NaiveDate {
 }
 
 /// The overdue timer and the warn/tier reminders of a dispatch at `now`.
-fn dispatch_timers(wf: &Workflow, now: LocalTime, effects: &mut Vec<Effect>) {
+fn dispatch_timers(wf: &Workflow, now: LocalTime, effects: &mut Effects) {
     let d = now.date();
     let overdue = LocalTime::start_of(add_days(d, wf.overdue_day()));
     effects.push(Effect::Timer(Timer { at: overdue, kind: TimerKind::Overdue }));
