@@ -52,6 +52,8 @@ pub(crate) async fn dispatch_pool(app: &App, tx: &DatabaseTransaction, at: Local
         let decision = engine::step(&app.wf, &convert::facts(&row)?, Action::Dispatch, at).map_err(|e| anyhow::anyhow!("pooled issue cannot be dispatched: {e}"))?;
         row.dispatch_id = Some(id.clone());
         row.dispatch_seq = Some(seq);
+        // The rules in force when the clock starts are the issue's rules.
+        row.workflow_version = app.wf.version.clone();
         seq += 1;
         let row = effects::persist(tx, row, decision).await?;
         issues::record_move(tx, &row.id, "dispatch", actor, at, None).await?;

@@ -49,7 +49,7 @@ pub fn router(app: App) -> Router {
     }
     api.route("/healthz", get(|| async { "ok" }))
         .merge(crate::web::router())
-        .fallback(|| async { error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "没有这个地址 (no such route)") })
+        .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(JSON_LIMIT))
         .layer(tower_http::csrf::CsrfLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
@@ -57,4 +57,14 @@ pub fn router(app: App) -> Router {
         }))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// An unknown address: JSON for the API, a page for people.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        return error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "没有这个地址 (no such route)").into_response();
+    }
+    let page = "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>页面不存在</title><link rel=\"stylesheet\" href=\"/assets/app.css\"><main style=\"padding:2rem\"><h1>页面不存在</h1><p>您访问的地址不存在。<a href=\"/\">返回首页</a></p></main></html>";
+    (axum::http::StatusCode::NOT_FOUND, axum::response::Html(page)).into_response()
 }
