@@ -183,3 +183,26 @@ async fn two_instances_on_one_postgres_fire_each_timer_once() {
     // 30 issues × warn-16, tier-16, warn-31, tier-31; one dispatch mail; quarter-report and quarter-due of 2021Q1.
     assert_eq!(keys.len(), 30 * 4 + 1 + 2, "{keys:?}");
 }
+
+/// `?format=xlsx` is a real workbook with the same figures; a unit user's
+/// workbook holds only its own row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quarter_report_downloads_as_xlsx_with_only_what_the_reader_may_see() {
+    use calamine::{open_workbook_from_rs, Reader, Xlsx};
+    let w = world(Backend::Sqlite).await;
+    assert_eq!(w.app.advance("2021-04-01T00:00:00").await, StatusCode::OK);
+    let read = |bytes: Vec<u8>| -> Vec<Vec<String>> {
+        let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range_at(0).unwrap().unwrap();
+        range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+    };
+    let r = w.assessor.get(w.app.url("/api/reports/2021Q2?format=xlsx")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    let rows = read(r.bytes().await.unwrap().to_vec());
+    assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("中兴街道") && r.get(1).map(String::as_str) == Some("0.05")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("竹行街道")), "{rows:?}");
+    let r = w.zhuhang.get(w.app.url("/api/reports/2021Q2?format=xlsx")).send().await.unwrap();
+    let rows = read(r.bytes().await.unwrap().to_vec());
+    assert!(!rows.iter().flatten().any(|c| c == "中兴街道" || c == "W-2021-001"), "another unit's data leaked: {rows:?}");
+}
