@@ -63,11 +63,11 @@ fn trimmed(value: Option<String>) -> Option<String> {
 
 impl NewIssue {
     pub fn parse(app: &App, code: String, unit: String, title: String, source: Option<String>, category: Option<String>, location: Option<String>, description: Option<String>) -> AppResult<NewIssue> {
-        let code = code.trim().to_string();
+        // Codes and titles are kept exactly as given (only "" is refused), as
+        // `simulate` does: the report must name an issue by the same code.
         if code.is_empty() || code.chars().count() > 64 {
             return Err(AppError::BadInput("编号 code 必填，且不超过64个字符 (code is required, at most 64 characters)".into()));
         }
-        let title = title.trim().to_string();
         if title.is_empty() || title.chars().count() > 500 {
             return Err(AppError::BadInput("标题 title 必填，且不超过500个字符 (title is required)".into()));
         }
@@ -167,7 +167,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let row = visible(app, actor, id).await?;
     let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(&app.db).await?;
     let history = history.into_iter().map(|m| MoveView { action: m.action, actor: m.actor, at: m.at, note: m.note, attachments: serde_json::from_str(&m.attachments).unwrap_or_default() }).collect();
-    let unit = accounts::unit_name(&app.db, &row.unit_id).await?;
+    let unit = app.unit_name(&row.unit_id).await?;
     view(app, &row, &unit, app.now().await?, Some(history)).await
 }
 
@@ -226,7 +226,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, action: &str, passed: Optio
     let row = effects::persist(&tx, row, decision).await?;
     record_move_with(&tx, &row.id, action.as_str(), &actor.username, now, note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()), &attachments).await?;
     tx.commit().await?;
-    let unit = accounts::unit_name(&app.db, &row.unit_id).await?;
+    let unit = app.unit_name(&row.unit_id).await?;
     view(app, &row, &unit, now, None).await
 }
 

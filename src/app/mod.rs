@@ -88,12 +88,15 @@ pub struct App {
     pub(crate) tick_lock: Arc<Mutex<()>>,
     /// Built once: an SMTP transport keeps a connection pool.
     pub(crate) transport: Arc<tokio::sync::OnceCell<crate::mail::Transport>>,
+    /// Unit id → name. Units are never renamed or deleted, so every instance
+    /// may keep what it has read.
+    unit_names: Arc<std::sync::RwLock<std::collections::HashMap<String, String>>>,
 }
 
 impl App {
     pub fn new(db: DatabaseConnection, wf: Arc<Workflow>, test_clock: bool, mail: MailSettings) -> App {
         let sqlite = db.get_database_backend() == DbBackend::Sqlite;
-        App { db, wf, test_clock, mail, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))), tick_lock: Arc::new(Mutex::new(())), transport: Arc::default() }
+        App { db, wf, test_clock, mail, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))), tick_lock: Arc::new(Mutex::new(())), transport: Arc::default(), unit_names: Arc::default() }
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -107,6 +110,18 @@ impl App {
             None => None,
         };
         Ok((guard, self.db.begin().await?))
+    }
+
+    /// A unit's name, from memory after the first read.
+    pub async fn unit_name(&self, id: &str) -> AppResult<String> {
+        if let Some(name) = self.unit_names.read().unwrap_or_else(|p| p.into_inner()).get(id) {
+            return Ok(name.clone());
+        }
+        let name = accounts::unit_name(&self.db, id).await?;
+        if !name.is_empty() {
+            self.unit_names.write().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), name.clone());
+        }
+        Ok(name)
     }
 
     /// The service's "now": the test clock when on, else the system clock in

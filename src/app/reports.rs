@@ -46,7 +46,7 @@ pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<Quart
     }
     let mut report = book.quarters(&app.wf, q, q, &names).remove(0);
     if actor.role == Role::Unit {
-        let own = accounts::unit_name(&app.db, actor.unit_id.as_deref().unwrap_or_default()).await?;
+        let own = app.unit_name(actor.unit_id.as_deref().unwrap_or_default()).await?;
         report.units.retain(|r| r.unit == own);
         report.items.retain(|i| matches!(i, Item::Issue { unit, .. } | Item::Violation { unit, .. } if **unit == *own));
         report.total = report.units.iter().map(|r| r.points).sum();

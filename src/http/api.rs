@@ -33,7 +33,7 @@ pub async fn sign_in(State(s): State<HttpState>, body: Body<SignIn>) -> ApiResul
         }
     };
     let unit = match &actor.unit_id {
-        Some(id) => Some(accounts::unit_name(&s.app.db, id).await?),
+        Some(id) => Some(s.app.unit_name(id).await?),
         None => None,
     };
     let body = Json(json!({"username": actor.username, "role": actor.role, "unit": unit}));
@@ -49,7 +49,7 @@ pub async fn sign_out(State(s): State<HttpState>, headers: HeaderMap) -> ApiResu
 
 pub async fn whoami(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
     let unit = match &a.unit_id {
-        Some(id) => Some(accounts::unit_name(&s.app.db, id).await?),
+        Some(id) => Some(s.app.unit_name(id).await?),
         None => None,
     };
     Ok(Json(json!({"username": a.username, "role": a.role, "unit": unit})))

@@ -47,7 +47,7 @@ impl FromRequestParts<HttpState> for Me {
             Err(e) => return Err(WebError::from(e).into_response()),
         };
         let unit = match &actor.unit_id {
-            Some(id) => Some(accounts::unit_name(&state.app.db, id).await.map_err(|e| WebError::from(e).into_response())?),
+            Some(id) => Some(state.app.unit_name(id).await.map_err(|e| WebError::from(e).into_response())?),
             None => None,
         };
         Ok(Me { actor, unit })
