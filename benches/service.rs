@@ -18,14 +18,15 @@ use std::time::Instant;
 const MOVES: usize = 2000;
 const CLIENTS: usize = 8;
 
-async fn start(dir: &std::path::Path) -> (Application, String) {
+/// `test_clock`: None runs on the real clock, as in production.
+async fn start(dir: &std::path::Path, test_clock: Option<&str>) -> (Application, String) {
     let config = Config {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.to_path_buf(),
         database_url: None,
         smtp_url: None,
         workflow: "workflows/water-environment.toml".into(),
-        test_clock: Some("2021-03-01T08:00:00".into()),
+        test_clock: test_clock.map(str::to_string),
         public_url: None,
         admin_password: Some("bench-password".into()),
     };
@@ -43,7 +44,7 @@ async fn client(base: &str, user: &str, password: &str) -> reqwest::Client {
 
 async fn http_moves() {
     let dir = tempfile::tempdir().unwrap();
-    let (application, base) = start(dir.path()).await;
+    let (application, base) = start(dir.path(), None).await;
     let app = application.app.clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     let admin = client(&base, "admin", "bench-password").await;
@@ -81,7 +82,7 @@ async fn http_moves() {
     for (n, id) in ids.iter().enumerate() {
         let sql = format!(
             "BEGIN IMMEDIATE; UPDATE issues SET state = 'reported', version = version + 1 WHERE id = '{id}' AND version = 2; \
-             INSERT INTO moves (issue_id, action, actor, at, note, attachments) VALUES ('{id}', 'report', 'raw', '2021-03-02T10:00:{:02}', NULL, '[]'); COMMIT;",
+             INSERT INTO moves (issue_id, action, actor, at, note, attachments) VALUES ('{id}', 'report', 'raw', '2026-03-02T10:00:{:02}', NULL, '[]'); COMMIT;",
             n % 60
         );
         app.db.execute_unprepared(&sql).await.unwrap();
@@ -99,7 +100,7 @@ async fn bulk(db: &sea_orm::DatabaseConnection, rows: usize, make: impl Fn(usize
 
 async fn tick_and_report(n: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let (application, _) = start(dir.path()).await;
+    let (application, _) = start(dir.path(), Some("2021-03-01T08:00:00")).await;
     let app = application.app.clone();
     let db = &app.db;
     let unit: String = "bench-unit".into();

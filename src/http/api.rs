@@ -164,7 +164,7 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
     let view = reports::quarter(&s.app, &a, &q).await?;
     match f.format.as_deref() {
         None | Some("json") => Ok(Json(view).into_response()),
-        Some("xlsx") => super::xlsx::report(&view),
+        Some("xlsx") => super::xlsx::report(&s.app.wf, &view),
         Some(other) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("不支持的格式 `{other}` (format must be json or xlsx)"))),
     }
 }

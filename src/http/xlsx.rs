@@ -6,7 +6,7 @@ use crate::core::report::Item;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-pub fn report(view: &QuarterView) -> ApiResult<Response> {
+pub fn report(wf: &crate::core::Workflow, view: &QuarterView) -> ApiResult<Response> {
     let r = &view.report;
     let mut rows: Vec<Vec<String>> = r
         .units
@@ -22,7 +22,11 @@ pub fn report(view: &QuarterView) -> ApiResult<Response> {
             Item::Violation { unit, date, points, note } => vec!["未执行调度".into(), note.clone().unwrap_or_default(), unit.to_string(), date.to_string(), String::new(), String::new(), points.to_string()],
         });
     }
-    let headers = ["单位", "扣分", "按时", "16–30天", "超过30天", "未执行调度"];
+    // Column names are the workflow's tier labels, not numbers of ours.
+    let middle: Vec<&str> = wf.tiers.iter().skip(1).map(|t| t.label.as_str()).collect();
+    let middle = middle.join("/");
+    let first = wf.tiers.first().map_or("", |t| t.label.as_str());
+    let headers = ["单位", "扣分", first, middle.as_str(), wf.overdue.label.as_str(), wf.violation_label.as_str()];
     let bytes = crate::mail::xlsx_table(&format!("{} 扣分", r.quarter), &headers, &rows)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法生成Excel: {e}")))?;
     let disposition = format!("attachment; filename=\"jiaoban-{}.xlsx\"", r.quarter);
