@@ -80,17 +80,19 @@ async fn charged_in(app: &App, q: Quarter) -> AppResult<Vec<ChargeLine>> {
     let rows = app.db.query_all_raw(Statement::from_sql_and_values(app.backend(), sql, [q.to_string().into()])).await?;
     rows.iter()
         .map(|r| {
+            // By position, in the SELECT's order: a name lookup per cell
+            // costs seconds over a million rows.
             Ok(ChargeLine {
-                kind: r.try_get("", "kind")?,
-                unit_id: r.try_get("", "unit_id")?,
-                points_milli: r.try_get("", "points_milli")?,
-                tier: r.try_get("", "tier")?,
-                days: r.try_get("", "days")?,
-                dispatched: r.try_get("", "dispatched")?,
-                completed: r.try_get("", "completed")?,
-                known_at: r.try_get("", "known_at")?,
-                note: r.try_get("", "note")?,
-                code: r.try_get("", "code")?,
+                kind: r.try_get_by_index(0)?,
+                unit_id: r.try_get_by_index(1)?,
+                points_milli: r.try_get_by_index(2)?,
+                tier: r.try_get_by_index(3)?,
+                days: r.try_get_by_index(4)?,
+                dispatched: r.try_get_by_index(5)?,
+                completed: r.try_get_by_index(6)?,
+                known_at: r.try_get_by_index(7)?,
+                note: r.try_get_by_index(8)?,
+                code: r.try_get_by_index(9)?,
             })
         })
         .collect::<Result<_, sea_orm::DbErr>>()
