@@ -80,7 +80,16 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         if day % EVERY_DAYS == 0 && ids.len() < ISSUES {
             let i = ids.len();
             let (title, category, source) = TITLES[i % TITLES.len()];
-            let new = issues::NewIssue::parse(app, format!("W-2021-{:03}", i + 1), UNITS[(i + i / 6) % UNITS.len()].0.into(), title.into(), Some(source.into()), Some(category.into()), Some("南通经济技术开发区".into()), None).map_err(err)?;
+            let new = issues::NewIssue::parse(app, issues::IssueInput {
+                code: format!("W-2021-{:03}", i + 1),
+                unit: UNITS[(i + i / 6) % UNITS.len()].0.into(),
+                title: title.into(),
+                source: Some(source.into()),
+                category: Some(category.into()),
+                location: Some("南通经济技术开发区".into()),
+                description: None,
+            })
+            .map_err(err)?;
             ids.push(issues::register(app, &dispatcher, new).await.map_err(err)?.id);
         }
         for (i, id) in ids.iter().enumerate() {

@@ -47,7 +47,15 @@ pub async fn read(app: &App, path: &Path) -> anyhow::Result<Result<Vec<issues::N
         if row.iter().all(|c| cell(c).trim().is_empty()) {
             continue;
         }
-        let parsed = issues::NewIssue::parse(app, get(Some(code)).unwrap_or_default(), get(Some(unit)).unwrap_or_default(), get(Some(title)).unwrap_or_default(), get(optional[0]), get(optional[1]), get(optional[2]), get(optional[3]));
+        let parsed = issues::NewIssue::parse(app, issues::IssueInput {
+            code: get(Some(code)).unwrap_or_default(),
+            unit: get(Some(unit)).unwrap_or_default(),
+            title: get(Some(title)).unwrap_or_default(),
+            source: get(optional[0]),
+            category: get(optional[1]),
+            location: get(optional[2]),
+            description: get(optional[3]),
+        });
         match parsed {
             Err(e) => bad.push(BadRow { row: number, reason: e.to_string() }),
             Ok(new) if !seen.insert(new.code.clone()) => bad.push(BadRow { row: number, reason: format!("编号 `{}` 在表中重复 (duplicate code)", new.code) }),

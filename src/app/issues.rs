@@ -23,6 +23,18 @@ pub struct NewIssue {
     pub attachments: Vec<String>,
 }
 
+/// A registration as submitted (API body, form, Excel row), not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct IssueInput {
+    pub code: String,
+    pub unit: String,
+    pub title: String,
+    pub source: Option<String>,
+    pub category: Option<String>,
+    pub location: Option<String>,
+    pub description: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct IssueView {
     pub id: String,
@@ -62,7 +74,8 @@ fn trimmed(value: Option<String>) -> Option<String> {
 }
 
 impl NewIssue {
-    pub fn parse(app: &App, code: String, unit: String, title: String, source: Option<String>, category: Option<String>, location: Option<String>, description: Option<String>) -> AppResult<NewIssue> {
+    pub fn parse(app: &App, input: IssueInput) -> AppResult<NewIssue> {
+        let IssueInput { code, unit, title, source, category, location, description } = input;
         // Codes and titles are kept exactly as given (only "" is refused), as
         // `simulate` does: the report must name an issue by the same code.
         if code.is_empty() || code.chars().count() > 64 {

@@ -44,10 +44,9 @@ pub async fn init(app: &App, test_start: Option<LocalTime>) -> AppResult<()> {
     }
     let now = app.now().await?;
     let (_guard, tx) = app.write().await?;
-    if timer::Entity::find().filter(timer::Column::Kind.eq("dispatch")).one(&tx).await?.is_none() {
-        if let Some(next) = app.wf.next_dispatch_after(now) {
-            insert_timer(&tx, next, CLASS_DISPATCH, "dispatch", None, String::new()).await?;
-        }
+    let has_dispatch_timer = timer::Entity::find().filter(timer::Column::Kind.eq("dispatch")).one(&tx).await?.is_some();
+    if let (false, Some(next)) = (has_dispatch_timer, app.wf.next_dispatch_after(now)) {
+        insert_timer(&tx, next, CLASS_DISPATCH, "dispatch", None, String::new()).await?;
     }
     if timer::Entity::find().filter(timer::Column::Kind.eq("quarter")).one(&tx).await?.is_none() {
         let q = Quarter::of(now.date());

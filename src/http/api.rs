@@ -102,7 +102,7 @@ pub struct NewIssueBody {
 pub async fn create_issue(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<NewIssueBody>) -> ApiResult<(StatusCode, Json<issues::IssueView>)> {
     let Json(b) = body?;
     a.require(&[crate::core::state::Role::Dispatcher])?;
-    let new = issues::NewIssue::parse(&s.app, b.code, b.unit, b.title, b.source, b.category, b.location, b.description)?;
+    let new = issues::NewIssue::parse(&s.app, issues::IssueInput { code: b.code, unit: b.unit, title: b.title, source: b.source, category: b.category, location: b.location, description: b.description })?;
     Ok((StatusCode::CREATED, Json(issues::register(&s.app, &a, new).await?)))
 }
 

@@ -40,7 +40,11 @@ impl From<AppError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> ApiError {
-        let status = if r.status() == StatusCode::PAYLOAD_TOO_LARGE { r.status() } else if r.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE { r.status() } else { StatusCode::BAD_REQUEST };
+        // Too large and not JSON keep their own status; the rest is a bad request.
+        let status = match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => r.status(),
+            _ => StatusCode::BAD_REQUEST,
+        };
         ApiError::new(status, format!("请求格式错误 (bad request body): {}", r.body_text()))
     }
 }

@@ -125,7 +125,15 @@ pub async fn register(State(s): State<HttpState>, me: Me, multipart: Multipart) 
     let files = store_evidence(&s.app, &me.actor, &form, &["photos"], "photos", &mut errors).await?;
     if errors.is_empty() {
         let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
-        let parsed = NewIssue::parse(&s.app, input.code.clone(), input.unit.clone(), input.title.clone(), some(&input.source), some(&input.category), some(&input.location), some(&input.description));
+        let parsed = NewIssue::parse(&s.app, issues::IssueInput {
+            code: input.code.clone(),
+            unit: input.unit.clone(),
+            title: input.title.clone(),
+            source: some(&input.source),
+            category: some(&input.category),
+            location: some(&input.location),
+            description: some(&input.description),
+        });
         let registered = match parsed {
             Ok(mut new) => {
                 new.attachments = id_strings(&files);
