@@ -14,7 +14,7 @@ const START: &str = "2021-03-01T09:00:00";
 
 /// Two units, one user per role, and one dispatched issue per unit.
 async fn arrange() -> (Server, String, String) {
-    let s = server::start(START, false).await;
+    let s = server::start(START).await;
     s.unit("中兴街道").await;
     s.unit("竹行街道").await;
     s.user("gjb", "dispatcher", None).await;

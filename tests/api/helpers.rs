@@ -1,5 +1,6 @@
 //! `spawn_app()`: the real service on port 0, its own database per test —
 //! a fresh SQLite file, or a fresh PostgreSQL database at 127.0.0.1:5432.
+//! Shared by the API, web and browser tests (`#[path]` from the others).
 #![allow(dead_code)]
 
 use jiaoban::startup::{Application, Config};
@@ -55,27 +56,47 @@ pub async fn spawn_app(backend: Backend, test_clock: &str) -> TestApp {
 }
 
 pub async fn spawn_on(dir: tempfile::TempDir, database_url: Option<String>, test_clock: &str, smtp_url: Option<String>) -> TestApp {
+    let application = build(&dir, database_url.clone(), test_clock, smtp_url, ADMIN_PASSWORD).await;
+    serve(application, dir, database_url, ADMIN_PASSWORD).await
+}
+
+/// The service with `jiaoban demo`'s data; every account, admin too, has
+/// the demo's password, as in `jiaoban demo`.
+pub async fn spawn_demo() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let application = build(&dir, None, jiaoban::demo::START, None, jiaoban::demo::PASSWORD).await;
+    jiaoban::demo::seed(&application.app).await.expect("the demo seeds");
+    serve(application, dir, None, jiaoban::demo::PASSWORD).await
+}
+
+async fn build(dir: &tempfile::TempDir, database_url: Option<String>, test_clock: &str, smtp_url: Option<String>, admin_password: &str) -> Application {
     let config = Config {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
-        database_url: database_url.clone(),
+        database_url,
         smtp_url,
         workflow: concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/water-environment.toml").into(),
         test_clock: Some(test_clock.into()),
         public_url: None,
-        admin_password: Some(ADMIN_PASSWORD.into()),
+        admin_password: Some(admin_password.into()),
     };
-    let application = Application::build(config).await.expect("the service starts");
+    Application::build(config).await.expect("the service starts")
+}
+
+/// Serves `application` in the background; signs admin in.
+async fn serve(application: Application, dir: tempfile::TempDir, database_url: Option<String>, admin_password: &str) -> TestApp {
     let base = format!("http://127.0.0.1:{}", application.port());
     let server = tokio::spawn(async move {
         application.run_until_stopped(std::future::pending()).await.unwrap();
     });
-    let admin = sign_in(&base, "admin", ADMIN_PASSWORD).await;
+    let admin = sign_in(&base, "admin", admin_password).await;
     TestApp { base, admin, data_dir: dir.path().to_path_buf(), database_url, _dir: dir, server }
 }
 
+/// A cookie-keeping client that does not follow redirects, so the web
+/// tests can see the 303s of POST-redirect-GET.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).build().unwrap()
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 pub async fn sign_in(base: &str, username: &str, password: &str) -> reqwest::Client {
@@ -116,5 +137,12 @@ impl TestApp {
 
     pub async fn advance(&self, now: &str) -> StatusCode {
         self.post(&self.admin, "/api/test-clock", json!({"now": now})).await.0
+    }
+
+    /// The issue with `code`, as the API shows it to admin (with history).
+    pub async fn issue(&self, code: &str) -> Value {
+        let (_, list) = self.get(&self.admin, &format!("/api/issues?code={code}")).await;
+        let id = list["issues"][0]["id"].as_str().unwrap_or_else(|| panic!("no issue {code}: {list}")).to_string();
+        self.get(&self.admin, &format!("/api/issues/{id}")).await.1
     }
 }

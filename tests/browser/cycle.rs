@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 const START: &str = "2021-02-01T09:00:00";
 
 async fn arrange() -> Server {
-    let server = server::start(START, false).await;
+    let server = server::start(START).await;
     for unit in ["中兴街道", "竹行街道"] {
         server.unit(unit).await;
     }
@@ -102,7 +102,7 @@ async fn every_role_walks_an_issue_from_registration_to_close_out_in_chromium() 
         p.sign_out().await;
 
         // Day 20: the unit finds it returned with the reason, reports again.
-        server.advance("2021-02-21T10:00:00").await;
+        assert_eq!(server.advance("2021-02-21T10:00:00").await, reqwest::StatusCode::OK);
         p.sign_in("zx", PASSWORD).await;
         p.wait_text("#returned", "排口仍有渗漏").await;
         report(&p, &id, "已彻底封堵", &photo).await;
@@ -141,7 +141,7 @@ async fn every_role_walks_an_issue_from_registration_to_close_out_in_chromium() 
         p.wait_text("#units tr[data-unit='中兴街道'] .points", "0.02").await;
         p.wait_text("#open", "W-2021-902").await;
         assert!(p.text("#frozen").await.contains("未封存"));
-        server.advance("2021-03-05T10:00:00").await;
+        assert_eq!(server.advance("2021-03-05T10:00:00").await, reqwest::StatusCode::OK);
         p.goto("/reports?q=2021Q1").await;
         p.wait_text("#units tr[data-unit='竹行街道'] .points", "0.05").await;
         p.wait_text("#total", "0.07").await;

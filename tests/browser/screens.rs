@@ -17,7 +17,7 @@ const PAGES: &[(&str, &str, &str)] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_main_page_renders_on_desktop_and_phone() {
     with_browser(|c| async move {
-        let server = server::start(jiaoban::demo::START, true).await;
+        let server = server::start_demo().await;
         let p = Page { c: &c, base: &server.base };
         p.goto("/login").await;
         p.screenshot("sign-in-phone", PHONE).await;
@@ -27,7 +27,7 @@ async fn every_role_main_page_renders_on_desktop_and_phone() {
                 if !signed_in.is_empty() {
                     p.sign_out().await;
                 }
-                p.sign_in(user, server::ADMIN_PASSWORD).await;
+                p.sign_in(user, jiaoban::demo::PASSWORD).await;
                 signed_in = user;
             }
             p.goto(path).await;
@@ -39,7 +39,7 @@ async fn every_role_main_page_renders_on_desktop_and_phone() {
         }
         // The unit's report form, as the officer at the riverbank sees it.
         p.sign_out().await;
-        p.sign_in("zhongxing", server::ADMIN_PASSWORD).await;
+        p.sign_in("zhongxing", jiaoban::demo::PASSWORD).await;
         p.click("#rectifying .card-link, #returned .card-link").await;
         p.wait_text("main", "反馈整改情况").await;
         p.screenshot("unit-report-form-phone", PHONE).await;

@@ -1,106 +1,21 @@
-//! The real service on port 0 with its own SQLite database and data dir,
-//! as `tests/api` starts it; shared by the browser tests and `tests/web.rs`.
+//! The service for the browser tests and `tests/web.rs`: `tests/api`'s
+//! `spawn_app`, plus what only pages need (multipart bodies, a PNG).
 #![allow(dead_code)]
 
-use jiaoban::startup::{Application, Config};
-use reqwest::StatusCode;
-use serde_json::{json, Value};
-use std::path::PathBuf;
+#[path = "../api/helpers.rs"]
+mod helpers;
 
-pub const ADMIN_PASSWORD: &str = "jiaoban2021";
-pub const PASSWORD: &str = "password-123";
+#[allow(unused_imports)] // each of the two test targets uses a part
+pub use helpers::{client, sign_in, TestApp as Server, ADMIN_PASSWORD, PASSWORD};
 
-pub struct Server {
-    pub base: String,
-    pub admin: reqwest::Client,
-    pub data_dir: PathBuf,
-    _dir: tempfile::TempDir,
-    task: tokio::task::JoinHandle<()>,
+/// Starts the service on a test clock with an empty database (SQLite).
+pub async fn start(test_clock: &str) -> Server {
+    helpers::spawn_app(helpers::Backend::Sqlite, test_clock).await
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Starts the service on a test clock; `demo` seeds it as `jiaoban demo`
-/// does (the clock must then start at the demo's start).
-pub async fn start(test_clock: &str, demo: bool) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
-        database_url: None,
-        smtp_url: None,
-        workflow: concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/water-environment.toml").into(),
-        test_clock: Some(test_clock.into()),
-        public_url: None,
-        admin_password: Some(ADMIN_PASSWORD.into()),
-    };
-    let application = Application::build(config).await.expect("the service starts");
-    if demo {
-        jiaoban::demo::seed(&application.app).await.expect("the demo seeds");
-    }
-    let base = format!("http://127.0.0.1:{}", application.port());
-    let task = tokio::spawn(async move {
-        application.run_until_stopped(std::future::pending()).await.unwrap();
-    });
-    let admin = sign_in(&base, "admin", ADMIN_PASSWORD).await;
-    Server { base, admin, data_dir: dir.path().to_path_buf(), _dir: dir, task }
-}
-
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-/// A client signed in through the API (same cookie as the sign-in form).
-pub async fn sign_in(base: &str, username: &str, password: &str) -> reqwest::Client {
-    let c = client();
-    let r = c.post(format!("{base}/api/session")).json(&json!({"username": username, "password": password})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "sign in as {username}");
-    c
-}
-
-impl Server {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub async fn post(&self, c: &reqwest::Client, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = c.post(self.url(path)).json(&body).send().await.unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn get(&self, c: &reqwest::Client, path: &str) -> (StatusCode, Value) {
-        let r = c.get(self.url(path)).send().await.unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn unit(&self, name: &str) {
-        let (s, body) = self.post(&self.admin, "/api/units", json!({"name": name, "emails": [format!("unit{}@example.gov.cn", name.chars().count())]})).await;
-        assert_eq!(s, StatusCode::CREATED, "{body}");
-    }
-
-    pub async fn user(&self, username: &str, role: &str, unit: Option<&str>) {
-        let (s, body) = self.post(&self.admin, "/api/users", json!({"username": username, "password": PASSWORD, "role": role, "unit": unit})).await;
-        assert_eq!(s, StatusCode::CREATED, "{body}");
-    }
-
-    /// Moves the test clock (as admin, through the API) and runs what is owed.
-    pub async fn advance(&self, now: &str) {
-        let (s, body) = self.post(&self.admin, "/api/test-clock", json!({"now": now})).await;
-        assert_eq!(s, StatusCode::OK, "advance to {now}: {body}");
-    }
-
-    /// The issue with `code`, as the API shows it to admin (with history).
-    pub async fn issue(&self, code: &str) -> Value {
-        let (_, list) = self.get(&self.admin, &format!("/api/issues?code={code}")).await;
-        let id = list["issues"][0]["id"].as_str().unwrap_or_else(|| panic!("no issue {code}: {list}")).to_string();
-        self.get(&self.admin, &format!("/api/issues/{id}")).await.1
-    }
+/// Starts the service with `jiaoban demo`'s data and accounts.
+pub async fn start_demo() -> Server {
+    helpers::spawn_demo().await
 }
 
 /// A tiny valid PNG (solid colour): signature, IHDR, one stored-deflate IDAT, IEND.
