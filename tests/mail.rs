@@ -11,108 +11,15 @@ use calamine::{Reader, Xlsx, open_workbook_from_rs};
 use chrono::{DateTime, FixedOffset};
 use jiaoban::mail::{self, Attachment, OutgoingMail, Transport};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Cursor, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Cursor;
+use std::path::Path;
+use std::process::Command;
 
-const SINK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+#[path = "support/sink.rs"]
+mod sink;
+
+use sink::{python_ready, Sink};
 const FROM: &str = "交办系统 <jiaoban@example.org>";
-
-/// Whether `python3 -c <check>` works; if not, skip (false) or, under CI, fail.
-fn python_ready(check: &str, what: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", check])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI: {what} is required for the mail tests (pip install aiosmtpd)"
-        );
-        // Straight to stderr: libtest captures `eprintln!`, and a skip that
-        // nobody sees is a test that silently stopped running.
-        let _ = writeln!(std::io::stderr(), "SKIPPED: {what} is not available; `pip install aiosmtpd` to run this test");
-    }
-    ok
-}
-
-/// The SMTP sink process, stopped with SIGTERM when the test is done.
-struct Sink {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Sink {
-    fn start(auth: Option<&str>) -> Sink {
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new("python3");
-        cmd.arg(SINK).args(["--port", "0", "--exit-on-stdin-eof", "--dir"]).arg(dir.path());
-        if let Some(pair) = auth {
-            cmd.args(["--auth", pair]);
-        }
-        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("python3 starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(BufReader::new(stdout).lines().next());
-        });
-        let line = rx.recv_timeout(Duration::from_secs(20)).expect("the sink says READY in time");
-        let line = line.expect("the sink prints a line").unwrap();
-        let port = line
-            .strip_prefix("READY ")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("not READY: {line}"));
-        Sink { child, dir, port }
-    }
-
-    fn url(&self, userinfo: &str) -> String {
-        format!("smtp://{userinfo}127.0.0.1:{}", self.port)
-    }
-
-    /// Waits until `n` messages have arrived; returns their `.eml` paths in order.
-    fn wait_for(&self, n: usize) -> Vec<PathBuf> {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let paths: Vec<PathBuf> = (1..=n).map(|k| self.dir.path().join(format!("{k}.eml"))).collect();
-            if paths.iter().all(|p| p.exists()) {
-                return paths;
-            }
-            assert!(Instant::now() < deadline, "the sink got fewer than {n} mails");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn envelope(&self, eml: &Path) -> Value {
-        let path = eml.with_extension("envelope.json");
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-    }
-
-    fn stop(mut self) -> ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the sink ignored SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        // Only after a failed assertion: `stop` already reaped the process.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// Reads an `.eml` with Python's `email` package (RFC 2047 subjects, RFC
 /// 2231 file names) and returns what a mail client would show.

@@ -4,3 +4,5 @@ mod access;
 mod helpers;
 mod replay;
 mod smtp;
+#[path = "../support/sink.rs"]
+mod sink;

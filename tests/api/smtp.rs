@@ -2,62 +2,14 @@
 //! a dispatch list and a reminder arrive once each, with their keys.
 
 use crate::helpers::*;
+use crate::sink::{python_ready, Sink};
 use reqwest::StatusCode;
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-struct Sink {
-    child: std::process::Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the sink, or returns None (skip) when aiosmtpd is missing outside CI.
-fn sink() -> Option<Sink> {
-    let ready = Command::new("python3").args(["-c", "import aiosmtpd"]).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    if !ready {
-        assert!(std::env::var_os("CI").is_none(), "CI: aiosmtpd is required (pip install aiosmtpd)");
-        eprintln!("SKIPPED: pip install aiosmtpd to run the SMTP test");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py"))
-        .args(["--port", "0", "--exit-on-stdin-eof", "--dir"])
-        .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().strip_prefix("READY ").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("sink not ready: {line}"));
-    Some(Sink { child, dir, port })
-}
-
+/// Every mail the sink has received, once `at_least` have arrived.
 fn received(sink: &Sink, at_least: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let mails: Vec<String> = std::fs::read_dir(sink.dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-            .map(|e| std::fs::read_to_string(e.path()).unwrap())
-            .collect();
-        if mails.len() >= at_least || Instant::now() > deadline {
-            return mails;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    sink.wait_for(at_least);
+    sink.received().iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
 }
 
 fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
@@ -66,9 +18,12 @@ fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dispatch_lists_and_reminders_go_out_over_smtp_once() {
-    let Some(sink) = sink() else { return };
+    if !python_ready("import aiosmtpd", "python3 with aiosmtpd") {
+        return;
+    }
+    let sink = Sink::start(None);
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_on(dir, None, "2021-03-01T08:00:00", Some(format!("smtp://127.0.0.1:{}", sink.port))).await;
+    let app = spawn_on(dir, None, "2021-03-01T08:00:00", Some(sink.url(""))).await;
     app.unit("中兴街道").await;
     let dispatcher = app.user("gjb", "dispatcher", None).await;
     let (s, _) = app.post(&dispatcher, "/api/issues", json!({"code": "W-1", "unit": "中兴街道", "title": "排口"})).await;
