@@ -208,12 +208,27 @@ pub async fn list(app: &App, actor: &Actor, filter: IssueFilter) -> AppResult<Ve
         query = query.filter(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default()));
     }
     let now = app.now().await?;
-    let mut out = Vec::new();
-    for row in query.all(&app.db).await? {
-        let unit = units.get(&row.unit_id).cloned().unwrap_or_default();
-        out.push(view(app, &row, &unit, now, None).await?);
+    let rows = query.all(&app.db).await?;
+    let charged = final_points(app, &rows).await?;
+    rows.iter()
+        .map(|row| {
+            let unit = units.get(&row.unit_id).map_or("", String::as_str);
+            build_view(app, row, unit, now, None, charged.get(&row.id).copied())
+        })
+        .collect()
+}
+
+/// The final points of the charged issues among `rows`, in one query per
+/// 500 issues rather than one per issue.
+async fn final_points(app: &App, rows: &[issue::Model]) -> AppResult<std::collections::HashMap<String, crate::core::Points>> {
+    let ids: Vec<String> = rows.iter().filter(|r| r.charged).map(|r| r.id.clone()).collect();
+    let mut points = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        for c in charge::Entity::find().filter(charge::Column::IssueId.is_in(chunk.to_vec())).all(&app.db).await? {
+            points.insert(c.issue_id.unwrap_or_default(), crate::core::Points::from_thousandths(c.points_milli));
+        }
     }
-    Ok(out)
+    Ok(points)
 }
 
 /// A move requested through the API or the web UI: `accept`, `report`,
@@ -245,11 +260,16 @@ pub async fn act(app: &App, actor: &Actor, id: &str, action: &str, passed: Optio
 
 /// The issue as the API shows it, with days and points so far as of `now`.
 pub async fn view(app: &App, row: &issue::Model, unit: &str, now: LocalTime, history: Option<Vec<MoveView>>) -> AppResult<IssueView> {
+    let charged = final_points(app, std::slice::from_ref(row)).await?;
+    build_view(app, row, unit, now, history, charged.get(&row.id).copied())
+}
+
+/// The view from the row alone; `final_points` is the issue's charge, if any.
+fn build_view(app: &App, row: &issue::Model, unit: &str, now: LocalTime, history: Option<Vec<MoveView>>, final_points: Option<crate::core::Points>) -> AppResult<IssueView> {
     let facts: Issue = convert::facts(row)?;
     let days = facts.dispatched_at.map(|d| clock::days_between(d.date(), now.date()));
     let points = if facts.charged {
-        let c = charge::Entity::find().filter(charge::Column::IssueId.eq(row.id.clone())).one(&app.db).await?;
-        c.map(|c| crate::core::Points::from_thousandths(c.points_milli)).unwrap_or_default()
+        final_points.unwrap_or_default()
     } else if facts.dispatched_at.is_some() {
         engine::provisional_points(&app.wf, &facts, now)
     } else {
