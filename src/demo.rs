@@ -107,7 +107,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
                 (_, Some(false)) => "现场仍有渗漏，复核不通过",
                 _ => "同意销号",
             };
-            issues::act(app, &who, id, action, passed, Some(note.into()), Vec::new()).await.map_err(err)?;
+            issues::act(app, &who, id, issues::requested_action(action, passed).map_err(err)?, Some(note.into()), Vec::new()).await.map_err(err)?;
         }
         if day == 40 || day == 58 {
             reports::record_violation(app, &dispatcher, UNITS[(day as usize) % UNITS.len()].0, Some("未按调度指令启闭闸门".into())).await.map_err(err)?;

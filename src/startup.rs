@@ -2,7 +2,7 @@
 //! the database, the rules and the scheduler, and [`Application::run_until_stopped`]
 //! serves until the shutdown future resolves.
 
-use crate::app::{accounts, scheduler, App, MailSettings};
+use crate::app::{accounts, delivery, scheduler, App, MailSettings};
 use crate::core::{LocalTime, Workflow};
 use anyhow::Context;
 use std::future::Future;
@@ -36,9 +36,9 @@ impl Application {
         let test_start = config.test_clock.as_deref().map(LocalTime::parse).transpose().map_err(|e| anyhow::anyhow!("--test-clock: {e}"))?;
         std::fs::create_dir_all(&config.data_dir).with_context(|| format!("failed to create {}", config.data_dir.display()))?;
         let url = config.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", config.data_dir.join("jiaoban.db").display()));
-        let db = crate::db::connect(&url).await?;
+        let pools = crate::db::connect(&url).await?;
         let mail = MailSettings { smtp_url: config.smtp_url.clone(), data_dir: config.data_dir.clone(), public_url: config.public_url.clone() };
-        let app = App::new(db, Arc::new(wf), test_start.is_some(), mail);
+        let app = App::new(pools, Arc::new(wf), test_start.is_some(), mail);
         scheduler::init(&app, test_start).await.map_err(|e| anyhow::anyhow!("failed to start the scheduler: {e}"))?;
         if let Some(password) = accounts::ensure_admin(&app, config.admin_password.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))? {
             tracing::warn!("first start: created user `admin` with password {password} (shown once; set JIAOBAN_ADMIN_PASSWORD to choose it)");
@@ -51,32 +51,52 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serves and runs the scheduler until `shutdown` resolves.
+    /// Serves, runs the scheduler and delivers mail until `shutdown`
+    /// resolves (or this future is dropped: the background tasks go with it).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let scheduler = tokio::spawn(run_scheduler(self.app.clone()));
+        let mut background = Background::default();
+        if !self.app.test_clock {
+            background.spawn(run_scheduler(self.app.clone()));
+        }
+        for _ in 0..delivery::WORKERS {
+            background.spawn(delivery::run_worker(self.app.clone()));
+        }
+        background.spawn(delivery::run_heartbeat(self.app.clone()));
         let router = crate::http::router(self.app);
         tracing::info!(port = self.listener.local_addr()?.port(), "serving");
-        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
-        scheduler.abort();
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await;
         served.context("the server failed")
     }
 }
 
-/// The real clock drives timers; with a test clock only requests move time,
-/// and this loop just retries mail that could not be sent.
+/// Tasks that live as long as the server: aborted when it stops, even if
+/// the server's own future is dropped rather than finished (as tests do) —
+/// otherwise a restarted service would run beside its own ghost.
+#[derive(Default)]
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Background {
+    fn spawn(&mut self, task: impl Future<Output = ()> + Send + 'static) {
+        self.0.push(tokio::spawn(task));
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// The real clock drives timers: a tick every few seconds fires what is
+/// due. (On a test clock only `POST /api/test-clock` moves time.)
 async fn run_scheduler(app: App) {
     let mut interval = tokio::time::interval(TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        let result = if app.test_clock {
-            match app.now().await {
-                Ok(now) => crate::app::outbox::deliver_due(&app, now).await.map(|_| 0),
-                Err(e) => Err(e),
-            }
-        } else {
-            scheduler::tick(&app).await
-        };
-        if let Err(e) = result {
+        if let Err(e) = scheduler::tick(&app).await {
             tracing::error!(error = %e, "scheduler tick failed");
         }
     }

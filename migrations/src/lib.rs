@@ -2,12 +2,13 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_tables;
+mod m20261201_000001_delivery_leases;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_tables::Migration)]
+        vec![Box::new(m20261128_000001_create_tables::Migration), Box::new(m20261201_000001_delivery_leases::Migration)]
     }
 }

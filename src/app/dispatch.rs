@@ -20,10 +20,12 @@ pub struct DispatchView {
 /// `POST /api/dispatches`: the whole pool, now.
 pub async fn dispatch_now(app: &App, actor: &Actor) -> AppResult<DispatchView> {
     actor.require(&[Role::Dispatcher])?;
-    let now = app.now().await?;
-    let (_guard, tx) = app.write().await?;
-    let (id, rows) = dispatch_pool(app, &tx, now, &actor.username, false).await?;
-    tx.commit().await?;
+    let m = app.begin_move().await?;
+    let now = m.now;
+    let (id, rows) = dispatch_pool(app, &m.tx, now, &actor.username, false).await?;
+    m.tx.commit().await?;
+    app.delivery.ring();
+    app.metrics.moved("dispatch");
     let names = accounts::unit_names(&app.db).await?;
     let mut views = Vec::new();
     for row in rows {

@@ -3,16 +3,9 @@
 
 use super::{convert, AppError, AppResult};
 use crate::core::charge::Charge;
-use crate::core::engine::{Decision, Effect, Reminder, Timer, TimerKind};
-use crate::core::LocalTime;
-use crate::db::entities::{charge, issue, timer};
+use crate::core::engine::{Decision, Effect};
+use crate::db::entities::{charge, issue};
 use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
-
-/// Timer classes at one instant, in firing order (as in the replay): the
-/// start of day, then the scheduled dispatch, then mail.
-pub const CLASS_DAY_START: i32 = 0;
-pub const CLASS_DISPATCH: i32 = 1;
-pub const CLASS_MAIL: i32 = 2;
 
 /// Writes the issue row back if nobody changed it since it was read.
 pub async fn save_issue(tx: &DatabaseTransaction, mut row: issue::Model) -> AppResult<issue::Model> {
@@ -38,7 +31,7 @@ pub async fn persist(tx: &DatabaseTransaction, mut row: issue::Model, decision: 
     for effect in decision.effects {
         match effect {
             Effect::Charge(c) => insert_charge(tx, &row, &c).await?,
-            Effect::Timer(t) => insert_issue_timer(tx, &row.id, t).await?,
+            Effect::Timer(t) => super::timers::insert_for_issue(tx, &row.id, t).await?,
         }
     }
     Ok(row)
@@ -62,37 +55,4 @@ async fn insert_charge(tx: &DatabaseTransaction, row: &issue::Model, c: &Charge)
     .insert(tx)
     .await?;
     Ok(())
-}
-
-async fn insert_issue_timer(tx: &DatabaseTransaction, issue_id: &str, t: Timer) -> AppResult<()> {
-    let (class, kind, payload) = match t.kind {
-        TimerKind::Overdue => (CLASS_DAY_START, "overdue", String::new()),
-        TimerKind::Reminder(r) => (CLASS_MAIL, "reminder", encode_reminder(r)),
-    };
-    insert_timer(tx, t.at, class, kind, Some(issue_id.to_string()), payload).await
-}
-
-pub async fn insert_timer(tx: &DatabaseTransaction, at: LocalTime, class: i32, kind: &str, issue_id: Option<String>, payload: String) -> AppResult<()> {
-    timer::ActiveModel { id: NotSet, due_at: Set(at.to_string()), class: Set(class), kind: Set(kind.into()), issue_id: Set(issue_id), payload: Set(payload) }
-        .insert(tx)
-        .await?;
-    Ok(())
-}
-
-pub fn encode_reminder(r: Reminder) -> String {
-    match r {
-        Reminder::Warn(day) => format!("warn:{day}"),
-        Reminder::Tier(day) => format!("tier:{day}"),
-        Reminder::RecheckWait(n) => format!("recheck-wait:{n}"),
-    }
-}
-
-pub fn decode_reminder(text: &str) -> Option<Reminder> {
-    let (kind, n) = text.split_once(':')?;
-    match kind {
-        "warn" => Some(Reminder::Warn(n.parse().ok()?)),
-        "tier" => Some(Reminder::Tier(n.parse().ok()?)),
-        "recheck-wait" => Some(Reminder::RecheckWait(n.parse().ok()?)),
-        _ => None,
-    }
 }

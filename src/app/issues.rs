@@ -2,7 +2,7 @@
 
 use super::{accounts, convert, effects, Actor, App, AppError, AppResult};
 use crate::core::engine::{self, Issue};
-use crate::core::state::{Action, Role};
+use crate::core::state::{Action, Role, State};
 use crate::core::{clock, LocalTime};
 use crate::db::entities::{charge, issue, moves};
 use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -46,7 +46,7 @@ pub struct IssueView {
     pub category: Option<String>,
     pub location: Option<String>,
     pub description: Option<String>,
-    pub state: String,
+    pub state: State,
     pub state_label: String,
     pub registered_at: String,
     pub dispatched_at: Option<String>,
@@ -95,19 +95,19 @@ impl NewIssue {
     }
 }
 
+#[tracing::instrument(skip_all, fields(code = %new.code, user = %actor.username), err)]
 pub async fn register(app: &App, actor: &Actor, new: NewIssue) -> AppResult<IssueView> {
     let unit = new.unit.clone();
-    let now = app.now().await?;
     let mut rows = Vec::new();
-    register_many_inner(app, actor, vec![new], now, |row| rows.push(row)).await?;
+    let now = register_many_inner(app, actor, vec![new], |row| rows.push(row)).await?;
     view(app, &rows.remove(0), &unit, now, None).await
 }
 
 /// Registers every issue in one transaction: all of them, or none.
+#[tracing::instrument(skip_all, fields(issues = new.len(), user = %actor.username), err)]
 pub async fn register_many(app: &App, actor: &Actor, new: Vec<NewIssue>, mut progress: impl FnMut(&issue::Model)) -> AppResult<usize> {
-    let now = app.now().await?;
     let mut count = 0;
-    register_many_inner(app, actor, new, now, |row| {
+    register_many_inner(app, actor, new, |row| {
         progress(&row);
         count += 1;
     })
@@ -115,14 +115,19 @@ pub async fn register_many(app: &App, actor: &Actor, new: Vec<NewIssue>, mut pro
     Ok(count)
 }
 
-async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, now: LocalTime, mut each: impl FnMut(issue::Model)) -> AppResult<()> {
+/// Returns the instant the issues were registered at.
+async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut each: impl FnMut(issue::Model)) -> AppResult<LocalTime> {
     actor.require(&[Role::Dispatcher])?;
-    let (_guard, tx) = app.write().await?;
-    let mut reg_seq = next_reg_seq(&tx).await?;
+    let m = app.begin_move().await?;
+    let (now, tx) = (m.now, &m.tx);
+    lock_sequence(app, tx).await?;
+    let mut reg_seq = next_reg_seq(tx).await?;
     for new in new {
-        let unit = accounts::unit_by_name(&tx, &new.unit).await?.ok_or_else(|| AppError::BadInput(format!("责任单位 `{}` 不存在 (unknown unit)", new.unit)))?;
-        if issue::Entity::find().filter(issue::Column::Code.eq(new.code.clone())).one(&tx).await?.is_some() {
-            return Err(AppError::Conflict(format!("编号 `{}` 已存在 (code already registered)", new.code)));
+        let unit = accounts::unit_by_name(tx, &new.unit).await?.ok_or_else(|| AppError::BadInput(format!("责任单位 `{}` 不存在 (unknown unit)", new.unit)))?;
+        let code = new.code.clone();
+        let taken = || AppError::Conflict(format!("编号 `{code}` 已存在 (code already registered)"));
+        if issue::Entity::find().filter(issue::Column::Code.eq(new.code.clone())).one(tx).await?.is_some() {
+            return Err(taken());
         }
         let row = issue::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()), code: Set(new.code), unit_id: Set(unit.id.clone()), title: Set(new.title),
@@ -131,13 +136,26 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, now: 
             dispatched_at: Set(None), dispatch_seq: Set(None), reports: Set(0), last_report_at: Set(None), charged: Set(false),
             awaiting_at_overdue: Set(false), version: Set(0), workflow_version: Set(app.wf.version.clone()),
         }
-        .insert(&tx)
-        .await?;
+        .insert(tx)
+        .await
+        // Another registration of the same code committed since the check.
+        .map_err(|e| match AppError::from(e) { AppError::Conflict(_) => taken(), other => other })?;
         reg_seq += 1;
-        record_move_with(&tx, &row.id, "register", &actor.username, now, None, &new.attachments).await?;
+        record_move_with(tx, &row.id, "register", &actor.username, now, None, &new.attachments).await?;
         each(row);
     }
-    tx.commit().await?;
+    m.tx.commit().await?;
+    app.metrics.moved("register");
+    Ok(now)
+}
+
+/// PostgreSQL: registrations and dispatches number issues from the last
+/// number; two instances at once must not both take the same one. A lock
+/// for the rest of the transaction (SQLite's single writer already is one).
+pub(crate) async fn lock_sequence(app: &App, tx: &impl ConnectionTrait) -> AppResult<()> {
+    if app.backend() == sea_orm::DbBackend::Postgres {
+        tx.execute_unprepared("SELECT pg_advisory_xact_lock(7301)").await?;
+    }
     Ok(())
 }
 
@@ -186,7 +204,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
 
 #[derive(Debug, Default)]
 pub struct IssueFilter {
-    pub state: Option<String>,
+    pub state: Option<State>,
     pub unit: Option<String>,
     pub code: Option<String>,
 }
@@ -194,8 +212,8 @@ pub struct IssueFilter {
 pub async fn list(app: &App, actor: &Actor, filter: IssueFilter) -> AppResult<Vec<IssueView>> {
     let units = accounts::unit_names(&app.db).await?;
     let mut query = issue::Entity::find().order_by_asc(issue::Column::RegSeq);
-    if let Some(state) = filter.state.filter(|s| !s.is_empty()) {
-        query = query.filter(issue::Column::State.eq(state));
+    if let Some(state) = filter.state {
+        query = query.filter(issue::Column::State.eq(state.as_str()));
     }
     if let Some(code) = filter.code.filter(|s| !s.is_empty()) {
         query = query.filter(issue::Column::Code.eq(code));
@@ -231,29 +249,35 @@ async fn final_points(app: &App, rows: &[issue::Model]) -> AppResult<std::collec
     Ok(points)
 }
 
-/// A move requested through the API or the web UI: `accept`, `report`,
-/// `recheck`, `close`, with the ids of evidence already stored by
-/// [`super::attachments::store`].
-pub async fn act(app: &App, actor: &Actor, id: &str, action: &str, passed: Option<bool>, note: Option<String>, attachments: Vec<String>) -> AppResult<IssueView> {
-    let action = match (action, passed) {
-        ("accept", _) => Action::Accept,
-        ("report", _) => Action::Report,
-        ("close", _) => Action::Close,
-        ("recheck", Some(passed)) => Action::recheck(passed),
-        ("recheck", None) => return Err(AppError::BadInput("复核须给出 passed: true 或 false (recheck needs `passed`)".into())),
-        (other, _) => return Err(AppError::BadInput(format!("未知操作 `{other}` (unknown action; expected accept, report, recheck, close)"))),
-    };
+/// The action a request names: `recheck` with `passed`, the others by
+/// their name; parsed here once, so nothing past the edge holds a string.
+pub fn requested_action(name: &str, passed: Option<bool>) -> AppResult<Action> {
+    match (name, passed) {
+        ("accept", _) => Ok(Action::Accept),
+        ("report", _) => Ok(Action::Report),
+        ("close", _) => Ok(Action::Close),
+        ("recheck", Some(passed)) => Ok(Action::recheck(passed)),
+        ("recheck", None) => Err(AppError::BadInput("复核须给出 passed: true 或 false (recheck needs `passed`)".into())),
+        (other, _) => Err(AppError::BadInput(format!("未知操作 `{other}` (unknown action; expected accept, report, recheck, close)"))),
+    }
+}
+
+/// A move requested through the API or the web UI, with the ids of
+/// evidence already stored by [`super::attachments::store`].
+#[tracing::instrument(skip_all, fields(issue = %id, action = %action, user = %actor.username), err)]
+pub async fn act(app: &App, actor: &Actor, id: &str, action: Action, note: Option<String>, attachments: Vec<String>) -> AppResult<IssueView> {
     let row = visible(app, actor, id).await?;
     let role = app.wf.moves.iter().find(|m| m.action == action).map(|m| m.role);
     if role != Some(actor.role) {
         return Err(AppError::Forbidden(format!("角色 {} 不能执行 {} (forbidden)", actor.role, action.api_name())));
     }
-    let now = app.now().await?;
-    let (_guard, tx) = app.write().await?;
+    let m = app.begin_move().await?;
+    let now = m.now;
     let decision = engine::step(&app.wf, &convert::facts(&row)?, action, now).map_err(|e| AppError::Conflict(format!("当前状态不允许此操作: {e}")))?;
-    let row = effects::persist(&tx, row, decision).await?;
-    record_move_with(&tx, &row.id, action.as_str(), &actor.username, now, note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()), &attachments).await?;
-    tx.commit().await?;
+    let row = effects::persist(&m.tx, row, decision).await?;
+    record_move_with(&m.tx, &row.id, action.as_str(), &actor.username, now, note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()), &attachments).await?;
+    m.tx.commit().await?;
+    app.metrics.moved(action.as_str());
     let unit = app.unit_name(&row.unit_id).await?;
     view(app, &row, &unit, now, None).await
 }
@@ -278,7 +302,7 @@ fn build_view(app: &App, row: &issue::Model, unit: &str, now: LocalTime, history
     Ok(IssueView {
         id: row.id.clone(), code: row.code.clone(), unit: unit.to_string(), unit_id: row.unit_id.clone(), title: row.title.clone(),
         source: row.source.clone(), category: row.category.clone(), location: row.location.clone(), description: row.description.clone(),
-        state_label: app.wf.state_label(facts.state).to_string(), state: row.state.clone(), registered_at: row.registered_at.clone(),
+        state_label: app.wf.state_label(facts.state).to_string(), state: facts.state, registered_at: row.registered_at.clone(),
         dispatched_at: row.dispatched_at.clone(), days, points_so_far: points.to_string(), charged: row.charged, reports: row.reports,
         version: row.version, workflow_version: row.workflow_version.clone(), history,
     })

@@ -6,17 +6,20 @@
 pub mod accounts;
 pub mod attachments;
 mod convert;
+pub mod delivery;
 pub mod dispatch;
 mod effects;
 pub mod issues;
+pub mod metrics;
 mod mail_text;
 pub mod outbox;
 pub mod reports;
 pub mod scheduler;
+pub mod timers;
 
 use crate::core::state::Role;
 use crate::core::{LocalTime, Workflow};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{Mutex, MutexGuard};
@@ -36,13 +39,38 @@ pub enum AppError {
     Conflict(String),
     #[error("登录尝试过多，请稍后再试 (too many attempts)")]
     TooManyAttempts,
-    #[error(transparent)]
+    /// Shown with its whole cause chain (`{:#}`), so one log line says
+    /// what failed and why.
+    #[error("{0:#}")]
     Unexpected(#[from] anyhow::Error),
 }
 
 impl From<sea_orm::DbErr> for AppError {
+    /// The database's own refusals that a request can cause are the
+    /// client's to fix or retry (4xx); everything else is unexpected.
     fn from(e: sea_orm::DbErr) -> AppError {
-        AppError::Unexpected(anyhow::Error::new(e).context("database error"))
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
+            return AppError::Conflict("与已有记录重复 (already exists)".into());
+        }
+        match sqlstate(&e).as_deref() {
+            // PostgreSQL refuses NUL and bytes its encoding cannot hold.
+            Some("22021" | "22P05") => AppError::BadInput("文本含有不允许的字符 (text holds a character that cannot be stored)".into()),
+            // Two transactions crossed (PostgreSQL rolled one back).
+            Some("40001" | "40P01") => AppError::Conflict("数据正被他人修改，请重试 (a concurrent change won; retry)".into()),
+            _ => AppError::Unexpected(anyhow::Error::new(e).context("database error")),
+        }
+    }
+}
+
+/// The SQLSTATE (PostgreSQL) or extended result code (SQLite) of a
+/// database error, if the database gave one.
+fn sqlstate(e: &sea_orm::DbErr) -> Option<String> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+            inner.as_database_error().and_then(|d| d.code()).map(|c| c.into_owned())
+        }
+        _ => None,
     }
 }
 
@@ -67,6 +95,15 @@ impl Actor {
     }
 }
 
+/// A write transaction and its instant ([`App::begin_move`]). The guards
+/// are released when it is dropped, after the commit.
+pub(crate) struct Move<'a> {
+    pub tx: DatabaseTransaction,
+    pub now: LocalTime,
+    _writer: Option<MutexGuard<'a, ()>>,
+    _gate: Option<tokio::sync::RwLockReadGuard<'a, ()>>,
+}
+
 #[derive(Debug, Clone)]
 pub struct MailSettings {
     pub smtp_url: Option<String>,
@@ -77,7 +114,10 @@ pub struct MailSettings {
 /// The application: database, rules and clock, shared by every request.
 #[derive(Clone)]
 pub struct App {
+    /// For reading. On SQLite these connections are `query_only`: every
+    /// change goes through [`App::write`].
     pub db: DatabaseConnection,
+    writer: DatabaseConnection,
     pub wf: Arc<Workflow>,
     pub test_clock: bool,
     pub mail: MailSettings,
@@ -86,6 +126,12 @@ pub struct App {
     /// Serializes scheduler runs inside one process (instances coordinate
     /// through the database).
     pub(crate) tick_lock: Arc<Mutex<()>>,
+    /// Test clock only: an advance holds it exclusively and every move
+    /// shares it, so no move slips between the jobs of an advance.
+    pub(crate) clock_gate: Arc<tokio::sync::RwLock<()>>,
+    /// This instance's mail senders.
+    pub(crate) delivery: Arc<delivery::Delivery>,
+    pub metrics: Arc<metrics::Metrics>,
     /// Built once: an SMTP transport keeps a connection pool.
     pub(crate) transport: Arc<tokio::sync::OnceCell<crate::mail::Transport>>,
     /// Unit id → name. Units are never renamed or deleted, so every instance
@@ -94,22 +140,53 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(db: DatabaseConnection, wf: Arc<Workflow>, test_clock: bool, mail: MailSettings) -> App {
-        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
-        App { db, wf, test_clock, mail, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))), tick_lock: Arc::new(Mutex::new(())), transport: Arc::default(), unit_names: Arc::default() }
+    pub fn new(pools: crate::db::Pools, wf: Arc<Workflow>, test_clock: bool, mail: MailSettings) -> App {
+        let sqlite = pools.write.get_database_backend() == DbBackend::Sqlite;
+        App {
+            db: pools.read,
+            writer: pools.write,
+            wf,
+            test_clock,
+            mail,
+            write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
+            tick_lock: Arc::new(Mutex::new(())),
+            clock_gate: Arc::default(),
+            delivery: Arc::default(),
+            metrics: Arc::default(),
+            transport: Arc::default(),
+            unit_names: Arc::default(),
+        }
     }
 
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
 
-    /// Starts a write transaction (after the SQLite writer lock, if any).
+    /// Starts a write transaction: the one way to change the database.
+    /// On SQLite it queues behind this process's other writers, then takes
+    /// the database's write lock up front (`BEGIN IMMEDIATE`), so it can
+    /// never fail halfway with "database is locked".
     pub(crate) async fn write(&self) -> AppResult<(Option<MutexGuard<'_, ()>>, DatabaseTransaction)> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
+        let Some(lock) = &self.write_lock else { return Ok((None, self.writer.begin().await?)) };
+        let guard = lock.lock().await;
+        let options = TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+        Ok((Some(guard), self.writer.begin_with_options(options).await?))
+    }
+
+    /// Starts a move: a write transaction and the instant it is stamped
+    /// with. On a test clock the instant is read inside the transaction,
+    /// after any advance of the clock has finished ([`scheduler::clock_for_move`]).
+    pub(crate) async fn begin_move(&self) -> AppResult<Move<'_>> {
+        let gate = match self.test_clock {
+            true => Some(self.clock_gate.read().await),
+            false => None,
         };
-        Ok((guard, self.db.begin().await?))
+        let (writer, tx) = self.write().await?;
+        let now = match self.test_clock {
+            true => scheduler::clock_for_move(self, &tx).await?,
+            false => self.now().await?,
+        };
+        Ok(Move { tx, now, _writer: writer, _gate: gate })
     }
 
     /// A unit's name, from memory after the first read.

@@ -9,7 +9,7 @@ use crate::core::LocalTime;
 use crate::db::entities::outbox;
 use crate::mail::{Attachment, OutgoingMail, Transport};
 use chrono::TimeZone;
-use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveValue::NotSet, ConnectionTrait, EntityTrait, QueryOrder, Set};
 
 pub struct NewMail {
     pub key: String,
@@ -38,48 +38,17 @@ pub async fn enqueue(db: &impl ConnectionTrait, mail: NewMail) -> AppResult<()> 
         attempts: Set(0),
         next_attempt_at: Set(mail.send_after.to_string()),
         last_error: Set(None),
+        claimed_by: Set(None),
+        claimed_until: Set(None),
+        retry_at: Set(None),
     };
     outbox::Entity::insert(row).on_conflict_do_nothing_on([outbox::Column::Key]).exec_without_returning(db).await?;
     Ok(())
 }
 
-/// Sends every queued mail whose time has come; returns how many went out.
-/// A failure backs off exponentially (1 min, 2, 4 … up to a day).
-#[tracing::instrument(skip_all, err)]
-pub async fn deliver_due(app: &App, now: LocalTime) -> AppResult<usize> {
-    let due = outbox::Entity::find()
-        .filter(outbox::Column::SentAt.is_null())
-        .filter(outbox::Column::NextAttemptAt.lte(now.to_string()))
-        .order_by_asc(outbox::Column::Id)
-        .all(&app.db)
-        .await?;
-    if due.is_empty() {
-        return Ok(0);
-    }
+/// Builds a row's message and hands it to the transport (SMTP or files).
+pub(crate) async fn send(app: &App, row: &outbox::Model) -> anyhow::Result<()> {
     let transport = app.transport.get_or_try_init(|| async { Transport::from_url(app.mail.smtp_url.as_deref(), &app.mail.data_dir) }).await?;
-    let mut sent = 0;
-    for row in due {
-        let result = send_one(app, transport, &row).await;
-        let mut active: outbox::ActiveModel = row.clone().into();
-        active.attempts = Set(row.attempts + 1);
-        match result {
-            Ok(()) => {
-                active.sent_at = Set(Some(now.to_string()));
-                sent += 1;
-            }
-            Err(e) => {
-                tracing::warn!(key = %row.key, error = %format!("{e:#}"), "mail not sent; will retry");
-                let backoff = 60i64 << row.attempts.clamp(0, 10);
-                active.next_attempt_at = Set(LocalTime::new(now.naive() + chrono::Duration::seconds(backoff.min(86_400))).to_string());
-                active.last_error = Set(Some(format!("{e:#}")));
-            }
-        }
-        outbox::Entity::update(active).exec(&app.db).await?;
-    }
-    Ok(sent)
-}
-
-async fn send_one(app: &App, transport: &Transport, row: &outbox::Model) -> anyhow::Result<()> {
     let send_after = super::convert::time(&row.send_after).map_err(|e| anyhow::anyhow!("{e}"))?;
     let date = app.wf.timezone.from_local_datetime(&send_after.naive()).earliest().map(|d| d.fixed_offset())
         .ok_or_else(|| anyhow::anyhow!("no such local time"))?;

@@ -119,15 +119,16 @@ pub async fn open(app: &App, actor: &Actor) -> AppResult<Vec<OpenEntry>> {
 pub async fn record_violation(app: &App, actor: &Actor, unit: &str, note: Option<String>) -> AppResult<serde_json::Value> {
     actor.require(&[Role::Dispatcher])?;
     let unit = accounts::unit_by_name(&app.db, unit.trim()).await?.ok_or_else(|| AppError::BadInput(format!("责任单位 `{unit}` 不存在 (unknown unit)")))?;
-    let now = app.now().await?;
+    let m = app.begin_move().await?;
+    let now = m.now;
     let quarter = crate::core::charge::violation_quarter(now);
     let points = app.wf.violation_points;
-    let (_guard, tx) = app.write().await?;
     let row = sea_orm::ActiveModelTrait::insert(charge::ActiveModel {
         id: sea_orm::ActiveValue::NotSet, kind: sea_orm::Set("violation".into()), issue_id: sea_orm::Set(None), unit_id: sea_orm::Set(unit.id.clone()),
         quarter: sea_orm::Set(quarter.to_string()), points_milli: sea_orm::Set(points.thousandths()), tier: sea_orm::Set(-1), days: sea_orm::Set(None),
         dispatched: sea_orm::Set(None), completed: sea_orm::Set(None), known_at: sea_orm::Set(now.to_string()), note: sea_orm::Set(note.clone()),
-    }, &tx).await?;
-    tx.commit().await?;
+    }, &m.tx).await?;
+    m.tx.commit().await?;
+    app.metrics.moved("violation");
     Ok(serde_json::json!({"id": row.id, "unit": unit.name, "date": now.date(), "at": now, "points": points, "quarter": quarter.to_string(), "note": note}))
 }

@@ -4,55 +4,77 @@
 //! that also deletes it, so a timer fires exactly once even when several
 //! instances share a PostgreSQL database (the row is locked `SKIP LOCKED`)
 //! or when a run is cut short and repeated. Each job is stamped with its own
-//! scheduled instant, never with the time it happened to run.
+//! scheduled instant, never with the time it happened to run. Mail is only
+//! queued here; [`super::delivery`] sends it, apart, so a hanging SMTP
+//! server never delays a timer.
 
-use super::effects::{decode_reminder, insert_timer, persist, CLASS_DISPATCH, CLASS_MAIL};
-use super::{accounts, convert, dispatch, outbox, App, AppError, AppResult};
+use super::effects::persist;
+use super::timers::{self, Job, QuarterMail};
+use super::{accounts, convert, delivery, dispatch, outbox, App, AppError, AppResult};
 use crate::core::engine::{self, TimerKind};
 use crate::core::mail_keys::quarter_mails;
 use crate::core::{LocalTime, Quarter};
 use crate::db::entities::{clock, issue, timer, unit};
-use sea_orm::sea_query::LockBehavior;
-use sea_orm::sea_query::LockType;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use std::time::Duration;
 
 const CLOCK_ROW: i32 = 1;
 /// Timers fetched per round; each still fires in its own transaction.
 const BATCH: u64 = 256;
+/// How long `POST /api/test-clock` itself sends the mail it made due before
+/// it answers; a slow relay gets the rest from the delivery workers.
+const DRAIN: Duration = Duration::from_secs(10);
 
 pub async fn stored_clock(db: &impl ConnectionTrait) -> AppResult<Option<LocalTime>> {
     let row = clock::Entity::find_by_id(CLOCK_ROW).one(db).await?;
     row.map(|r| convert::time(&r.now)).transpose()
 }
 
-async fn store_clock(app: &App, now: LocalTime) -> AppResult<()> {
-    let (_guard, tx) = app.write().await?;
+async fn store_clock(db: &impl ConnectionTrait, now: LocalTime) -> AppResult<()> {
     let row = clock::ActiveModel { id: Set(CLOCK_ROW), now: Set(now.to_string()) };
-    if clock::Entity::find_by_id(CLOCK_ROW).one(&tx).await?.is_some() { row.update(&tx).await?; } else { row.insert(&tx).await?; }
-    tx.commit().await?;
+    if clock::Entity::find_by_id(CLOCK_ROW).one(db).await?.is_some() { row.update(db).await?; } else { row.insert(db).await?; }
     Ok(())
+}
+
+/// The test clock as a move sees it, read inside the move's transaction.
+/// On PostgreSQL the read shares the clock row's lock, so a move waits
+/// while any instance is advancing the clock and is then stamped with the
+/// new time — after every job up to it, as if the service had run through.
+pub(crate) async fn clock_for_move(app: &App, tx: &DatabaseTransaction) -> AppResult<LocalTime> {
+    let mut query = clock::Entity::find_by_id(CLOCK_ROW);
+    if app.backend() == DbBackend::Postgres {
+        query = query.lock(LockType::Share);
+    }
+    let row = query.one(tx).await?.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("test clock not initialised")))?;
+    convert::time(&row.now)
 }
 
 /// Sets up the clock and the standing timers at start. With a test clock,
 /// a stored clock later than `test_start` wins (a restart after a crash).
 pub async fn init(app: &App, test_start: Option<LocalTime>) -> AppResult<()> {
-    if let Some(start) = test_start {
-        match stored_clock(&app.db).await? {
-            Some(stored) if stored >= start => {}
-            _ => store_clock(app, start).await?,
-        }
-    }
-    let now = app.now().await?;
     let (_guard, tx) = app.write().await?;
-    let has_dispatch_timer = timer::Entity::find().filter(timer::Column::Kind.eq("dispatch")).one(&tx).await?.is_some();
+    let now = match test_start {
+        Some(start) => {
+            let stored = stored_clock(&tx).await?;
+            let now = stored.filter(|s| *s >= start).unwrap_or(start);
+            if stored != Some(now) {
+                store_clock(&tx, now).await?;
+            }
+            now
+        }
+        None => app.now().await?,
+    };
+    let has_dispatch_timer = timer::Entity::find().filter(timer::Column::Kind.eq(Job::Dispatch.kind())).one(&tx).await?.is_some();
     if let (false, Some(next)) = (has_dispatch_timer, app.wf.next_dispatch_after(now)) {
-        insert_timer(&tx, next, CLASS_DISPATCH, "dispatch", None, String::new()).await?;
+        timers::insert(&tx, next, Job::Dispatch, None).await?;
     }
     if timer::Entity::find().filter(timer::Column::Kind.eq("quarter")).one(&tx).await?.is_none() {
         let q = Quarter::of(now.date());
-        for (which, (_, at)) in ["report", "due"].into_iter().zip(quarter_mails(&app.wf, q)) {
+        for which in [QuarterMail::Report, QuarterMail::Due] {
+            let (_, at) = quarter_mails(&app.wf, q)[which.index()].clone();
             if at > now {
-                insert_timer(&tx, at, CLASS_MAIL, "quarter", None, format!("{which}:{q}")).await?;
+                timers::insert(&tx, at, Job::Quarter(which, q), None).await?;
             }
         }
     }
@@ -60,32 +82,62 @@ pub async fn init(app: &App, test_start: Option<LocalTime>) -> AppResult<()> {
     Ok(())
 }
 
-/// `POST /api/test-clock`: moves the test clock to `to` and runs what is owed.
+/// `POST /api/test-clock`: runs what is owed up to `to`, then moves the
+/// test clock there, and sends the mail that became due.
+///
+/// No move runs meanwhile (the clock gate in this process; the clock row's
+/// lock across instances), and the clock moves only once every job up to
+/// `to` has fired: a request cut short (kill -9) left the clock where it
+/// was, and sending it again finishes what is owed, nothing twice.
+#[tracing::instrument(skip(app), err)]
 pub async fn advance_test_clock(app: &App, to: LocalTime) -> AppResult<usize> {
-    let _tick = app.tick_lock.lock().await;
+    let _gate = app.clock_gate.write().await;
+    let held = if app.backend() == DbBackend::Postgres {
+        let tx = app.db.begin().await?;
+        clock::Entity::find_by_id(CLOCK_ROW).lock(LockType::Update).one(&tx).await?;
+        Some(tx)
+    } else {
+        None
+    };
     let stored = stored_clock(&app.db).await?;
-    if stored.is_some_and(|s| to < s) {
-        return Err(AppError::Conflict(format!("测试时钟不能倒退 (the test clock is at {}, cannot go back to {to})", stored.unwrap_or(to))));
+    if let Some(stored) = stored.filter(|s| to < *s) {
+        return Err(AppError::Conflict(format!("测试时钟不能倒退 (the test clock is at {stored}, cannot go back to {to})")));
     }
-    store_clock(app, to).await?;
-    run_due(app, to).await
+    let fired = run_due(app, to).await?;
+    match held {
+        Some(tx) => {
+            store_clock(&tx, to).await?;
+            tx.commit().await?;
+        }
+        None => {
+            let (_guard, tx) = app.write().await?;
+            store_clock(&tx, to).await?;
+            tx.commit().await?;
+        }
+    }
+    drop(_gate);
+    delivery::drain(app, tokio::time::Instant::now() + DRAIN).await?;
+    Ok(fired)
 }
 
 /// One scheduler tick on the real clock.
 pub async fn tick(app: &App) -> AppResult<usize> {
     let _tick = app.tick_lock.lock().await;
     let now = app.now().await?;
-    run_due(app, now).await
+    let fired = run_due(app, now).await?;
+    if fired > 0 {
+        app.delivery.ring();
+    }
+    Ok(fired)
 }
 
-/// Fires every timer due at or before `to`, in (instant, class, id) order,
-/// then sends the mails that are due.
-#[tracing::instrument(skip(app), err)]
+/// Fires every timer due at or before `to`, in (instant, class, id) order.
 async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
     let mut fired = 0;
     loop {
         let due = timer::Entity::find()
             .filter(timer::Column::DueAt.lte(to.to_string()))
+            .filter(timer::Column::Parked.is_null())
             .order_by_asc(timer::Column::DueAt).order_by_asc(timer::Column::Class).order_by_asc(timer::Column::Id)
             .limit(BATCH)
             .all(&app.db)
@@ -97,36 +149,45 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
             fired += usize::from(fire_one(app, t.id).await?);
         }
     }
-    outbox::deliver_due(app, to).await?;
     Ok(fired)
 }
 
 /// Claims, fires and deletes one timer in one transaction; false if another
-/// instance had it.
+/// instance had it. A timer this release cannot read is parked, not lost.
+#[tracing::instrument(skip(app), err)]
 async fn fire_one(app: &App, id: i64) -> AppResult<bool> {
     let (_guard, tx) = app.write().await?;
-    let mut query = timer::Entity::find_by_id(id);
+    let mut query = timer::Entity::find_by_id(id).filter(timer::Column::Parked.is_null());
     if app.backend() == DbBackend::Postgres {
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
     let Some(t) = query.one(&tx).await? else { return Ok(false) };
+    let job = match Job::parse(&t.kind, &t.payload) {
+        Ok(job) => job,
+        Err(reason) => {
+            tracing::error!(timer = id, kind = %t.kind, payload = %t.payload, %reason, "timer parked: this release cannot fire it");
+            timer::Entity::update_many().col_expr(timer::Column::Parked, reason.into()).filter(timer::Column::Id.eq(id)).exec(&tx).await?;
+            tx.commit().await?;
+            return Ok(false);
+        }
+    };
     if timer::Entity::delete_by_id(id).exec(&tx).await?.rows_affected == 0 {
         return Ok(false);
     }
     let at = convert::time(&t.due_at)?;
-    match t.kind.as_str() {
-        "overdue" => fire_overdue(app, &tx, &t, at).await?,
-        "reminder" => fire_reminder(app, &tx, &t, at).await?,
-        "dispatch" => {
+    match job {
+        Job::Overdue => fire_overdue(app, &tx, &t, at).await?,
+        Job::Reminder(reminder) => fire_reminder(app, &tx, &t, reminder, at).await?,
+        Job::Dispatch => {
             dispatch::dispatch_pool(app, &tx, at, "scheduler", true).await?;
             if let Some(next) = app.wf.next_dispatch_after(at) {
-                insert_timer(&tx, next, CLASS_DISPATCH, "dispatch", None, String::new()).await?;
+                timers::insert(&tx, next, Job::Dispatch, None).await?;
             }
         }
-        "quarter" => fire_quarter(app, &tx, &t.payload, at).await?,
-        other => tracing::error!(kind = other, "unknown timer kind dropped"),
+        Job::Quarter(which, q) => fire_quarter(app, &tx, which, q, at).await?,
     }
     tx.commit().await?;
+    app.metrics.timer_fired(job.kind());
     Ok(true)
 }
 
@@ -142,8 +203,8 @@ async fn fire_overdue(app: &App, tx: &DatabaseTransaction, t: &timer::Model, at:
 }
 
 /// Sends the reminder if it is still owed now; otherwise it lapses for good.
-async fn fire_reminder(app: &App, tx: &DatabaseTransaction, t: &timer::Model, at: LocalTime) -> AppResult<()> {
-    let (Some(row), Some(reminder)) = (load_issue(tx, t).await?, decode_reminder(&t.payload)) else { return Ok(()) };
+async fn fire_reminder(app: &App, tx: &DatabaseTransaction, t: &timer::Model, reminder: engine::Reminder, at: LocalTime) -> AppResult<()> {
+    let Some(row) = load_issue(tx, t).await? else { return Ok(()) };
     if !reminder.is_owed(&convert::facts(&row)?) {
         return Ok(());
     }
@@ -165,11 +226,10 @@ async fn fire_reminder(app: &App, tx: &DatabaseTransaction, t: &timer::Model, at
     outbox::enqueue(tx, outbox::NewMail { key: reminder.key(&row.id), to, cc, subject, body, attachment: None, send_after: at }).await
 }
 
-async fn fire_quarter(app: &App, tx: &DatabaseTransaction, payload: &str, at: LocalTime) -> AppResult<()> {
-    let Some((which, q)) = payload.split_once(':').and_then(|(w, q)| Some((w, Quarter::parse(q)?))) else { return Ok(()) };
-    let (subject, body) = super::mail_text::quarter_text(&app.wf, which, q, app.mail.public_url.as_deref());
-    outbox::enqueue(tx, outbox::NewMail { key: format!("quarter-{which}:{q}"), to: vec![app.wf.mail.water_department.clone()], cc: vec![app.wf.mail.dispatcher.clone()], subject, body, attachment: None, send_after: at }).await?;
-    let index = usize::from(which == "due");
-    let (_, next_at) = quarter_mails(&app.wf, q.next())[index].clone();
-    insert_timer(tx, next_at, CLASS_MAIL, "quarter", None, format!("{which}:{}", q.next())).await
+async fn fire_quarter(app: &App, tx: &DatabaseTransaction, which: QuarterMail, q: Quarter, at: LocalTime) -> AppResult<()> {
+    let (subject, body) = super::mail_text::quarter_text(&app.wf, which.as_str(), q, app.mail.public_url.as_deref());
+    let (key, _) = quarter_mails(&app.wf, q)[which.index()].clone();
+    outbox::enqueue(tx, outbox::NewMail { key, to: vec![app.wf.mail.water_department.clone()], cc: vec![app.wf.mail.dispatcher.clone()], subject, body, attachment: None, send_after: at }).await?;
+    let (_, next_at) = quarter_mails(&app.wf, q.next())[which.index()].clone();
+    timers::insert(tx, next_at, Job::Quarter(which, q.next()), None).await
 }

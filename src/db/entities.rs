@@ -112,6 +112,7 @@ entity!(timer, "timers", {
     pub kind: String,
     pub issue_id: Option<String>,
     pub payload: String,
+    pub parked: Option<String>,
 });
 
 entity!(outbox, "outbox", {
@@ -129,6 +130,9 @@ entity!(outbox, "outbox", {
     pub attempts: i32,
     pub next_attempt_at: String,
     pub last_error: Option<String>,
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<i64>,
+    pub retry_at: Option<i64>,
 });
 
 entity!(clock, "clock", {

@@ -1,29 +1,96 @@
 //! The database adapter: connection, migrations, entities.
 //!
 //! SQLite (embedded, the default) and PostgreSQL run the same schema and the
-//! same queries. SQLite has one writer at a time anyway, so writes take an
-//! in-process lock instead of failing with SQLITE_BUSY; PostgreSQL instances
-//! coordinate through row locks (`FOR UPDATE SKIP LOCKED`) on timers.
+//! same queries. They differ in how concurrent writers are kept apart:
+//!
+//! - SQLite has one writer at a time, and a deferred transaction that read
+//!   before another writer committed fails at its first write with "database
+//!   is locked" (SQLITE_BUSY_SNAPSHOT: the busy handler is not even asked).
+//!   So SQLite gets two pools: a *writer* of one connection, reached only
+//!   through [`crate::app::App::write`] (an in-process queue, then `BEGIN
+//!   IMMEDIATE`, which takes the write lock up front and waits for it under
+//!   the busy timeout if another process holds it), and *readers* that are
+//!   `query_only`, so a write that slips past the writer path fails in tests
+//!   instead of racing in production. WAL lets readers go on while the
+//!   writer writes; `synchronous=FULL` makes every commit durable before the
+//!   request that caused it is answered.
+//! - PostgreSQL instances share one pool each and coordinate through row
+//!   locks (`FOR UPDATE SKIP LOCKED`) and conditional updates.
 
 pub mod entities;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use std::time::Duration;
 
-/// Connects, tunes SQLite for concurrent readers, and applies migrations.
+/// How long a writer waits for another process's SQLite write lock, and a
+/// request for a pooled connection: long enough that a burst queues instead
+/// of failing.
+const WAIT: Duration = Duration::from_secs(30);
+/// Readers on SQLite: WAL lets them all read at once.
+const SQLITE_READERS: u32 = 16;
+/// Connections per PostgreSQL instance.
+const POSTGRES_POOL: u32 = 20;
+
+/// The connections of one instance: `read` for queries, `write` for
+/// transactions that change something (the same pool on PostgreSQL).
+#[derive(Clone)]
+pub struct Pools {
+    pub read: DatabaseConnection,
+    pub write: DatabaseConnection,
+}
+
+/// Connects, tunes SQLite, and applies migrations.
 #[tracing::instrument(skip_all, err)]
-pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect(url: &str) -> anyhow::Result<Pools> {
+    let pools = if is_sqlite(url) {
+        let write = open(url, 1, false).await?;
+        // Migrate before the readers open: they may not create anything.
+        Migrator::up(&write, None).await.context("failed to apply migrations")?;
+        let read = open(url, SQLITE_READERS, true).await?;
+        Pools { read, write }
+    } else {
+        let db = open(url, POSTGRES_POOL, false).await?;
+        Migrator::up(&db, None).await.context("failed to apply migrations")?;
+        Pools { read: db.clone(), write: db }
+    };
+    Ok(pools)
+}
+
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite")
+}
+
+async fn open(url: &str, max: u32, query_only: bool) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_string());
-    options.max_connections(if url.starts_with("sqlite") { 4 } else { 10 }).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
-    let db = Database::connect(options).await.with_context(|| format!("failed to connect to {}", redact(url)))?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode=WAL;").await.context("failed to enable WAL")?;
-        db.execute_unprepared("PRAGMA busy_timeout=10000;").await.context("failed to set busy timeout")?;
+    options.max_connections(max).min_connections(if query_only { 1 } else { 0 }).acquire_timeout(WAIT).sqlx_logging(false);
+    options.map_sqlx_sqlite_opts(move |o| {
+        let o = o.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Full).busy_timeout(WAIT);
+        if query_only { o.pragma("query_only", "ON") } else { o }
+    });
+    Database::connect(options).await.with_context(|| format!("failed to connect to {}", redact(url)))
+}
+
+/// Raw SQL written with `?` placeholders, numbered `$1, $2 …` for
+/// PostgreSQL. (The texts never hold a literal `?`.)
+pub fn sql(backend: sea_orm::DbBackend, text: &str) -> String {
+    if backend != sea_orm::DbBackend::Postgres {
+        return text.to_string();
     }
-    Migrator::up(&db, None).await.context("failed to apply migrations")?;
-    Ok(db)
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A URL without its password, for logs.

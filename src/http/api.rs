@@ -5,6 +5,7 @@ use super::error::{ApiError, ApiResult};
 use super::session::{clear_cookie, set_cookie, token, CurrentUser};
 use super::HttpState;
 use crate::app::{accounts, dispatch, issues, reports, scheduler, AppError};
+use crate::core::state::Action;
 use crate::core::LocalTime;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -114,7 +115,9 @@ pub struct IssueQuery {
 }
 
 pub async fn list_issues(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Query(q): Query<IssueQuery>) -> ApiResult<Json<Value>> {
-    let filter = issues::IssueFilter { state: q.state, unit: q.unit, code: q.code };
+    // An unknown state is a question with no answer, not an empty list.
+    let state = q.state.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose().map_err(AppError::BadInput)?;
+    let filter = issues::IssueFilter { state, unit: q.unit, code: q.code };
     Ok(Json(json!({"issues": issues::list(&s.app, &a, filter).await?})))
 }
 
@@ -129,9 +132,24 @@ pub struct ActionBody {
     note: Option<String>,
 }
 
+/// A move as the use case takes it: the action parsed, once, here.
+struct MoveRequest {
+    action: Action,
+    note: Option<String>,
+}
+
+impl TryFrom<ActionBody> for MoveRequest {
+    type Error = AppError;
+
+    fn try_from(b: ActionBody) -> Result<MoveRequest, AppError> {
+        Ok(MoveRequest { action: issues::requested_action(&b.action, b.passed)?, note: b.note })
+    }
+}
+
 pub async fn act(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(id): Path<String>, body: Body<ActionBody>) -> ApiResult<Json<issues::IssueView>> {
     let Json(b) = body?;
-    Ok(Json(issues::act(&s.app, &a, &id, &b.action, b.passed, b.note, Vec::new()).await?))
+    let request = MoveRequest::try_from(b)?;
+    Ok(Json(issues::act(&s.app, &a, &id, request.action, request.note, Vec::new()).await?))
 }
 
 pub async fn dispatch_now(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Response> {

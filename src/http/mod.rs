@@ -7,6 +7,7 @@
 
 mod api;
 pub mod error;
+mod hygiene;
 pub(crate) mod limiter;
 mod openapi;
 pub mod session;
@@ -18,7 +19,7 @@ use axum::Router;
 use std::sync::Arc;
 
 /// Largest JSON body accepted.
-const JSON_LIMIT: usize = 256 * 1024;
+pub(crate) const JSON_LIMIT: usize = 256 * 1024;
 
 #[derive(Clone)]
 pub struct HttpState {
@@ -47,16 +48,40 @@ pub fn router(app: App) -> Router {
     if test_clock {
         api = api.route("/api/test-clock", post(api::advance_clock).get(api::read_clock));
     }
+    let metrics_app = state.app.clone();
     api.route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .merge(crate::web::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(hygiene::refuse_bad_text))
         .layer(axum::extract::DefaultBodyLimit::max(JSON_LIMIT))
         .layer(tower_http::csrf::CsrfLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误 (internal error)"))
         }))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(move |request, next| observe(metrics_app.clone(), request, next)))
         .with_state(state)
+}
+
+/// Counts every answer by route (the route's pattern, not the path: ids
+/// would make a metric per issue) and status.
+async fn observe(app: App, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = request.method().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let labels = crate::app::metrics::RequestLabels { route, method, status: response.status().as_u16() };
+    app.metrics.request(labels, started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`: OpenMetrics text, which Prometheus scrapes as is. Open
+/// like `/healthz`: counts and ages, nothing about any issue or person.
+async fn metrics(axum::extract::State(s): axum::extract::State<HttpState>) -> Result<axum::response::Response, error::ApiError> {
+    use axum::response::IntoResponse;
+    let text = crate::app::metrics::render(&s.app).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response())
 }
 
 /// An unknown address: JSON for the API, a page for people.

@@ -75,6 +75,29 @@ impl Transport {
     }
 }
 
+/// Why a send failed, for the metrics: the SMTP server's answer
+/// (`transient` 4xx, `permanent` 5xx), a `timeout`, a `connection` that
+/// broke, or `other` (a mail that could not be built or written); and
+/// whether it was the SMTP conversation that failed.
+pub fn failure_reason(e: &anyhow::Error) -> (&'static str, bool) {
+    if let Some(smtp) = e.chain().find_map(|c| c.downcast_ref::<lettre::transport::smtp::Error>()) {
+        let reason = if smtp.is_transient() {
+            "transient"
+        } else if smtp.is_permanent() {
+            "permanent"
+        } else if smtp.is_timeout() {
+            "timeout"
+        } else {
+            "connection"
+        };
+        return (reason, true);
+    }
+    if e.chain().any(|c| c.is::<tokio::time::error::Elapsed>()) {
+        return ("timeout", true);
+    }
+    ("other", false)
+}
+
 /// Writes to a temporary name, then renames: a crash mid-write leaves a
 /// `.tmp` behind, never a truncated `.eml` that looks like a sent mail.
 async fn write_eml(dir: &Path, key: &str, bytes: &[u8]) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use super::view::{with_flash, Flash, IssueRow};
 use crate::app::issues::{self, IssueFilter, IssueView};
 use crate::app::{accounts, dispatch, reports, AppError};
 use crate::core::report::Item;
-use crate::core::state::Role;
+use crate::core::state::{Role, State as IssueState};
 use crate::core::Quarter;
 use crate::http::HttpState;
 use askama::Template;
@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 async fn rows(s: &HttpState, me: &Me, filter: IssueFilter) -> Result<Vec<IssueRow>, AppError> {
     let mut out = Vec::new();
     for v in issues::list(&s.app, &me.actor, filter).await? {
-        let history = if v.state == "reported" { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
+        let history = if v.state == IssueState::Reported { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
         out.push(IssueRow::new(&s.app.wf, &v, history.as_deref()));
     }
     Ok(out)
@@ -60,22 +60,22 @@ pub async fn board(State(s): State<HttpState>, me: Me, Query(q): Query<BoardQuer
     let all = rows(&s, &me, IssueFilter::default()).await?;
     let count = |f: &dyn Fn(&IssueRow) -> bool| all.iter().filter(|r| f(r)).count();
     let colour_of = |r: &IssueRow| r.badge.as_ref().map_or("", |b| b.class);
-    let running = |r: &IssueRow| r.state == "assigned" || r.state == "rectifying";
+    let running = |r: &IssueRow| r.state.with_unit();
     let tiles = vec![
-        Tile { label: "待交办", count: count(&|r| r.state == "registered"), class: "plain", href: "/pool" },
+        Tile { label: "待交办", count: count(&|r| r.state == IssueState::Registered), class: "plain", href: "/pool" },
         Tile { label: "期限内", count: count(&|r| running(r) && colour_of(r) == "green"), class: "green", href: "/board?colour=green" },
         Tile { label: "已进入扣分档", count: count(&|r| running(r) && colour_of(r) == "yellow"), class: "yellow", href: "/board?colour=yellow" },
         Tile { label: "已超期", count: count(&|r| running(r) && colour_of(r) == "red"), class: "red", href: "/board?colour=red" },
-        Tile { label: "待复核", count: count(&|r| r.state == "reported"), class: "plain", href: "/board?colour=reported" },
-        Tile { label: "待销号", count: count(&|r| r.state == "rechecked"), class: "plain", href: "/closeout" },
+        Tile { label: "待复核", count: count(&|r| r.state == IssueState::Reported), class: "plain", href: "/board?colour=reported" },
+        Tile { label: "待销号", count: count(&|r| r.state == IssueState::Rechecked), class: "plain", href: "/closeout" },
     ];
     let mut open: Vec<IssueRow> = all
         .into_iter()
-        .filter(|r| matches!(r.state.as_str(), "assigned" | "rectifying" | "reported"))
+        .filter(|r| r.state.is_open())
         .filter(|r| q.unit.is_empty() || r.unit == q.unit)
         .filter(|r| match q.colour.as_str() {
             "" => true,
-            "reported" => r.state == "reported",
+            "reported" => r.state == IssueState::Reported,
             c => running(r) && colour_of(r) == c,
         })
         .collect();
@@ -109,7 +109,7 @@ pub async fn dispatches(State(s): State<HttpState>, me: Me, Query(flash): Query<
     me.require(&[Role::Dispatcher])?;
     let all = issues::list(&s.app, &me.actor, IssueFilter::default()).await?;
     let order: Vec<String> = accounts::units(&s.app.db).await?.into_iter().map(|u| u.name).collect();
-    let pool = all.iter().filter(|v| v.state == "registered").count();
+    let pool = all.iter().filter(|v| v.state == IssueState::Registered).count();
     let mut by_time: BTreeMap<String, Vec<&IssueView>> = BTreeMap::new();
     for v in &all {
         if let Some(at) = &v.dispatched_at {
@@ -153,7 +153,7 @@ struct CloseoutPage {
 /// Issues that passed recheck, waiting for 销号.
 pub async fn closeout(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash>) -> WebResult {
     me.require(&[Role::Dispatcher])?;
-    let ready = rows(&s, &me, IssueFilter { state: Some("rechecked".into()), ..IssueFilter::default() }).await?;
+    let ready = rows(&s, &me, IssueFilter { state: Some(IssueState::Rechecked), ..IssueFilter::default() }).await?;
     let layout = Layout::new(&s, &me, "待销号", "/closeout").await.with_flash(flash.message());
     Ok(render(&CloseoutPage { layout, ready }))
 }

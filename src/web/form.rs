@@ -44,6 +44,10 @@ impl Submitted {
                 }
                 None => {
                     let text = field.text().await.map_err(|e| too_large_or_bad(e.status()))?;
+                    // The one text input the hygiene middleware cannot see.
+                    if text.contains('\0') || name.contains('\0') {
+                        return Err(too_large_or_bad(StatusCode::BAD_REQUEST));
+                    }
                     out.fields.push((name, text));
                 }
             }

@@ -8,7 +8,7 @@ use super::tier::date_of;
 use super::view::{timeline, with_flash, Entry, Flash, IssueRow};
 use crate::core::clock::days_between;
 use crate::app::{issues, AppError};
-use crate::core::state::Role;
+use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -25,12 +25,12 @@ pub struct Panel {
 }
 
 impl Panel {
-    fn for_viewer(role: Role, state: &str) -> Panel {
+    fn for_viewer(role: Role, state: IssueState) -> Panel {
         Panel {
-            accept: role == Role::Unit && state == "assigned",
-            report: role == Role::Unit && state == "rectifying",
-            recheck: role == Role::Rechecker && state == "reported",
-            close: role == Role::Dispatcher && state == "rechecked",
+            accept: role == Role::Unit && state == IssueState::Assigned,
+            report: role == Role::Unit && state == IssueState::Rectifying,
+            recheck: role == Role::Rechecker && state == IssueState::Reported,
+            close: role == Role::Dispatcher && state == IssueState::Rechecked,
         }
     }
 }
@@ -57,8 +57,8 @@ async fn issue_page(s: &HttpState, me: &Me, id: &str, note: String, kept: Vec<Ke
     let view = issues::get(&s.app, &me.actor, id).await?;
     let history = view.history.as_deref().unwrap_or_default();
     let issue = IssueRow::new(&s.app.wf, &view, Some(history));
-    let returned = (view.state == "rectifying").then(|| history.last().filter(|m| m.action == "recheck_fail").map(|m| m.note.clone().unwrap_or_default())).flatten();
-    let completed_days = matches!(view.state.as_str(), "rechecked" | "closed")
+    let returned = (view.state == IssueState::Rectifying).then(|| history.last().filter(|m| m.action == "recheck_fail").map(|m| m.note.clone().unwrap_or_default())).flatten();
+    let completed_days = matches!(view.state, IssueState::Rechecked | IssueState::Closed)
         .then(|| {
             let passed = history.iter().rposition(|m| m.action == "recheck_pass")?;
             let report = history[..passed].iter().rev().find(|m| m.action == "report")?;
@@ -72,7 +72,7 @@ async fn issue_page(s: &HttpState, me: &Me, id: &str, note: String, kept: Vec<Ke
     };
     Ok(IssuePage {
         layout: Layout::new(s, me, &format!("{} {}", view.code, view.title), active).await.with_flash(flash),
-        panel: Panel::for_viewer(me.role(), &view.state),
+        panel: Panel::for_viewer(me.role(), view.state),
         description: view.description.clone().unwrap_or_default(),
         timeline: timeline(&s.app.wf, history),
         issue,
@@ -119,7 +119,7 @@ pub async fn act(State(s): State<HttpState>, me: Me, Path((id, action)): Path<(S
     let files = if matches!(action.as_str(), "report" | "recheck") { store_evidence(&s.app, &me.actor, &form, &["photos", "files"], "photos", &mut errors).await? } else { Vec::new() };
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if errors.is_empty() {
-        match issues::act(&s.app, &me.actor, &id, &action, passed, Some(note.clone()), id_strings(&files)).await {
+        match issues::act(&s.app, &me.actor, &id, issues::requested_action(&action, passed)?, Some(note.clone()), id_strings(&files)).await {
             Ok(view) => {
                 let done = match passed {
                     Some(true) => "recheck_pass",

@@ -56,7 +56,7 @@ struct PoolPage {
 }
 
 async fn pool_page(s: &HttpState, me: &Me, input: NewIssueForm, errors: Errors, kept: Vec<Kept>, import_errors: Vec<String>, flash: Option<String>) -> Result<PoolPage, AppError> {
-    let filter = IssueFilter { state: Some("registered".into()), ..IssueFilter::default() };
+    let filter = IssueFilter { state: Some(crate::core::state::State::Registered), ..IssueFilter::default() };
     let pool = issues::list(&s.app, &me.actor, filter).await?.iter().map(|v| IssueRow::new(&s.app.wf, v, None)).collect();
     let units = accounts::units(&s.app.db).await?.into_iter().map(|u| u.name).collect();
     let next_dispatch = s.app.wf.next_dispatch_after(s.app.now().await?).map_or_else(String::new, |t| super::layout::short_time(&t.to_string()));

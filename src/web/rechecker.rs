@@ -4,7 +4,7 @@
 use super::layout::{render, short_time, Layout, Me, WebResult};
 use super::view::{files_of, FileLink, Flash, IssueRow};
 use crate::app::issues::{self, IssueFilter};
-use crate::core::state::Role;
+use crate::core::state::{Role, State as IssueState};
 use crate::core::LocalTime;
 use crate::http::HttpState;
 use askama::Template;
@@ -44,7 +44,7 @@ pub async fn queue(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash
     let now = s.app.now().await?;
     let wait_hours = s.app.wf.reminders.recheck_wait_hours;
     let mut queue = Vec::new();
-    for v in issues::list(&s.app, &me.actor, IssueFilter { state: Some("reported".into()), ..IssueFilter::default() }).await? {
+    for v in issues::list(&s.app, &me.actor, IssueFilter { state: Some(IssueState::Reported), ..IssueFilter::default() }).await? {
         let full = issues::get(&s.app, &me.actor, &v.id).await?;
         let history = full.history.as_deref().unwrap_or_default();
         let Some(report) = history.iter().rev().find(|m| m.action == "report") else { continue };

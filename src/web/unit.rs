@@ -4,7 +4,7 @@
 use super::layout::{render, Layout, Me, WebResult};
 use super::view::{Flash, IssueRow};
 use crate::app::issues::{self, IssueFilter};
-use crate::core::state::Role;
+use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -31,11 +31,11 @@ struct MyPage {
 }
 
 fn group_of(row: &IssueRow) -> Option<usize> {
-    match row.state.as_str() {
-        "assigned" => Some(0),
-        "rectifying" if row.reports > 0 => Some(1),
-        "rectifying" => Some(2),
-        "reported" => Some(3),
+    match row.state {
+        IssueState::Assigned => Some(0),
+        IssueState::Rectifying if row.reports > 0 => Some(1),
+        IssueState::Rectifying => Some(2),
+        IssueState::Reported => Some(3),
         _ => None,
     }
 }
@@ -50,13 +50,13 @@ pub async fn my_issues(State(s): State<HttpState>, me: Me, Query(flash): Query<F
     ];
     let mut done = Vec::new();
     for v in issues::list(&s.app, &me.actor, IssueFilter::default()).await? {
-        let needs_history = v.state == "reported" || (v.state == "rectifying" && v.reports > 0);
+        let needs_history = v.state == IssueState::Reported || (v.state == IssueState::Rectifying && v.reports > 0);
         let history = if needs_history { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
         let row = IssueRow::new(&s.app.wf, &v, history.as_deref());
         let returned = history.as_deref().and_then(|h| h.iter().rev().find(|m| m.action == "recheck_fail")).and_then(|m| m.note.clone()).unwrap_or_default();
         match group_of(&row) {
             Some(i) => groups[i].cards.push(Card { issue: row, returned }),
-            None if row.state != "registered" => done.push(row),
+            None if row.state != IssueState::Registered => done.push(row),
             None => {}
         }
     }

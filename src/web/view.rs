@@ -5,6 +5,7 @@ use super::layout::short_time;
 use super::tier::{self, Badge};
 use crate::app::attachments::FileId;
 use crate::app::issues::{IssueView, MoveView};
+use crate::core::state::State;
 use crate::core::Workflow;
 use serde::Deserialize;
 
@@ -13,7 +14,7 @@ pub struct IssueRow {
     pub code: String,
     pub title: String,
     pub unit: String,
-    pub state: String,
+    pub state: State,
     pub state_label: String,
     pub location: String,
     pub source: String,
@@ -34,7 +35,7 @@ impl IssueRow {
             code: v.code.clone(),
             title: v.title.clone(),
             unit: v.unit.clone(),
-            state: v.state.clone(),
+            state: v.state,
             state_label: v.state_label.clone(),
             location: v.location.clone().unwrap_or_default(),
             source: v.source.clone().unwrap_or_default(),

@@ -56,8 +56,14 @@ pub async fn spawn_app(backend: Backend, test_clock: &str) -> TestApp {
 }
 
 pub async fn spawn_on(dir: tempfile::TempDir, database_url: Option<String>, test_clock: &str, smtp_url: Option<String>) -> TestApp {
-    let application = build(&dir, database_url.clone(), test_clock, smtp_url, ADMIN_PASSWORD).await;
-    serve(application, dir, database_url, ADMIN_PASSWORD).await
+    spawn_with(dir, database_url, test_clock, smtp_url, ADMIN_PASSWORD).await
+}
+
+/// The service on data that may already exist (an admin whose password is
+/// `admin_password`).
+pub async fn spawn_with(dir: tempfile::TempDir, database_url: Option<String>, test_clock: &str, smtp_url: Option<String>, admin_password: &str) -> TestApp {
+    let application = build(&dir, database_url.clone(), test_clock, smtp_url, admin_password).await;
+    serve(application, dir, database_url, admin_password).await
 }
 
 /// The service with `jiaoban demo`'s data; every account, admin too, has
@@ -96,7 +102,8 @@ async fn serve(application: Application, dir: tempfile::TempDir, database_url: O
 /// A cookie-keeping client that does not follow redirects, so the web
 /// tests can see the 303s of POST-redirect-GET.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    // A bound on every request: a test that hangs must fail, not stall CI.
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).timeout(std::time::Duration::from_secs(120)).build().unwrap()
 }
 
 pub async fn sign_in(base: &str, username: &str, password: &str) -> reqwest::Client {

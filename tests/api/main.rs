@@ -4,5 +4,6 @@ mod access;
 mod helpers;
 mod replay;
 mod smtp;
+mod upgrade;
 #[path = "../support/sink.rs"]
 mod sink;
