@@ -58,9 +58,7 @@ impl Application {
         if !self.app.test_clock {
             background.spawn(run_scheduler(self.app.clone()));
         }
-        for _ in 0..delivery::WORKERS {
-            background.spawn(delivery::run_worker(self.app.clone()));
-        }
+        background.spawn(delivery::run_worker(self.app.clone()));
         background.spawn(delivery::run_heartbeat(self.app.clone()));
         let router = crate::http::router(self.app);
         tracing::info!(port = self.listener.local_addr()?.port(), "serving");

@@ -13,7 +13,9 @@
 //!
 //! The one duplicate left is the one SMTP itself forces: the server said 250
 //! and the process died before `sent_at` was committed. Then the row is sent
-//! again once its lease expires — at most once more per crash.
+//! again once its lease expires. An instance has one mail in flight at a
+//! time (the worker and the test-clock request take turns), so a crash
+//! duplicates at most one mail.
 
 use super::{outbox, App, AppResult};
 use crate::core::LocalTime;
@@ -33,9 +35,6 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// How often an idle worker looks for due mail (another instance's, or one
 /// whose retry time came); new mail of this instance wakes it at once.
 const POLL: Duration = Duration::from_millis(500);
-/// Mails in flight at once per instance: a slow relay is slow per
-/// conversation, so a few in parallel keep the queue moving.
-pub const WORKERS: usize = 4;
 /// Retry after a failure: 2 s, 4 s, 8 s … never more than a minute apart,
 /// on the real clock — a relay that comes back is used within a minute,
 /// whatever the test clock says.
@@ -47,11 +46,14 @@ pub struct Delivery {
     pub instance: String,
     in_flight: Mutex<HashSet<i64>>,
     wake: tokio::sync::Notify,
+    /// One mail in flight per instance: a kill -9 can then leave at most
+    /// one mail that the server accepted and we did not mark.
+    sending: tokio::sync::Mutex<()>,
 }
 
 impl Default for Delivery {
     fn default() -> Delivery {
-        Delivery { instance: uuid::Uuid::new_v4().simple().to_string(), in_flight: Mutex::default(), wake: tokio::sync::Notify::new() }
+        Delivery { instance: uuid::Uuid::new_v4().simple().to_string(), in_flight: Mutex::default(), wake: tokio::sync::Notify::new(), sending: tokio::sync::Mutex::new(()) }
     }
 }
 
@@ -102,33 +104,20 @@ pub async fn run_heartbeat(app: App) {
     }
 }
 
-/// Sends what is due now with [`WORKERS`] senders and returns how many went
-/// out; stops claiming at `deadline` (a slow relay must not hold the caller:
-/// the workers finish the rest).
+/// Sends what is due now and returns how many went out; stops at
+/// `deadline` (a slow relay must not hold the caller: the worker finishes
+/// the rest).
 pub async fn drain(app: &App, deadline: tokio::time::Instant) -> AppResult<usize> {
-    let mut senders = tokio::task::JoinSet::new();
-    for _ in 0..WORKERS {
-        let app = app.clone();
-        senders.spawn(
-            async move {
-                let mut sent = 0;
-                while tokio::time::Instant::now() < deadline && deliver_one(&app).await? {
-                    sent += 1;
-                }
-                AppResult::Ok(sent)
-            }
-            .in_current_span(),
-        );
-    }
     let mut sent = 0;
-    while let Some(done) = senders.join_next().await {
-        sent += done.map_err(|e| anyhow::anyhow!("a mail sender panicked: {e}"))??;
+    while tokio::time::Instant::now() < deadline && deliver_one(app).await? {
+        sent += 1;
     }
     Ok(sent)
 }
 
 /// Claims one due mail, sends it and marks it; false if none was due.
 async fn deliver_one(app: &App) -> AppResult<bool> {
+    let _turn = app.delivery.sending.lock().await;
     let now = app.now().await?;
     let Some(mail) = claim(app, now).await? else { return Ok(false) };
     let span = tracing::info_span!("deliver", key = %mail.key, attempt = mail.attempts);

@@ -4,6 +4,8 @@ mod access;
 mod helpers;
 mod replay;
 mod smtp;
+mod soak;
+mod faults;
 mod upgrade;
 #[path = "../support/sink.rs"]
 mod sink;

@@ -34,16 +34,69 @@ pub struct Sink {
     child: Child,
     dir: tempfile::TempDir,
     port: u16,
+    faults: Faults,
+}
+
+/// A stopped sink, with what it received so far.
+pub struct Down {
+    dir: tempfile::TempDir,
+    port: u16,
+    faults: Faults,
+}
+
+impl Down {
+    /// Comes back well-behaved: no refusals, no delays.
+    pub fn behaving(mut self) -> Down {
+        self.faults = Faults::default();
+        self
+    }
+}
+
+/// How badly the sink behaves (all off by default).
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Answer `451` after DATA to a random one in this many messages.
+    pub refuse_one_in: u32,
+    /// Wait up to this long before answering each DATA.
+    pub slow_ms: u32,
+    pub seed: u64,
 }
 
 impl Sink {
     pub fn start(auth: Option<&str>) -> Sink {
-        let dir = tempfile::tempdir().unwrap();
+        Sink::spawn(tempfile::tempdir().unwrap(), 0, auth, Faults::default())
+    }
+
+    /// A sink that refuses and dawdles as `faults` say.
+    pub fn start_faulty(faults: Faults) -> Sink {
+        Sink::spawn(tempfile::tempdir().unwrap(), 0, None, faults)
+    }
+
+    /// SMTP down: the server process stops and its port refuses connections.
+    pub fn down(mut self) -> Down {
+        self.terminate();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Down { dir, port: self.port, faults: self.faults.clone() }
+    }
+
+    /// SMTP up again: on the same port and folder, numbering and log going on.
+    pub fn up(down: Down) -> Sink {
+        Sink::spawn(down.dir, down.port, None, down.faults)
+    }
+
+    fn spawn(dir: tempfile::TempDir, port: u16, auth: Option<&str>, faults: Faults) -> Sink {
         let mut cmd = Command::new("python3");
-        cmd.arg(SINK).args(["--port", "0", "--exit-on-stdin-eof", "--dir"]).arg(dir.path());
+        cmd.arg(SINK).args(["--port", &port.to_string(), "--exit-on-stdin-eof", "--dir"]).arg(dir.path());
         if let Some(pair) = auth {
             cmd.args(["--auth", pair]);
         }
+        if faults.refuse_one_in > 0 {
+            cmd.args(["--refuse-one-in", &faults.refuse_one_in.to_string()]);
+        }
+        if faults.slow_ms > 0 {
+            cmd.args(["--slow-ms", &faults.slow_ms.to_string()]);
+        }
+        cmd.args(["--seed", &faults.seed.to_string()]);
         let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("python3 starts");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -56,7 +109,39 @@ impl Sink {
             .strip_prefix("READY ")
             .and_then(|p| p.trim().parse().ok())
             .unwrap_or_else(|| panic!("not READY: {line}"));
-        Sink { child, dir, port }
+        Sink { child, dir, port, faults }
+    }
+
+    /// Every DATA the server answered, in order: (key, accepted?).
+    pub fn log(&self) -> Vec<(String, bool)> {
+        let text = std::fs::read_to_string(self.dir.path().join("log.jsonl")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|v| (v["key"].as_str().unwrap_or("").to_string(), v["outcome"] == "accepted"))
+            .collect()
+    }
+
+    /// How many times each key was accepted (delivered).
+    pub fn delivered(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut out = std::collections::BTreeMap::new();
+        for (key, accepted) in self.log() {
+            if accepted {
+                *out.entry(key).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
+    /// Waits until every key in `keys` has been delivered (at most `limit`).
+    pub fn wait_for_keys(&self, keys: &[String], limit: Duration) -> std::collections::BTreeMap<String, usize> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let got = self.delivered();
+            if keys.iter().all(|k| got.contains_key(k)) || Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     pub fn url(&self, userinfo: &str) -> String {
@@ -91,6 +176,10 @@ impl Sink {
     }
 
     pub fn stop(mut self) -> ExitStatus {
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
         let deadline = Instant::now() + Duration::from_secs(10);
