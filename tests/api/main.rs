@@ -6,6 +6,7 @@ mod replay;
 mod smtp;
 mod soak;
 mod faults;
+mod fuzz;
 mod upgrade;
 #[path = "../support/sink.rs"]
 mod sink;
