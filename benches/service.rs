@@ -45,7 +45,6 @@ async fn client(base: &str, user: &str, password: &str) -> reqwest::Client {
 async fn http_moves() {
     let dir = tempfile::tempdir().unwrap();
     let (application, base) = start(dir.path(), None).await;
-    let app = application.app.clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     let admin = client(&base, "admin", "bench-password").await;
     admin.post(format!("{base}/api/units")).json(&json!({"name": "中兴街道", "emails": []})).send().await.unwrap();
@@ -77,7 +76,9 @@ async fn http_moves() {
         t.await.unwrap();
     }
     let http = MOVES as f64 / started.elapsed().as_secs_f64();
-    // The same UPDATE + INSERT per move, straight to SQLite, one transaction each.
+    // The same UPDATE + INSERT per move, straight to SQLite, one transaction
+    // each, on a connection of its own (the service's readers are query_only).
+    let raw_db = raw(dir.path()).await;
     let started = Instant::now();
     for (n, id) in ids.iter().enumerate() {
         let sql = format!(
@@ -85,10 +86,18 @@ async fn http_moves() {
              INSERT INTO moves (issue_id, action, actor, at, note, attachments) VALUES ('{id}', 'report', 'raw', '2026-03-02T10:00:{:02}', NULL, '[]'); COMMIT;",
             n % 60
         );
-        app.db.execute_unprepared(&sql).await.unwrap();
+        raw_db.execute_unprepared(&sql).await.unwrap();
     }
     let raw = MOVES as f64 / started.elapsed().as_secs_f64();
     println!("HTTP moves on SQLite: {http:.0}/s ({CLIENTS} concurrent clients); raw SQLite UPDATE+INSERT commits: {raw:.0}/s; ratio {:.2}", http / raw);
+}
+
+/// A connection of its own to the service's SQLite file, for loading data
+/// and for the raw baselines.
+async fn raw(dir: &std::path::Path) -> sea_orm::DatabaseConnection {
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rw", dir.join("jiaoban.db").display())).await.unwrap();
+    db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;").await.unwrap();
+    db
 }
 
 async fn bulk(db: &sea_orm::DatabaseConnection, rows: usize, make: impl Fn(usize) -> String, table_cols: &str) {
@@ -102,7 +111,8 @@ async fn tick_and_report(n: usize) {
     let dir = tempfile::tempdir().unwrap();
     let (application, _) = start(dir.path(), Some("2021-03-01T08:00:00")).await;
     let app = application.app.clone();
-    let db = &app.db;
+    let raw_db = raw(dir.path()).await;
+    let db = &raw_db;
     let unit: String = "bench-unit".into();
     db.execute_unprepared(&format!("INSERT INTO units (id, name, emails, seq, created_at) VALUES ('{unit}', '中兴街道', '[]', 1, '2021-03-01T08:00:00')")).await.unwrap();
     let loading = Instant::now();
@@ -125,7 +135,7 @@ async fn tick_and_report(n: usize) {
     let report = reports::quarter(&app, &assessor, "2021Q2").await.unwrap();
     let report_ms = started.elapsed().as_secs_f64() * 1e3;
     let started = Instant::now();
-    db.execute_unprepared("SELECT unit_id, SUM(points_milli), COUNT(*) FROM charges WHERE quarter = '2021Q2' GROUP BY unit_id, tier").await.unwrap();
+    app.db.execute_unprepared("SELECT unit_id, SUM(points_milli), COUNT(*) FROM charges WHERE quarter = '2021Q2' GROUP BY unit_id, tier").await.unwrap();
     let sql_ms = started.elapsed().as_secs_f64() * 1e3;
     println!("quarter report over {} charges: {report_ms:.0} ms (total {}); raw SQL aggregate: {sql_ms:.0} ms", report.report.items.len(), report.report.total);
 }

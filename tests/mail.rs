@@ -15,6 +15,8 @@ use std::io::Cursor;
 use std::path::Path;
 use std::process::Command;
 
+#[path = "support/require.rs"]
+mod require;
 #[path = "support/sink.rs"]
 mod sink;
 

@@ -2,6 +2,8 @@
 //! by content, cross-unit access, Excel import, admin and violation forms.
 //! The browser tests (tests/browser) walk the pages; these pin the edges.
 
+#[path = "support/require.rs"]
+mod require;
 #[path = "browser/server.rs"]
 mod server;
 

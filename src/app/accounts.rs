@@ -50,6 +50,7 @@ pub fn unit_emails(row: &unit::Model) -> Vec<String> {
     serde_json::from_str(&row.emails).unwrap_or_default()
 }
 
+#[tracing::instrument(skip_all, fields(action = "create_unit", user = %actor.username), err)]
 pub async fn create_unit(app: &App, actor: &Actor, name: &str, emails: Vec<String>) -> AppResult<UnitView> {
     actor.require(&[Role::Admin])?;
     let name = name.trim();
@@ -78,6 +79,7 @@ pub async fn create_unit(app: &App, actor: &Actor, name: &str, emails: Vec<Strin
     Ok(UnitView { id: row.id, name: row.name, emails })
 }
 
+#[tracing::instrument(skip_all, fields(action = "create_user", user = %actor.username, new_user = %username), err)]
 pub async fn create_user(app: &App, actor: &Actor, username: &str, password: &str, role: &str, unit: Option<&str>) -> AppResult<UserView> {
     actor.require(&[Role::Admin])?;
     let role: Role = role.parse().map_err(|e: String| AppError::BadInput(e))?;
@@ -146,6 +148,7 @@ async fn verify_password(password: String, hash: String) -> bool {
 }
 
 /// Checks the password and opens a session; returns its token and the user.
+#[tracing::instrument(skip_all, fields(action = "sign_in", user = %username))]
 pub async fn sign_in(app: &App, username: &str, password: &str) -> AppResult<(String, Actor)> {
     let row = user::Entity::find().filter(user::Column::Username.eq(username.trim())).one(&app.db).await?;
     // Verify against a dummy hash for unknown users, so timing does not tell.
@@ -160,6 +163,7 @@ pub async fn sign_in(app: &App, username: &str, password: &str) -> AppResult<(St
     Ok((token, actor_of(row)))
 }
 
+#[tracing::instrument(skip_all, fields(action = "sign_out"), err)]
 pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
     let (_guard, tx) = app.write().await?;
     session::Entity::delete_by_id(token.to_string()).exec(&tx).await?;

@@ -18,6 +18,7 @@ pub struct DispatchView {
 }
 
 /// `POST /api/dispatches`: the whole pool, now.
+#[tracing::instrument(skip_all, fields(action = "dispatch", user = %actor.username), err)]
 pub async fn dispatch_now(app: &App, actor: &Actor) -> AppResult<DispatchView> {
     actor.require(&[Role::Dispatcher])?;
     let m = app.begin_move().await?;

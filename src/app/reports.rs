@@ -116,6 +116,7 @@ pub async fn open(app: &App, actor: &Actor) -> AppResult<Vec<OpenEntry>> {
 }
 
 /// `POST /api/violations`: 未执行调度方案或者指令, charged on the day recorded.
+#[tracing::instrument(skip_all, fields(action = "violation", unit = %unit, user = %actor.username), err)]
 pub async fn record_violation(app: &App, actor: &Actor, unit: &str, note: Option<String>) -> AppResult<serde_json::Value> {
     actor.require(&[Role::Dispatcher])?;
     let unit = accounts::unit_by_name(&app.db, unit.trim()).await?.ok_or_else(|| AppError::BadInput(format!("责任单位 `{unit}` 不存在 (unknown unit)")))?;

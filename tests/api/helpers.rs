@@ -32,10 +32,21 @@ impl Drop for TestApp {
     }
 }
 
+fn postgres_admin_url() -> String {
+    std::env::var("JIAOBAN_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Whether a PostgreSQL test may run: true if the server answers; if not,
+/// the test fails, or (skipping allowed) should return at once.
+pub async fn postgres_ready() -> bool {
+    let ok = sea_orm::Database::connect(postgres_admin_url()).await.is_ok();
+    crate::require::present("postgres", ok, "PostgreSQL at 127.0.0.1:5432 (JIAOBAN_TEST_PG overrides)")
+}
+
 /// A fresh PostgreSQL database; its URL.
 pub async fn fresh_postgres() -> String {
     use sea_orm::ConnectionTrait;
-    let admin_url = std::env::var("JIAOBAN_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin_url = postgres_admin_url();
     let name = format!("jiaoban_test_{}", uuid::Uuid::new_v4().simple());
     let db = sea_orm::Database::connect(&admin_url).await.expect("PostgreSQL at 127.0.0.1:5432 (set JIAOBAN_TEST_PG to override)");
     db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();

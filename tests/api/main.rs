@@ -8,5 +8,7 @@ mod soak;
 mod faults;
 mod fuzz;
 mod upgrade;
+#[path = "../support/require.rs"]
+mod require;
 #[path = "../support/sink.rs"]
 mod sink;

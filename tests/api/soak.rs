@@ -327,7 +327,7 @@ async fn sixteen_clients_on_sqlite_with_a_faulty_smtp_server_keep_every_promise(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_clients_on_two_instances_of_one_postgres_keep_every_promise() {
-    if !python_ready("import aiosmtpd", "python3 with aiosmtpd") {
+    if !python_ready("import aiosmtpd", "python3 with aiosmtpd") || !postgres_ready().await {
         return;
     }
     let sink = Sink::start_faulty(faults());

@@ -1,8 +1,8 @@
 //! Debian's Chromium driven through chromedriver (WebDriver), headless,
 //! with a fresh profile per browser.
 //!
-//! Without Chromium the browser tests skip with a note on a developer's
-//! machine, and fail under CI=true: CI must never pass by running nothing.
+//! Without Chromium the browser tests fail, unless skipping was allowed
+//! (tests/support/require.rs): CI must never pass by running nothing.
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -15,18 +15,12 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const DESKTOP: (u32, u32) = (1366, 900);
 pub const PHONE: (u32, u32) = (390, 844);
 
-/// Chromium and chromedriver, or `None` (skip) outside CI.
+/// Chromium and chromedriver, or `None` when skipping them is allowed.
 pub fn installed() -> Option<(PathBuf, PathBuf)> {
     let chromium = std::env::var("JIAOBAN_CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
     let driver = std::env::var("JIAOBAN_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.into());
-    if Path::new(&chromium).exists() && Path::new(&driver).exists() {
-        return Some((chromium.into(), driver.into()));
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!("CI=true but {chromium} or {driver} is missing: .ci/run must install chromium and chromium-driver");
-    }
-    eprintln!("SKIPPED: browser test needs {chromium} and {driver} (apt-get install chromium chromium-driver)");
-    None
+    let ok = Path::new(&chromium).exists() && Path::new(&driver).exists();
+    crate::require::present("chromium", ok, &format!("{chromium} and {driver}: apt-get install chromium chromium-driver")).then(|| (chromium.into(), driver.into()))
 }
 
 /// One WebDriver session on its own chromedriver process and profile.

@@ -1,6 +1,8 @@
 //! End-to-end tests of the web UI in headless Chromium: every role does its
 //! day's work through the pages, as a person would.
 
+#[path = "../support/require.rs"]
+mod require;
 mod chrome;
 mod cycle;
 mod screens;
