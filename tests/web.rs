@@ -245,3 +245,52 @@ async fn a_violation_is_recorded_from_the_form_and_counted() {
     let (_, html) = page(&gjb, s.url("/violations")).await;
     assert!(html.contains("未按指令开闸"), "{html}");
 }
+
+/// Every redirect target a browser could turn into another site stays on
+/// this one (and never costs a 5xx); the page lands on the user's own page.
+#[tokio::test]
+async fn sign_in_redirects_only_to_this_site_whatever_next_says() {
+    let (s, _, _) = arrange().await;
+    let variants = ["/\t/evil.example/x", "//evil.example/x", "/\\evil.example/x", "/\n/evil.example/x", "/\u{0b}/evil.example", "https://evil.example/x", "http:/\\evil.example", "\t//evil.example", "/\r\nSet-Cookie: x=1"];
+    for next in variants {
+        let c = server::client();
+        // As the form sends it (the browser decodes nothing more).
+        let r = c.post(s.url("/login")).form(&[("username", "gjb"), ("password", PASSWORD), ("next", next)]).send().await.unwrap();
+        assert_eq!((r.status(), r.headers()[LOCATION].to_str().unwrap()), (StatusCode::SEE_OTHER, "/board"), "next={next:?}");
+    }
+    // As a link puts them in the sign-in page's address (the query decoded
+    // once: `%09` is a tab): the page never keeps them for the form.
+    for raw in ["/%09/evil.example/x", "%2F%2Fevil.example", "/%5Cevil.example", "/%0A/evil.example", "/%0D%0ASet-Cookie:x", "https:%2F%2Fevil.example", "/%E3%80%80/evil.example"] {
+        let r = server::client().get(s.url(&format!("/login?next={raw}"))).send().await.unwrap();
+        assert!(r.status().is_success(), "next={raw}: {}", r.status());
+        let html = r.text().await.unwrap();
+        assert!(!html.contains("evil.example") && !html.contains("Set-Cookie"), "next={raw} kept in the form: {html}");
+    }
+    let c = server::client();
+    let r = c.post(s.url("/login")).form(&[("username", "gjb"), ("password", PASSWORD), ("next", "/issues?x=1")]).send().await.unwrap();
+    assert_eq!(r.headers()[LOCATION], "/issues?x=1", "a local path is followed");
+}
+
+/// The security headers are on every page; API answers and signed-in pages
+/// are not stored; the test clock is the admin's only.
+#[tokio::test]
+async fn pages_carry_the_security_headers_and_nothing_signed_in_is_cached() {
+    let (s, w1, _) = arrange().await;
+    let gjb = server::sign_in(&s.base, "gjb", PASSWORD).await;
+    for path in ["/login".to_string(), "/board".to_string(), "/pool".to_string(), format!("/issues/{w1}"), "/reports".to_string(), "/no-such-page".to_string()] {
+        let r = gjb.get(s.url(&path)).send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["content-security-policy"].to_str().unwrap().split(';').take(2).collect::<Vec<_>>(), ["default-src 'self'", " frame-ancestors 'none'"], "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+    let r = gjb.get(s.url("/api/issues")).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let r = gjb.get(s.url("/assets/app.css")).send().await.unwrap();
+    assert_ne!(r.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "static assets may be cached");
+    assert_eq!(server::client().get(s.url("/api/test-clock")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(gjb.get(s.url("/api/test-clock")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+}

@@ -203,10 +203,11 @@ pub async fn advance_clock(State(s): State<HttpState>, CurrentUser(a): CurrentUs
     Ok(Json(json!({"now": to, "fired": fired})))
 }
 
-pub async fn read_clock(State(s): State<HttpState>) -> ApiResult<Json<Value>> {
+pub async fn read_clock(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
     if !s.app.test_clock {
         return Err(AppError::NotFound("测试时钟未启用 (no test clock)".into()).into());
     }
+    a.require(&[crate::core::state::Role::Admin])?;
     Ok(Json(json!({"now": s.app.now().await?, "test_clock": true})))
 }
 

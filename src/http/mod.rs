@@ -7,6 +7,7 @@
 
 mod api;
 pub mod error;
+mod headers;
 mod hygiene;
 pub(crate) mod limiter;
 mod openapi;
@@ -59,6 +60,7 @@ pub fn router(app: App) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误 (internal error)"))
         }))
+        .layer(axum::middleware::from_fn(headers::secure))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(move |request, next| observe(metrics_app.clone(), request, next)))
         .with_state(state)
@@ -90,6 +92,6 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     if uri.path().starts_with("/api/") {
         return error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "没有这个地址 (no such route)").into_response();
     }
-    let page = "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>页面不存在</title><link rel=\"stylesheet\" href=\"/assets/app.css\"><main style=\"padding:2rem\"><h1>页面不存在</h1><p>您访问的地址不存在。<a href=\"/\">返回首页</a></p></main></html>";
+    let page = "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>页面不存在</title><link rel=\"stylesheet\" href=\"/assets/app.css\"><main class=\"plain-page\"><h1>页面不存在</h1><p>您访问的地址不存在。<a href=\"/\">返回首页</a></p></main></html>";
     (axum::http::StatusCode::NOT_FOUND, axum::response::Html(page)).into_response()
 }

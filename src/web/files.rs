@@ -1,9 +1,9 @@
 //! `GET /files/{id}`: an evidence file, to those who may see its issue.
 //!
-//! Office computers are shared: a browser must not show a photo from its
-//! cache to the next person signed in, so every view asks the server again
-//! (`no-cache`). A file never changes under its id, so the answer to a
-//! browser that has it is a cheap 304 — after the same access check.
+//! Office computers are shared: a browser must not keep a photo for the
+//! next person signed in, so the response is `no-store` (set for every
+//! signed-in answer by `http::headers`). A PDF is a download
+//! (`attachment`): opened inline it would run in the site's origin.
 
 use super::layout::{Me, WebResult};
 use crate::app::attachments;
@@ -25,7 +25,7 @@ pub async fn serve(State(s): State<HttpState>, me: Me, Path(id): Path<String>, h
             (header::CONTENT_TYPE, kind.content_type()),
             // The type was checked by content; never let a browser guess another.
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::CONTENT_DISPOSITION, "inline"),
+            (header::CONTENT_DISPOSITION, if kind.is_image() { "inline" } else { "attachment" }),
         ],
         bytes,
     )

@@ -151,8 +151,15 @@ pub fn percent_encode(text: &str) -> String {
 }
 
 /// A local path to go back to after a form; anything else goes home.
+/// A redirect target, if it is safe: a path on this site, of printable
+/// ASCII only. Browsers drop tabs and newlines from a URL before they read
+/// it (`/\t/evil.example` becomes `//evil.example`, another site), and a
+/// newline cannot go into a header at all, so no control character, space
+/// or backslash is allowed, and the path must not start with `//`.
 pub fn local_path(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).map(str::to_string)
+    let next = next?;
+    let printable = next.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    (printable && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then(|| next.to_string())
 }
 
 pub fn render(template: &impl Template) -> Response {
@@ -238,5 +245,9 @@ mod tests {
         assert_eq!(local_path(Some("//evil.example")), None);
         assert_eq!(local_path(Some("https://evil.example")), None);
         assert_eq!(local_path(Some("/\\evil")), None);
+        for bad in ["/\t/evil.example/x", "/\n/evil.example", "/\r\n/x", "/\u{0b}/evil.example", " /x", "/ x", "/\\x", "\\/x", "//x", "http://evil.example/", "javascript:alert(1)", "/\u{3000}/x", "/é", ""] {
+            assert_eq!(local_path(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(local_path(Some("/issues/abc?back=%2Fmy")), Some("/issues/abc?back=%2Fmy".into()));
     }
 }
