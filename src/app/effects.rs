@@ -39,6 +39,8 @@ pub async fn persist(tx: &DatabaseTransaction, mut row: issue::Model, decision: 
         match effect {
             Effect::Charge(c) => insert_charge(tx, &row, &c).await?,
             Effect::Timer(t) => insert_issue_timer(tx, &row.id, t).await?,
+            // Only withdrawals make these, and the service offers none yet.
+            Effect::Uncharge(_) | Effect::Correction(_) => return Err(AppError::Unexpected(anyhow::anyhow!("corrections are not supported by the service yet"))),
         }
     }
     Ok(row)
@@ -66,7 +68,7 @@ async fn insert_charge(tx: &DatabaseTransaction, row: &issue::Model, c: &Charge)
 
 async fn insert_issue_timer(tx: &DatabaseTransaction, issue_id: &str, t: Timer) -> AppResult<()> {
     let (class, kind, payload) = match t.kind {
-        TimerKind::Overdue => (CLASS_DAY_START, "overdue", String::new()),
+        TimerKind::Overdue { .. } => (CLASS_DAY_START, "overdue", String::new()),
         TimerKind::Reminder(r) => (CLASS_MAIL, "reminder", encode_reminder(r)),
     };
     insert_timer(tx, t.at, class, kind, Some(issue_id.to_string()), payload).await
@@ -81,18 +83,37 @@ pub async fn insert_timer(tx: &DatabaseTransaction, at: LocalTime, class: i32, k
 
 pub fn encode_reminder(r: Reminder) -> String {
     match r {
-        Reminder::Warn(day) => format!("warn:{day}"),
-        Reminder::Tier(day) => format!("tier:{day}"),
+        Reminder::Warn { day, assignment } => format!("warn:{day}{}", of_assignment(assignment)),
+        Reminder::Tier { day, assignment } => format!("tier:{day}{}", of_assignment(assignment)),
         Reminder::RecheckWait(n) => format!("recheck-wait:{n}"),
+        Reminder::Return(n) => format!("return:{n}"),
+        Reminder::Ruling(n) => format!("ruling:{n}"),
+        Reminder::Assign(a) => format!("assign:{a}"),
+        Reminder::Withdrawn => "withdrawn:0".into(),
     }
+}
+
+/// Assignment 1 keeps the payloads stored before assignments existed.
+fn of_assignment(assignment: u32) -> String {
+    if assignment > 1 { format!("#{assignment}") } else { String::new() }
 }
 
 pub fn decode_reminder(text: &str) -> Option<Reminder> {
     let (kind, n) = text.split_once(':')?;
     match kind {
-        "warn" => Some(Reminder::Warn(n.parse().ok()?)),
-        "tier" => Some(Reminder::Tier(n.parse().ok()?)),
+        "warn" | "tier" => {
+            let (day, assignment) = match n.split_once('#') {
+                Some((day, a)) => (day, a.parse().ok()?),
+                None => (n, 1),
+            };
+            let day = day.parse().ok()?;
+            Some(if kind == "warn" { Reminder::Warn { day, assignment } } else { Reminder::Tier { day, assignment } })
+        }
         "recheck-wait" => Some(Reminder::RecheckWait(n.parse().ok()?)),
+        "return" => Some(Reminder::Return(n.parse().ok()?)),
+        "ruling" => Some(Reminder::Ruling(n.parse().ok()?)),
+        "assign" => Some(Reminder::Assign(n.parse().ok()?)),
+        "withdrawn" => Some(Reminder::Withdrawn),
         _ => None,
     }
 }

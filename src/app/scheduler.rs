@@ -136,7 +136,8 @@ async fn load_issue(tx: &DatabaseTransaction, t: &timer::Model) -> AppResult<Opt
 
 async fn fire_overdue(app: &App, tx: &DatabaseTransaction, t: &timer::Model, at: LocalTime) -> AppResult<()> {
     let Some(row) = load_issue(tx, t).await? else { return Ok(()) };
-    let decision = engine::on_timer(&app.wf, &convert::facts(&row)?, TimerKind::Overdue, at);
+    let facts = convert::facts(&row)?;
+    let decision = engine::on_timer(&app.wf, &facts, TimerKind::Overdue { assignment: facts.assignment }, at);
     persist(tx, row, decision).await?;
     Ok(())
 }
