@@ -101,7 +101,7 @@ fn weekend_reminders_wait_for_monday_morning_and_lapse_if_no_longer_owed() {
     // Dispatched Friday 2021-07-16 09:00: day 16 is Sunday 08-01.
     let out = replay(&[register("2021-07-16T08:00:00", "X", "中兴街道"), act("2021-07-16T10:00:00", "accept", "X"), act("2021-08-02T08:29:59", "report", "X")], Some("2021-08-31T00:00:00"));
     let keys = reminder_keys(&out);
-    assert!(keys.contains(&("tier-16:X".into(), "2021-08-02T08:30:00".into())) == false, "reported before Monday 08:30: {keys:?}");
+    assert!(!keys.contains(&("tier-16:X".into(), "2021-08-02T08:30:00".into())), "reported before Monday 08:30: {keys:?}");
     assert!(keys.contains(&("warn-16:X".into(), "2021-07-29T08:30:00".into())), "{keys:?}");
     assert!(keys.contains(&("recheck-wait:X:1".into(), "2021-08-05T08:30:00".into())), "{keys:?}");
 }
