@@ -140,6 +140,12 @@ impl Workflow {
         self.moves.iter().find(|m| m.action == action).map(|m| m.evidence).unwrap_or_default()
     }
 
+    /// The moves the path allows from `state`, in the file's order: what an
+    /// issue page may offer, each with its role, label and evidence.
+    pub fn moves_from(&self, state: State) -> impl Iterator<Item = &MoveRule> + '_ {
+        self.moves.iter().filter(move |m| m.from == state)
+    }
+
     /// The move `action` makes from `from`, if the path has one.
     pub fn transition(&self, from: State, action: Action) -> Option<&MoveRule> {
         self.moves.iter().find(|m| m.from == from && m.action == action)

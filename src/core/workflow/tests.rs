@@ -94,6 +94,8 @@ fn the_shipped_file_holds_the_corrections_and_the_evidence() {
         assert_eq!(wf.transition(*state, Action::Withdraw).unwrap().to, State::Withdrawn, "withdraw from {state}");
     }
     assert!(wf.transition(State::Withdrawn, Action::Withdraw).is_none());
+    let offered: Vec<&str> = wf.moves_from(State::Returned).map(|m| m.label.as_str()).collect();
+    assert_eq!(offered, ["改派", "驳回", "撤销"]);
     assert!(wf.transition(State::Rectifying, Action::Return).is_none());
 }
 
