@@ -346,7 +346,7 @@ def corrupt(lines, rng):
     for _ in range(5):
         try:
             return corrupt1(lines, rng)
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError):
             continue
     return list(lines), None, "noop"
 
