@@ -1,6 +1,8 @@
 //! Properties over generated timelines (proptest): whatever happens, an issue
-//! is charged at most once, totals add up, a frozen quarter never changes, and
-//! an issue is either open or charged, never both.
+//! is charged at most once, totals add up, a unit's points are the sum of its
+//! items, a frozen quarter never changes, an issue is either open or charged,
+//! never both, a withdrawn issue's net charge is zero, and a year's score
+//! stays within [0, S].
 
 mod common;
 use common::*;
@@ -32,16 +34,22 @@ fn timeline(ops: &[Op]) -> Vec<Value> {
         let at = t.format("%Y-%m-%dT%H:%M:%S").to_string();
         let issue = format!("I-{}", if registered == 0 { 0 } else { op.target % registered });
         let event = match op.kind {
-            0..=24 => {
+            0..=21 => {
                 registered += 1;
                 register(&at, &format!("I-{}", registered - 1), units[op.target % 3])
             }
-            25..=29 => dispatch(&at),
-            30..=33 => violation(&at, units[op.target % 3]),
-            34..=54 => act(&at, "accept", &issue),
-            55..=74 => act(&at, "report", &issue),
-            75..=94 => recheck(&at, &issue, op.passed),
-            _ => act(&at, "close", &issue),
+            22..=25 => dispatch(&at),
+            26..=27 => violation(&at, units[op.target % 3]),
+            28..=29 => violation_id(&at, units[op.target % 3], &format!("V-{}", op.target % 7)),
+            30..=46 => act(&at, "accept", &issue),
+            47..=62 => act(&at, "report", &issue),
+            63..=78 => recheck(&at, &issue, op.passed),
+            79..=82 => act(&at, "close", &issue),
+            83..=88 => act(&at, "return", &issue),
+            89..=92 => reassign(&at, &issue, units[op.target % 3]),
+            93..=95 => act(&at, "reject_return", &issue),
+            96..=97 => act(&at, "withdraw", &issue),
+            _ => revoke(&at, &format!("V-{}", op.target % 7)),
         };
         events.push(event);
     }
@@ -77,12 +85,38 @@ fn check_totals_and_single_charge(out: &Value) {
         let items: rust_decimal::Decimal = q["items"].as_array().unwrap().iter().map(|i| points(&i["points"])).sum();
         assert_eq!(units, points(&q["total"]), "unit points add up to the total in {}", q["quarter"]);
         assert_eq!(items, points(&q["total"]), "item points add up to the total in {}", q["quarter"]);
+        for row in q["units"].as_array().unwrap() {
+            let own: rust_decimal::Decimal = q["items"].as_array().unwrap().iter().filter(|i| i["unit"] == row["unit"]).map(|i| points(&i["points"])).sum();
+            assert_eq!(own, points(&row["points"]), "{}'s points are the sum of its items in {}", row["unit"], q["quarter"]);
+        }
         for item in q["items"].as_array().unwrap().iter().filter(|i| i["kind"] == "issue") {
             assert!(charged.insert(item["issue"].as_str().unwrap().to_string()), "{} charged twice", item["issue"]);
         }
     }
     for open in out["open"].as_array().unwrap() {
         assert!(!charged.contains(open["issue"].as_str().unwrap()), "{} is both open and charged", open["issue"]);
+    }
+}
+
+/// A withdrawn issue's charge and its corrections cancel out, and a year's
+/// score is S minus the points, held within [0, S].
+fn check_withdrawn_issues_cost_nothing(events: &[Value], out: &Value) {
+    let withdrawn: HashSet<&str> = events.iter().filter(|e| e["event"] == "withdraw").map(|e| e["issue"].as_str().unwrap()).collect();
+    let mut net: HashMap<&str, rust_decimal::Decimal> = HashMap::new();
+    for item in out["quarters"].as_array().unwrap().iter().flat_map(|q| q["items"].as_array().unwrap()) {
+        if let Some(issue) = item["issue"].as_str().filter(|i| withdrawn.contains(i)) {
+            *net.entry(issue).or_default() += points(&item["points"]);
+        }
+    }
+    for (issue, total) in net {
+        assert!(total.is_zero(), "withdrawn {issue} still costs {total}");
+    }
+    for year in out["years"].as_array().unwrap() {
+        let score = points(&year["score"]);
+        for row in year["units"].as_array().unwrap() {
+            let expected = (score - points(&row["points"])).clamp(rust_decimal::Decimal::ZERO, score);
+            assert_eq!(points(&row["remaining"]), expected, "{} in {}", row["unit"], year["year"]);
+        }
     }
 }
 
@@ -118,6 +152,7 @@ proptest! {
         prop_assume!(!events.is_empty());
         let full = replay_with(&shipped(), &lines(&events), None, true).unwrap();
         check_totals_and_single_charge(&full);
+        check_withdrawn_issues_cost_nothing(&events, &full);
         check_frozen_quarters_never_change(&events, &full);
     }
 }

@@ -162,3 +162,6 @@ fn another_workflow_file_changes_tiers_points_due_day_and_schedule() {
     // 2021-10-01 is a holiday there: the dispatch mail waits for Monday 09:00.
     assert!(reminder_keys(&out).contains(&("dispatch:2021-10-01T14:30:00:u".into(), "2021-10-04T09:00:00".into())));
 }
+
+#[path = "rules/corrections.rs"]
+mod corrections;

@@ -27,6 +27,11 @@ pub fn facts(row: &issue::Model) -> AppResult<Issue> {
         last_report: opt_time(&row.last_report_at)?,
         charged: row.charged,
         awaiting_at_overdue: row.awaiting_at_overdue,
+        // The service makes no corrections yet: one assignment, no returns,
+        // and nothing to take back (a withdrawal would need the charge row).
+        assignment: u32::from(row.dispatched_at.is_some()),
+        returns: 0,
+        booked: None,
     })
 }
 

@@ -32,6 +32,8 @@ pub async fn persist(tx: &DatabaseTransaction, mut row: issue::Model, decision: 
         match effect {
             Effect::Charge(c) => insert_charge(tx, &row, &c).await?,
             Effect::Timer(t) => super::timers::insert_for_issue(tx, &row.id, t).await?,
+            // Only withdrawals make these, and the service offers none yet.
+            Effect::Uncharge(_) | Effect::Correction(_) => return Err(AppError::Unexpected(anyhow::anyhow!("corrections are not supported by the service yet"))),
         }
     }
     Ok(row)

@@ -32,11 +32,11 @@ pub fn reminder_text(wf: &Workflow, reminder: Reminder, issue: &IssueFacts<'_>, 
     let tier_date = |day: i64| dispatched_on.parse().map(|d| add_days(d, day).to_string()).unwrap_or_default();
     let link = link(public_url, &format!("/issues/{}", issue.id));
     match reminder {
-        Reminder::Warn(day) => {
+        Reminder::Warn { day, .. } => {
             let (date, points) = (tier_date(day), wf.points_for_days(day).to_string());
             reminder_subject_and_body(&ReminderMail::Warn { issue: r, tier_day: day_u32(day), tier_date: &date, points: &points }, link.as_deref())
         }
-        Reminder::Tier(day) => {
+        Reminder::Tier { day, .. } => {
             let points = wf.points_for_days(day).to_string();
             reminder_subject_and_body(&ReminderMail::Tier { issue: r, tier_day: day_u32(day), points: &points }, link.as_deref())
         }
@@ -44,6 +44,8 @@ pub fn reminder_text(wf: &Workflow, reminder: Reminder, issue: &IssueFacts<'_>, 
             let hours = u32::try_from(wf.reminders.recheck_wait_hours).unwrap_or(0);
             reminder_subject_and_body(&ReminderMail::RecheckWait { issue: r, report_no: n, reported_at: issue.reported_at, hours }, link.as_deref())
         }
+        // The corrections' mails; the service makes no corrections yet.
+        other => (format!("【交办】{} {}", issue.code, other.key(issue.code)), format!("{}：\n\n{}（{}）有新的处理结果，请在系统中查看。", issue.unit, issue.code, issue.title)),
     }
 }
 

@@ -35,7 +35,7 @@ pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<Quart
         let Some(&unit) = index.get(c.unit_id.as_str()) else { continue };
         let points = Points::from_thousandths(c.points_milli);
         let (class, item) = if c.kind == "violation" {
-            (Class::Violation, Item::Violation { unit: names[unit].clone(), date: convert::time(&c.known_at)?.date(), points, note: c.note })
+            (Class::Violation, Item::Violation { unit: names[unit].clone(), date: convert::time(&c.known_at)?.date(), points, note: c.note, violation: None })
         } else {
             let date = |s: &Option<String>| s.as_deref().and_then(|d| d.parse().ok());
             let dispatched = date(&c.dispatched).ok_or_else(|| anyhow::anyhow!("a charge of {} without dispatch date", c.known_at))?;

@@ -176,7 +176,7 @@ async fn fire_one(app: &App, id: i64) -> AppResult<bool> {
     }
     let at = convert::time(&t.due_at)?;
     match job {
-        Job::Overdue => fire_overdue(app, &tx, &t, at).await?,
+        Job::Overdue { assignment } => fire_overdue(app, &tx, &t, assignment, at).await?,
         Job::Reminder(reminder) => fire_reminder(app, &tx, &t, reminder, at).await?,
         Job::Dispatch => {
             dispatch::dispatch_pool(app, &tx, at, "scheduler", true).await?;
@@ -195,9 +195,10 @@ async fn load_issue(tx: &DatabaseTransaction, t: &timer::Model) -> AppResult<Opt
     Ok(issue::Entity::find_by_id(t.issue_id.clone().unwrap_or_default()).one(tx).await?)
 }
 
-async fn fire_overdue(app: &App, tx: &DatabaseTransaction, t: &timer::Model, at: LocalTime) -> AppResult<()> {
+async fn fire_overdue(app: &App, tx: &DatabaseTransaction, t: &timer::Model, assignment: u32, at: LocalTime) -> AppResult<()> {
     let Some(row) = load_issue(tx, t).await? else { return Ok(()) };
-    let decision = engine::on_timer(&app.wf, &convert::facts(&row)?, TimerKind::Overdue, at);
+    let facts = convert::facts(&row)?;
+    let decision = engine::on_timer(&app.wf, &facts, TimerKind::Overdue { assignment }, at);
     persist(tx, row, decision).await?;
     Ok(())
 }

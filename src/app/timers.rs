@@ -48,8 +48,8 @@ impl QuarterMail {
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
-    /// An issue's overdue day begins (charge case 2).
-    Overdue,
+    /// The overdue day of an issue's assignment begins (charge case 2).
+    Overdue { assignment: u32 },
     /// A reminder about an issue, judged when it fires.
     Reminder(Reminder),
     /// The scheduled dispatch of the pool.
@@ -63,7 +63,9 @@ impl Job {
     pub fn parse(kind: &str, payload: &str) -> Result<Job, String> {
         let bad = || format!("unreadable {kind} timer payload `{payload}`");
         match kind {
-            "overdue" => Ok(Job::Overdue),
+            // Rows of release 0.1 carry no assignment: theirs is the first.
+            "overdue" if payload.is_empty() => Ok(Job::Overdue { assignment: 1 }),
+            "overdue" => payload.parse().map(|assignment| Job::Overdue { assignment }).map_err(|_| bad()),
             "dispatch" => Ok(Job::Dispatch),
             "reminder" => decode_reminder(payload).map(Job::Reminder).ok_or_else(bad),
             "quarter" => {
@@ -81,7 +83,7 @@ impl Job {
 
     pub fn kind(self) -> &'static str {
         match self {
-            Job::Overdue => "overdue",
+            Job::Overdue { .. } => "overdue",
             Job::Reminder(_) => "reminder",
             Job::Dispatch => "dispatch",
             Job::Quarter(..) => "quarter",
@@ -90,7 +92,8 @@ impl Job {
 
     pub fn payload(self) -> String {
         match self {
-            Job::Overdue | Job::Dispatch => String::new(),
+            Job::Overdue { assignment: 1 } | Job::Dispatch => String::new(),
+            Job::Overdue { assignment } => assignment.to_string(),
             Job::Reminder(r) => encode_reminder(r),
             Job::Quarter(which, q) => format!("{}:{q}", which.as_str()),
         }
@@ -98,7 +101,7 @@ impl Job {
 
     pub fn class(self) -> i32 {
         match self {
-            Job::Overdue => CLASS_DAY_START,
+            Job::Overdue { .. } => CLASS_DAY_START,
             Job::Dispatch => CLASS_DISPATCH,
             Job::Reminder(_) | Job::Quarter(..) => CLASS_MAIL,
         }
@@ -108,7 +111,7 @@ impl Job {
 impl From<TimerKind> for Job {
     fn from(kind: TimerKind) -> Job {
         match kind {
-            TimerKind::Overdue => Job::Overdue,
+            TimerKind::Overdue { assignment } => Job::Overdue { assignment },
             TimerKind::Reminder(r) => Job::Reminder(r),
         }
     }
@@ -135,20 +138,39 @@ pub async fn insert_for_issue(db: &impl ConnectionTrait, issue_id: &str, t: Time
     insert(db, t.at, t.kind.into(), Some(issue_id.to_string())).await
 }
 
+/// Assignment 1 keeps the payloads stored before assignments existed.
+fn of_assignment(assignment: u32) -> String {
+    if assignment > 1 { format!("#{assignment}") } else { String::new() }
+}
+
 fn encode_reminder(r: Reminder) -> String {
     match r {
-        Reminder::Warn(day) => format!("warn:{day}"),
-        Reminder::Tier(day) => format!("tier:{day}"),
+        Reminder::Warn { day, assignment } => format!("warn:{day}{}", of_assignment(assignment)),
+        Reminder::Tier { day, assignment } => format!("tier:{day}{}", of_assignment(assignment)),
         Reminder::RecheckWait(n) => format!("recheck-wait:{n}"),
+        Reminder::Return(n) => format!("return:{n}"),
+        Reminder::Ruling(n) => format!("ruling:{n}"),
+        Reminder::Assign(a) => format!("assign:{a}"),
+        Reminder::Withdrawn => "withdrawn:0".into(),
     }
 }
 
 fn decode_reminder(text: &str) -> Option<Reminder> {
     let (kind, n) = text.split_once(':')?;
     match kind {
-        "warn" => Some(Reminder::Warn(n.parse().ok()?)),
-        "tier" => Some(Reminder::Tier(n.parse().ok()?)),
+        "warn" | "tier" => {
+            let (day, assignment) = match n.split_once('#') {
+                Some((day, a)) => (day, a.parse().ok()?),
+                None => (n, 1),
+            };
+            let day = day.parse().ok()?;
+            Some(if kind == "warn" { Reminder::Warn { day, assignment } } else { Reminder::Tier { day, assignment } })
+        }
         "recheck-wait" => Some(Reminder::RecheckWait(n.parse().ok()?)),
+        "return" => Some(Reminder::Return(n.parse().ok()?)),
+        "ruling" => Some(Reminder::Ruling(n.parse().ok()?)),
+        "assign" => Some(Reminder::Assign(n.parse().ok()?)),
+        "withdrawn" => Some(Reminder::Withdrawn),
         _ => None,
     }
 }
@@ -160,7 +182,17 @@ mod tests {
     #[test]
     fn every_job_reads_back_as_itself() {
         let q = Quarter::parse("2021Q4").unwrap();
-        for job in [Job::Overdue, Job::Dispatch, Job::Reminder(Reminder::Warn(16)), Job::Reminder(Reminder::Tier(31)), Job::Reminder(Reminder::RecheckWait(3)), Job::Quarter(QuarterMail::Report, q), Job::Quarter(QuarterMail::Due, q)] {
+        let reminders = [
+            Reminder::Warn { day: 16, assignment: 1 },
+            Reminder::Tier { day: 31, assignment: 3 },
+            Reminder::RecheckWait(3),
+            Reminder::Return(2),
+            Reminder::Ruling(1),
+            Reminder::Assign(2),
+            Reminder::Withdrawn,
+        ];
+        let jobs = [Job::Overdue { assignment: 1 }, Job::Overdue { assignment: 2 }, Job::Dispatch, Job::Quarter(QuarterMail::Report, q), Job::Quarter(QuarterMail::Due, q)];
+        for job in jobs.into_iter().chain(reminders.map(Job::Reminder)) {
             assert_eq!(Job::parse(job.kind(), &job.payload()), Ok(job));
         }
     }
@@ -168,6 +200,8 @@ mod tests {
     #[test]
     fn rows_of_the_first_release_still_read() {
         assert_eq!(Job::parse("reminder", "recheck-wait:2"), Ok(Job::Reminder(Reminder::RecheckWait(2))));
+        assert_eq!(Job::parse("reminder", "warn:16"), Ok(Job::Reminder(Reminder::Warn { day: 16, assignment: 1 })));
+        assert_eq!(Job::parse("overdue", ""), Ok(Job::Overdue { assignment: 1 }));
         assert_eq!(Job::parse("quarter", "due:2021Q1").map(Job::class), Ok(CLASS_MAIL));
         assert_eq!(Job::parse("dispatch", ""), Ok(Job::Dispatch));
     }

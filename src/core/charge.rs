@@ -1,4 +1,4 @@
-//! Tiers and the three ways an issue's charge becomes final (rules.md).
+//! Tiers and the four ways an issue's charge becomes final (rules.md).
 //!
 //! 1. A recheck passes: the tier of days = c − d, where c is the date of the
 //!    report that recheck accepted; known on the recheck date k.
@@ -6,6 +6,12 @@
 //!    the overdue points, known that day.
 //! 3. The issue was awaiting recheck when the overdue day began and that
 //!    recheck fails: the overdue points, known on the failing recheck's date.
+//! 4. The issue was returned when the overdue day began and the return is
+//!    rejected: the overdue points, known on the rejection date.
+//!
+//! Cases 3 and 4 are one mechanism in [`crate::core::engine`]: the unit did
+//! not have the issue when the day began, and the move that gives it back
+//! without a completion makes the charge final.
 //!
 //! A newcomer asking "why was 0.02 charged" should land here.
 
@@ -45,7 +51,7 @@ pub fn on_recheck_pass(wf: &Workflow, dispatched: NaiveDate, completed: NaiveDat
     }
 }
 
-/// Cases 2 and 3: final uncompleted, charged to the quarter it became known in.
+/// Cases 2, 3 and 4: final uncompleted, charged to the quarter it became known in.
 pub fn overdue(wf: &Workflow, dispatched: NaiveDate, known_at: LocalTime) -> Charge {
     Charge {
         points: wf.overdue.points,

@@ -8,6 +8,11 @@ pub fn dispatch_key(listed_at: LocalTime, unit: &str) -> String {
     format!("dispatch:{listed_at}:{unit}")
 }
 
+/// `revoked:<violation id>`, to the violation's unit.
+pub fn revoked_key(violation: &str) -> String {
+    format!("revoked:{violation}")
+}
+
 /// `quarter-report:<q>` (the quarter is over) and `quarter-due:<q>` (the
 /// report is due soon), each with its sending instant.
 pub fn quarter_mails(wf: &Workflow, q: Quarter) -> [(String, LocalTime); 2] {

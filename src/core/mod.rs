@@ -10,18 +10,24 @@
 //! - [`clock`]: local times, calendar days, quarters and their due dates.
 //! - [`calendar`]: working hours, so reminders wait for the morning.
 //! - [`state`]: states, actions and the move table lookups.
-//! - [`charge`]: the tiers and the three ways a charge becomes final.
+//! - [`charge`]: the tiers and the four ways a charge becomes final.
+//! - [`correction`]: taking a final charge back (withdrawal, revocation).
 //! - [`engine`]: one issue's reaction to a move or a timer.
+//! - [`reminder`]: the mails about one issue, and the timers.
 //! - [`report`]: quarter reports and the open list, from charges.
+//! - [`score`]: the year's score of each unit.
 
 pub mod calendar;
 pub mod charge;
 pub mod clock;
+pub mod correction;
 pub mod engine;
 pub mod mail_keys;
 pub mod points;
+pub mod reminder;
 pub mod report;
 pub mod schedule;
+pub mod score;
 pub mod state;
 pub mod workflow;
 

@@ -7,7 +7,7 @@
 use rust_decimal::Decimal;
 use std::fmt;
 use std::iter::Sum;
-use std::ops::Add;
+use std::ops::{Add, Neg, Sub};
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,6 +64,21 @@ impl Add for Points {
     }
 }
 
+impl Sub for Points {
+    type Output = Points;
+    fn sub(self, other: Points) -> Points {
+        Points(self.0 - other.0)
+    }
+}
+
+/// Only corrections are negative: a refund of a charge in a frozen quarter.
+impl Neg for Points {
+    type Output = Points;
+    fn neg(self) -> Points {
+        Points(-self.0)
+    }
+}
+
 impl Sum for Points {
     fn sum<I: Iterator<Item = Points>>(iter: I) -> Points {
         iter.fold(Points::ZERO, Add::add)
@@ -88,6 +103,13 @@ mod tests {
         assert_eq!(Points::ZERO.to_string(), "0.00");
         assert_eq!(Points::parse("0.05").unwrap().thousandths(), 50);
         assert_eq!(Points::from_thousandths(70).to_string(), "0.07");
+    }
+
+    #[test]
+    fn corrections_show_their_sign() {
+        let five = Points::parse("0.05").unwrap();
+        assert_eq!((-five).to_string(), "-0.05");
+        assert_eq!((Points::parse("0.01").unwrap() - five).to_string(), "-0.04");
     }
 
     #[test]

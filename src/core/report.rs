@@ -3,6 +3,8 @@
 //! The replay and the service both feed a [`ReportBook`] with the items that
 //! became final, in the order they did, and ask it for the quarters; so the
 //! report a clerk downloads and the one `simulate` prints cannot disagree.
+//! Corrections are items like any other (negative points, counted in no
+//! column); a charge taken back before its quarter froze is removed.
 
 use super::clock::{LocalTime, Quarter};
 use super::points::Points;
@@ -31,7 +33,27 @@ pub enum Item {
         points: Points,
         #[serde(skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        /// The id a revocation names it by, when it was given one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        violation: Option<Arc<str>>,
     },
+    /// Minus a charge of the frozen quarter `corrects` (rules.md, Corrections).
+    Correction {
+        #[serde(flatten)]
+        of: Corrected,
+        unit: Arc<str>,
+        corrects: Quarter,
+        date: NaiveDate,
+        points: Points,
+    },
+}
+
+/// What a correction takes back: `"issue": id` or `"violation": id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Corrected {
+    Issue(Arc<str>),
+    Violation(Arc<str>),
 }
 
 /// What counts an item adds to its unit's row.
@@ -39,6 +61,8 @@ pub enum Item {
 pub enum Class {
     Tier(TierIndex),
     Violation,
+    /// Points only: a refund is not an issue or a violation of its quarter.
+    Correction,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,16 +94,32 @@ pub struct OpenEntry {
     pub provisional_points: Points,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Tally {
     points: Points,
     counts: [u64; 4],
 }
 
+#[derive(Debug)]
+struct Entry {
+    unit: usize,
+    column: Option<usize>,
+    item: Item,
+}
+
+/// A quarter's entries in the order they became final; a removed one
+/// leaves a hole, so that the others keep their [`ItemRef`].
 #[derive(Debug, Default)]
 struct QuarterBook {
-    units: BTreeMap<usize, Tally>,
-    items: Vec<Item>,
+    entries: Vec<Option<Entry>>,
+}
+
+/// Where an item was added, to take it out again (a withdrawal or a
+/// revocation before its quarter froze).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemRef {
+    quarter: Quarter,
+    index: usize,
 }
 
 /// Collects final items per quarter, in the order they are added.
@@ -91,12 +131,18 @@ pub struct ReportBook {
 impl ReportBook {
     /// Adds an item charged to `quarter` against the unit numbered `unit`
     /// (an index into the unit list given to [`ReportBook::quarters`]).
-    pub fn add(&mut self, wf: &Workflow, quarter: Quarter, unit: usize, class: Class, item: Item) {
+    pub fn add(&mut self, wf: &Workflow, quarter: Quarter, unit: usize, class: Class, item: Item) -> ItemRef {
         let book = self.quarters.entry(quarter).or_default();
-        let tally = book.units.entry(unit).or_default();
-        tally.points = tally.points + item_points(&item);
-        tally.counts[column(wf, class)] += 1;
-        book.items.push(item);
+        book.entries.push(Some(Entry { unit, column: column(wf, class), item }));
+        ItemRef { quarter, index: book.entries.len() - 1 }
+    }
+
+    /// Takes an item out, as if it had never been added. Only for a quarter
+    /// that is not frozen: the caller asked [`crate::core::correction::undo`].
+    pub fn remove(&mut self, at: ItemRef) {
+        if let Some(slot) = self.quarters.get_mut(&at.quarter).and_then(|b| b.entries.get_mut(at.index)) {
+            *slot = None;
+        }
     }
 
     /// The reports of `from` through `to`, every unit in `units` order.
@@ -104,13 +150,24 @@ impl ReportBook {
         from.through(to)
             .map(|q| {
                 let book = self.quarters.remove(&q).unwrap_or_default();
-                let rows: Vec<UnitRow> = units.iter().enumerate().map(|(i, name)| row(name.as_ref(), book.units.get(&i))).collect();
+                let mut tallies = vec![Tally::default(); units.len()];
+                let mut items = Vec::with_capacity(book.entries.len());
+                for entry in book.entries.into_iter().flatten() {
+                    if let Some(tally) = tallies.get_mut(entry.unit) {
+                        tally.points = tally.points + item_points(&entry.item);
+                        if let Some(c) = entry.column {
+                            tally.counts[c] += 1;
+                        }
+                    }
+                    items.push(entry.item);
+                }
+                let rows: Vec<UnitRow> = units.iter().zip(&tallies).map(|(name, t)| row(name.as_ref(), t)).collect();
                 QuarterReport {
                     quarter: q.to_string(),
                     due: q.due(wf.due_day),
                     total: rows.iter().map(|r| r.points).sum(),
                     units: rows,
-                    items: book.items,
+                    items,
                 }
             })
             .collect()
@@ -119,23 +176,24 @@ impl ReportBook {
 
 fn item_points(item: &Item) -> Points {
     match item {
-        Item::Issue { points, .. } | Item::Violation { points, .. } => *points,
+        Item::Issue { points, .. } | Item::Violation { points, .. } | Item::Correction { points, .. } => *points,
     }
 }
 
 /// on_time, late_16_30, late_over_30, violations: the first tier, the middle
 /// tiers, the overdue tier, violations.
-fn column(wf: &Workflow, class: Class) -> usize {
+fn column(wf: &Workflow, class: Class) -> Option<usize> {
     match class {
-        Class::Violation => 3,
-        Class::Tier(TierIndex(0)) => 0,
-        Class::Tier(TierIndex(i)) if i >= wf.tiers.len() => 2,
-        Class::Tier(_) => 1,
+        Class::Correction => None,
+        Class::Violation => Some(3),
+        Class::Tier(TierIndex(0)) => Some(0),
+        Class::Tier(TierIndex(i)) if i >= wf.tiers.len() => Some(2),
+        Class::Tier(_) => Some(1),
     }
 }
 
-fn row(name: &str, tally: Option<&Tally>) -> UnitRow {
-    let (points, c) = tally.map_or((Points::ZERO, [0; 4]), |t| (t.points, t.counts));
+fn row(name: &str, tally: &Tally) -> UnitRow {
+    let (points, c) = (tally.points, tally.counts);
     UnitRow { unit: name.to_string(), points, on_time: c[0], late_16_30: c[1], late_over_30: c[2], violations: c[3] }
 }
 

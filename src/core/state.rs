@@ -9,10 +9,10 @@ use std::fmt;
 use std::str::FromStr;
 
 macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -60,6 +60,10 @@ named_enum!(
         Reported = "reported",
         Rechecked = "rechecked",
         Closed = "closed",
+        /// 退回待定: the unit returned it; 攻坚办 is to rule on it.
+        Returned = "returned",
+        /// 已撤销: a final state; nothing is owed or charged for it any more.
+        Withdrawn = "withdrawn",
     }
 );
 
@@ -72,6 +76,14 @@ named_enum!(
         RecheckPass = "recheck_pass",
         RecheckFail = "recheck_fail",
         Close = "close",
+        /// 退回: the unit says the issue is not its own.
+        Return = "return",
+        /// 改派: a new assignment, to another unit, with a new dispatch date.
+        Reassign = "reassign",
+        /// 驳回: back to the same unit, with the same dispatch date.
+        RejectReturn = "reject_return",
+        /// 撤销: the issue should never have been registered.
+        Withdraw = "withdraw",
     }
 );
 
@@ -93,9 +105,9 @@ impl State {
         matches!(self, State::Assigned | State::Rectifying)
     }
 
-    /// Dispatched and not yet passed by a recheck.
+    /// Dispatched and not yet passed by a recheck (nor withdrawn).
     pub fn is_open(self) -> bool {
-        matches!(self, State::Assigned | State::Rectifying | State::Reported)
+        matches!(self, State::Assigned | State::Rectifying | State::Reported | State::Returned)
     }
 }
 

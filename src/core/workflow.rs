@@ -5,6 +5,7 @@
 //! day exists in every month. A bad file is refused with the file, the key and
 //! the reason, because the person fixing it is a clerk with a text editor.
 
+mod path;
 mod raw;
 mod validate;
 
@@ -28,6 +29,14 @@ pub struct Workflow {
     pub overdue: Tier,
     pub violation_points: Points,
     pub violation_label: String,
+    /// What recording a violation must carry.
+    pub violation_evidence: Evidence,
+    /// 撤销违规记录: who may revoke a violation, and with what.
+    pub revoke: RevokeRule,
+    /// R: a unit may return an issue up to and including day d + R.
+    pub return_window_days: i64,
+    /// S: what assessment item 10 is worth in a year (年度得分).
+    pub item_score: Points,
     pub due_day: u32,
     pub dispatch_cron: String,
     pub dispatch_schedule: cron::Schedule,
@@ -38,6 +47,8 @@ pub struct Workflow {
     pub mail: MailAddresses,
 }
 
+/// One row of the move table. A move allowed from several states (撤销)
+/// is one row per state, so that a lookup is always (state, action).
 #[derive(Debug, Clone)]
 pub struct MoveRule {
     pub action: Action,
@@ -45,6 +56,23 @@ pub struct MoveRule {
     pub to: State,
     pub role: Role,
     pub label: String,
+    pub evidence: Evidence,
+}
+
+/// What a move must carry (rules.md, Evidence): a note (the reason) and at
+/// least `photos` photos. The service enforces it; `simulate` judges timing
+/// only and ignores it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evidence {
+    pub note: bool,
+    pub photos: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct RevokeRule {
+    pub role: Role,
+    pub label: String,
+    pub evidence: Evidence,
 }
 
 /// A deduction tier: days up to and including `up_to_day` cost `points`.
@@ -104,6 +132,18 @@ impl Workflow {
     /// Parses the text of a workflow file; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Workflow, WorkflowError> {
         validate::parse(file, text)
+    }
+
+    /// What `action` must carry; every action is in the table (the parser
+    /// makes sure), and all rows of one action carry the same.
+    pub fn evidence(&self, action: Action) -> Evidence {
+        self.moves.iter().find(|m| m.action == action).map(|m| m.evidence).unwrap_or_default()
+    }
+
+    /// The moves the path allows from `state`, in the file's order: what an
+    /// issue page may offer, each with its role, label and evidence.
+    pub fn moves_from(&self, state: State) -> impl Iterator<Item = &MoveRule> + '_ {
+        self.moves.iter().filter(move |m| m.from == state)
     }
 
     /// The move `action` makes from `from`, if the path has one.

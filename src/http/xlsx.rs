@@ -19,7 +19,8 @@ pub fn report(wf: &crate::core::Workflow, view: &QuarterView) -> ApiResult<Respo
     for item in &r.items {
         rows.push(match item {
             Item::Issue { issue, unit, dispatched, completed, days, points } => vec!["问题".into(), issue.to_string(), unit.to_string(), dispatched.to_string(), completed.map(|c| c.to_string()).unwrap_or_else(|| "未完成".into()), days.to_string(), points.to_string()],
-            Item::Violation { unit, date, points, note } => vec!["未执行调度".into(), note.clone().unwrap_or_default(), unit.to_string(), date.to_string(), String::new(), String::new(), points.to_string()],
+            Item::Violation { unit, date, points, note, .. } => vec!["未执行调度".into(), note.clone().unwrap_or_default(), unit.to_string(), date.to_string(), String::new(), String::new(), points.to_string()],
+            Item::Correction { unit, corrects, date, points, .. } => vec!["更正".into(), corrects.to_string(), unit.to_string(), date.to_string(), String::new(), String::new(), points.to_string()],
         });
     }
     // Column names are the workflow's tier labels, not numbers of ours.

@@ -6,9 +6,11 @@
 mod parse;
 mod raw;
 mod replay;
+mod violations;
 
 use crate::core::clock::{LocalTime, Quarter};
 use crate::core::report::{open_entry, OpenEntry, QuarterReport};
+use crate::core::score::{years, YearReport};
 use crate::core::Workflow;
 use replay::Replay;
 use serde::Serialize;
@@ -18,6 +20,7 @@ use std::io::BufRead;
 pub struct Output {
     pub as_of: LocalTime,
     pub quarters: Vec<QuarterReport>,
+    pub years: Vec<YearReport>,
     pub open: Vec<OpenEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reminders: Option<Vec<SentMail>>,
@@ -84,7 +87,9 @@ fn apply_line(replay: &mut Replay, text: &[u8], previous: Option<LocalTime>) -> 
         parse::Event::Register { issue, unit, .. } => replay.register(&issue, &unit)?,
         parse::Event::Dispatch => replay.dispatch(at),
         parse::Event::Move { issue, action } => replay.act(&issue, action, at)?,
-        parse::Event::Violation { unit } => replay.violation(&unit, at),
+        parse::Event::Reassign { issue, unit } => replay.reassign(&issue, &unit, at)?,
+        parse::Event::Violation { unit, id } => replay.violation(&unit, id.as_deref(), at)?,
+        parse::Event::Revoke { violation } => replay.revoke(&violation, at)?,
     }
     Ok(at)
 }
@@ -95,12 +100,14 @@ fn finish(replay: Replay, first: LocalTime, as_of: LocalTime, reminders: bool) -
     let open = replay
         .dispatched
         .iter()
-        .map(|&i| &replay.issues[i])
-        .filter(|issue| !issue.facts.charged)
+        .enumerate()
+        .filter(|&(entry, &i)| replay.is_open(i, entry))
+        .map(|(_, &i)| &replay.issues[i])
         .map(|issue| open_entry(wf, &issue.code, &replay.units[issue.unit], &issue.facts, as_of))
         .collect();
     let reminders = reminders.then(|| sent_mails(wf, replay.sent, from, to, as_of));
-    Output { as_of, quarters: replay.book.quarters(wf, from, to, &replay.units), open, reminders }
+    let quarters = replay.book.quarters(wf, from, to, &replay.units);
+    Output { as_of, years: years(wf, &quarters), quarters, open, reminders }
 }
 
 /// Issue and dispatch mails as sent, plus the quarter mails of the quarters

@@ -14,7 +14,11 @@ pub enum Event<'a> {
     Register { issue: Cow<'a, str>, unit: Cow<'a, str>, title: Cow<'a, str> },
     Dispatch,
     Move { issue: Cow<'a, str>, action: Action },
-    Violation { unit: Cow<'a, str> },
+    /// 改派 names the unit of the new assignment.
+    Reassign { issue: Cow<'a, str>, unit: Cow<'a, str> },
+    /// `id` lets a later `revoke` name it.
+    Violation { unit: Cow<'a, str>, id: Option<Cow<'a, str>> },
+    Revoke { violation: Cow<'a, str> },
 }
 
 /// Parses one non-blank line into its time and event.
@@ -50,7 +54,12 @@ pub fn line<'a>(wf: &Workflow, text: &'a [u8]) -> Result<(LocalTime, Event<'a>),
                 Some(_) => return Err("field `passed` must be true or false".into()),
             }
         }
-        "violation" => Event::Violation { unit: required(raw.unit, "unit")? },
+        "return" => Event::Move { issue: required(raw.issue, "issue")?, action: Action::Return },
+        "reject_return" => Event::Move { issue: required(raw.issue, "issue")?, action: Action::RejectReturn },
+        "withdraw" => Event::Move { issue: required(raw.issue, "issue")?, action: Action::Withdraw },
+        "reassign" => Event::Reassign { issue: required(raw.issue, "issue")?, unit: required(raw.unit, "unit")? },
+        "violation" => Event::Violation { unit: required(raw.unit, "unit")?, id: optional(raw.id, "id")? },
+        "revoke" => Event::Revoke { violation: required(raw.violation, "violation")? },
         other => return Err(format!("unknown event `{other}`")),
     };
     Ok((at, event))
@@ -64,6 +73,12 @@ fn required<'a>(value: Option<Scalar<'a>>, name: &str) -> Result<Cow<'a, str>, S
         None => Err(format!("field `{name}` is missing")),
         Some(_) => Err(format!("field `{name}` must be a string")),
     }
+}
+
+/// An optional string field: absent or `null` is `None`; given, it must be
+/// a non-empty string like a required one.
+fn optional<'a>(value: Option<Scalar<'a>>, name: &str) -> Result<Option<Cow<'a, str>>, String> {
+    value.map(|v| required(Some(v), name)).transpose()
 }
 
 /// An optional label that, when given, must be one of the workflow's list.

@@ -49,6 +49,8 @@ pub struct RawLine<'a> {
     pub source: Option<Scalar<'a>>,
     pub category: Option<Scalar<'a>>,
     pub passed: Option<Scalar<'a>>,
+    pub id: Option<Scalar<'a>>,
+    pub violation: Option<Scalar<'a>>,
 }
 
 /// A key, matched without allocating.
@@ -61,6 +63,8 @@ enum Key {
     Source,
     Category,
     Passed,
+    Id,
+    Violation,
     Other,
 }
 
@@ -82,6 +86,8 @@ impl<'de> Deserialize<'de> for Key {
                     "source" => Key::Source,
                     "category" => Key::Category,
                     "passed" => Key::Passed,
+                    "id" => Key::Id,
+                    "violation" => Key::Violation,
                     _ => Key::Other,
                 })
             }
@@ -111,6 +117,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawLine<'a> {
                         Key::Source => &mut line.source,
                         Key::Category => &mut line.category,
                         Key::Passed => &mut line.passed,
+                        Key::Id => &mut line.id,
+                        Key::Violation => &mut line.violation,
                         Key::Other => continue,
                     };
                     *slot = Scalar::from_raw(value);

@@ -4,12 +4,13 @@
 //! sequence). At one instant the order is the one timeline.md fixes: the
 //! start of the day (overdue charges) first, then the events in file order,
 //! then the scheduled dispatch, then reminders — judged after all of them.
+//! Violations and their revocation are in [`super::violations`].
 
-use crate::core::charge;
+use super::violations::Violations;
 use crate::core::clock::LocalTime;
 use crate::core::engine::{self, Decision, Effect, Issue, Reminder, TimerKind};
-use crate::core::report::{Class, Item, ReportBook};
-use crate::core::state::Action;
+use crate::core::report::{Class, Corrected, Item, ItemRef, ReportBook};
+use crate::core::state::{Action, State};
 use crate::core::Workflow;
 use std::cmp::Reverse;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -19,13 +20,16 @@ use std::sync::Arc;
 /// Heap classes at one instant, in the order they run.
 const DAY_START: u8 = 0;
 const SCHEDULED_DISPATCH: u8 = 1;
-const MAIL: u8 = 2;
+pub(super) const MAIL: u8 = 2;
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Pending {
-    Overdue(usize),
+pub(super) enum Pending {
+    /// The overdue day of the issue's assignment a.
+    Overdue(usize, u32),
     Reminder(usize, Reminder),
     DispatchMail { listed_at: LocalTime, unit: usize },
+    /// A mail owed whatever happens (`revoked:`), by its key.
+    Mail(String),
     ScheduledDispatch,
 }
 
@@ -35,25 +39,32 @@ type Queued = Reverse<(LocalTime, u8, u64, Pending)>;
 pub(super) struct SimIssue {
     /// Shared with the report items that name it: a clone is a count.
     pub code: Arc<str>,
+    /// The unit of the current assignment.
     pub unit: usize,
     pub facts: Issue,
+    /// Its entry in `dispatched`: the latest, for a reassigned issue.
+    pub listed: usize,
+    /// Its charge's item, to take out if it is withdrawn in time.
+    item: Option<ItemRef>,
 }
 
 pub(super) struct Replay<'w> {
     pub wf: &'w Workflow,
-    reminders: bool,
+    pub reminders: bool,
     pub issues: Vec<SimIssue>,
     ids: HashMap<Arc<str>, usize>,
     pub units: Vec<Arc<str>>,
     unit_ids: HashMap<Arc<str>, usize>,
     pool: Vec<usize>,
-    /// Issues in order of dispatch, then registration.
+    /// Issues in order of dispatch (a reassigned issue again at its
+    /// reassignment: only the entry at its `listed` counts), then registration.
     pub dispatched: Vec<usize>,
     timers: BinaryHeap<Queued>,
     seq: u64,
     mail_keys: HashSet<String>,
     pub sent: Vec<(LocalTime, String)>,
     pub book: ReportBook,
+    pub violations: Violations,
 }
 
 impl<'w> Replay<'w> {
@@ -62,6 +73,7 @@ impl<'w> Replay<'w> {
             wf, reminders, issues: Vec::new(), ids: HashMap::default(), units: Vec::new(), unit_ids: HashMap::default(),
             pool: Vec::new(), dispatched: Vec::new(), timers: BinaryHeap::new(), seq: 0,
             mail_keys: HashSet::default(), sent: Vec::new(), book: ReportBook::default(),
+            violations: Violations::default(),
         }
     }
 
@@ -78,7 +90,7 @@ impl<'w> Replay<'w> {
         }
     }
 
-    fn push(&mut self, at: LocalTime, class: u8, what: Pending) {
+    pub(super) fn push(&mut self, at: LocalTime, class: u8, what: Pending) {
         self.seq += 1;
         self.timers.push(Reverse((at, class, self.seq, what)));
     }
@@ -98,8 +110,8 @@ impl<'w> Replay<'w> {
 
     fn fire(&mut self, at: LocalTime, what: Pending) {
         match what {
-            Pending::Overdue(i) => {
-                let decision = engine::on_timer(self.wf, &self.issues[i].facts, TimerKind::Overdue, at);
+            Pending::Overdue(i, assignment) => {
+                let decision = engine::on_timer(self.wf, &self.issues[i].facts, TimerKind::Overdue { assignment }, at);
                 self.apply(i, decision);
             }
             Pending::Reminder(i, reminder) => {
@@ -110,6 +122,7 @@ impl<'w> Replay<'w> {
             Pending::DispatchMail { listed_at, unit } => {
                 self.sent.push((at, crate::core::mail_keys::dispatch_key(listed_at, &self.units[unit])));
             }
+            Pending::Mail(key) => self.sent.push((at, key)),
             Pending::ScheduledDispatch => {
                 self.dispatch(at);
                 self.schedule_dispatch_after(at);
@@ -133,18 +146,23 @@ impl<'w> Replay<'w> {
         }
         let unit = self.unit_index(unit);
         let code: Arc<str> = code.into();
-        self.issues.push(SimIssue { code: code.clone(), unit, facts: Issue::registered() });
+        self.issues.push(SimIssue { code: code.clone(), unit, facts: Issue::registered(), listed: 0, item: None });
         self.ids.insert(code, self.issues.len() - 1);
         self.pool.push(self.issues.len() - 1);
         Ok(())
     }
 
-    /// Dispatches the whole pool at `at`, in registration order.
+    /// Dispatches the whole pool at `at`, in registration order. An issue
+    /// withdrawn while pooled has left the pool: it is skipped here rather
+    /// than searched for when withdrawn.
     pub fn dispatch(&mut self, at: LocalTime) {
         for i in std::mem::take(&mut self.pool) {
+            if self.issues[i].facts.state != State::Registered {
+                continue;
+            }
             let decision = engine::step(self.wf, &self.issues[i].facts, Action::Dispatch, at)
                 .expect("pooled issues are registered, and registered issues can be dispatched");
-            self.dispatched.push(i);
+            self.list(i);
             self.apply(i, decision);
             if self.reminders && self.mail_keys.insert(crate::core::mail_keys::dispatch_key(at, &self.units[self.issues[i].unit])) {
                 let send = self.wf.calendar.next_working(at);
@@ -153,40 +171,74 @@ impl<'w> Replay<'w> {
         }
     }
 
+    /// Puts the issue at the end of the dispatch order.
+    fn list(&mut self, i: usize) {
+        self.issues[i].listed = self.dispatched.len();
+        self.dispatched.push(i);
+    }
+
     pub fn act(&mut self, code: &str, action: Action, at: LocalTime) -> Result<(), String> {
-        let i = *self.ids.get(code).ok_or_else(|| format!("unknown issue `{code}`"))?;
+        let i = self.issue(code)?;
         let decision = engine::step(self.wf, &self.issues[i].facts, action, at).map_err(|e| e.to_string())?;
         self.apply(i, decision);
         Ok(())
     }
 
-    pub fn violation(&mut self, unit: &str, at: LocalTime) {
-        let unit_index = self.unit_index(unit);
-        let item = Item::Violation { unit: self.units[unit_index].clone(), date: at.date(), points: self.wf.violation_points, note: None };
-        self.book.add(self.wf, charge::violation_quarter(at), unit_index, Class::Violation, item);
+    /// 改派: the core knows assignments, not units, so the unit is checked
+    /// and changed here. The issue moves to the end of the dispatch order.
+    pub fn reassign(&mut self, code: &str, unit: &str, at: LocalTime) -> Result<(), String> {
+        let i = self.issue(code)?;
+        let decision = engine::step(self.wf, &self.issues[i].facts, Action::Reassign, at).map_err(|e| e.to_string())?;
+        let unit = self.unit_index(unit);
+        if unit == self.issues[i].unit {
+            return Err(format!("`reassign` must name another unit: `{}` already has issue `{code}`", self.units[unit]));
+        }
+        self.issues[i].unit = unit;
+        self.list(i);
+        self.apply(i, decision);
+        Ok(())
+    }
+
+    fn issue(&self, code: &str) -> Result<usize, String> {
+        self.ids.get(code).copied().ok_or_else(|| format!("unknown issue `{code}`"))
+    }
+
+    /// Whether issue `i` belongs in the open list at the end.
+    pub fn is_open(&self, i: usize, entry: usize) -> bool {
+        let issue = &self.issues[i];
+        issue.listed == entry && !issue.facts.charged && issue.facts.state != State::Withdrawn
     }
 
     /// Stores the issue's new facts and carries out the effects.
     fn apply(&mut self, i: usize, decision: Decision) {
         self.issues[i].facts = decision.issue;
+        let unit = self.issues[i].unit;
+        let names = |r: &Self| (r.issues[i].code.clone(), r.units[unit].clone());
         for effect in decision.effects {
             match effect {
                 Effect::Charge(c) => {
-                    let issue = &self.issues[i];
-                    let item = Item::Issue {
-                        issue: issue.code.clone(), unit: self.units[issue.unit].clone(),
-                        dispatched: c.dispatched, completed: c.completed, days: c.days, points: c.points,
-                    };
-                    self.book.add(self.wf, c.quarter, issue.unit, Class::Tier(c.tier), item);
+                    let (issue, name) = names(self);
+                    let item = Item::Issue { issue, unit: name, dispatched: c.dispatched, completed: c.completed, days: c.days, points: c.points };
+                    self.issues[i].item = Some(self.book.add(self.wf, c.quarter, unit, Class::Tier(c.tier), item));
                 }
-                // Overdue timers of one day start fire in order of dispatch,
-                // then registration: the order they are pushed in.
-                Effect::Timer(t) if t.kind == TimerKind::Overdue => self.push(t.at, DAY_START, Pending::Overdue(i)),
-                Effect::Timer(t) => {
-                    if let (true, TimerKind::Reminder(r)) = (self.reminders, t.kind) {
-                        self.push(t.at, MAIL, Pending::Reminder(i, r));
+                Effect::Uncharge(_) => {
+                    if let Some(item) = self.issues[i].item.take() {
+                        self.book.remove(item);
                     }
                 }
+                Effect::Correction(c) => {
+                    let (issue, name) = names(self);
+                    let item = Item::Correction { of: Corrected::Issue(issue), unit: name, corrects: c.corrects, date: c.date, points: c.points };
+                    self.book.add(self.wf, c.quarter, unit, Class::Correction, item);
+                }
+                // Overdue timers of one day start fire in order of dispatch
+                // (or reassignment), then registration: the order they are
+                // pushed in.
+                Effect::Timer(t) => match t.kind {
+                    TimerKind::Overdue { assignment } => self.push(t.at, DAY_START, Pending::Overdue(i, assignment)),
+                    TimerKind::Reminder(r) if self.reminders => self.push(t.at, MAIL, Pending::Reminder(i, r)),
+                    TimerKind::Reminder(_) => {}
+                },
             }
         }
     }

@@ -197,8 +197,8 @@ async fn violations_page(s: &HttpState, me: &Me, q: Option<&str>, unit: String, 
         .items
         .iter()
         .filter_map(|i| match i {
-            Item::Violation { unit, date, points, note } => Some(ViolationRow { unit: unit.to_string(), date: date.to_string(), points: points.to_string(), note: note.clone().unwrap_or_default() }),
-            Item::Issue { .. } => None,
+            Item::Violation { unit, date, points, note, .. } => Some(ViolationRow { unit: unit.to_string(), date: date.to_string(), points: points.to_string(), note: note.clone().unwrap_or_default() }),
+            Item::Issue { .. } | Item::Correction { .. } => None,
         })
         .collect();
     Ok(ViolationsPage {

@@ -114,7 +114,7 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuer
                 points: points.to_string(),
                 note: String::new(),
             },
-            Item::Violation { unit, date, points, note } => ItemRow {
+            Item::Violation { unit, date, points, note, .. } => ItemRow {
                 kind: "未执行调度".into(),
                 id: None,
                 code: String::new(),
@@ -124,6 +124,17 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuer
                 days: String::new(),
                 points: points.to_string(),
                 note: note.clone().unwrap_or_default(),
+            },
+            Item::Correction { unit, corrects, date, points, .. } => ItemRow {
+                kind: "更正".into(),
+                id: None,
+                code: String::new(),
+                unit: unit.to_string(),
+                dispatched: date.to_string(),
+                completed: String::new(),
+                days: String::new(),
+                points: points.to_string(),
+                note: corrects.to_string(),
             },
         })
         .collect();

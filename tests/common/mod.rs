@@ -29,6 +29,16 @@ pub fn violation(at: &str, unit: &str) -> Value {
     json!({"at": at, "event": "violation", "unit": unit, "note": "n"})
 }
 
+pub fn reassign(at: &str, issue: &str, unit: &str) -> Value {
+    json!({"at": at, "event": "reassign", "issue": issue, "unit": unit})
+}
+pub fn violation_id(at: &str, unit: &str, id: &str) -> Value {
+    json!({"at": at, "event": "violation", "unit": unit, "id": id})
+}
+pub fn revoke(at: &str, id: &str) -> Value {
+    json!({"at": at, "event": "revoke", "violation": id})
+}
+
 pub fn lines(events: &[Value]) -> String {
     events.iter().map(|e| e.to_string() + "\n").collect()
 }
@@ -49,6 +59,16 @@ pub fn charged(out: &Value, issue: &str) -> Option<(String, Value)> {
     out["quarters"].as_array().unwrap().iter().find_map(|q| {
         q["items"].as_array().unwrap().iter().find(|i| i["issue"] == issue).map(|i| (q["quarter"].as_str().unwrap().to_string(), i.clone()))
     })
+}
+
+/// The items of one quarter.
+pub fn items(out: &Value, quarter: &str) -> Vec<Value> {
+    out["quarters"].as_array().unwrap().iter().find(|q| q["quarter"] == quarter).map(|q| q["items"].as_array().unwrap().clone()).unwrap_or_default()
+}
+
+/// The first line of the error a bad timeline gives.
+pub fn refused(events: &[Value]) -> String {
+    replay_with(&shipped(), &lines(events), None, false).expect_err("the timeline should be refused")
 }
 
 pub fn reminder_keys(out: &Value) -> Vec<(String, String)> {

@@ -73,6 +73,7 @@ def time_candidates(eng, now, rng):
         if iss.state == "reported" and iss.last_report is not None:
             w = iss.last_report + oracle.RECHECK_WAIT
             c += [w - S1, w, w + S1, oracle.next_working(w)]
+        c += correction_times(iss, rng, clocks)
     q = oracle.quarter_of(now.date())
     nq = oracle.next_quarter(q)
     fd = oracle.quarter_first_day(nq)
@@ -96,9 +97,27 @@ def time_candidates(eng, now, rng):
     return c
 
 
+def correction_times(iss, rng, clocks):
+    """Instants at the edges of the corrections of one issue."""
+    c = []
+    if iss.state == "assigned" and iss.d is not None:
+        for k in (0, 1, oracle.RETURN_WINDOW, oracle.RETURN_WINDOW + 1):
+            day = iss.d + D(days=k)
+            c += [dt.datetime.combine(day, rng.choice(clocks)), dt.datetime.combine(day, dt.time(23, 59, 59))]
+    if iss.state == "returned" and iss.d is not None:
+        m31 = oracle.midnight(iss.d + D(days=oracle.OVERDUE_START))
+        c += [m31 - S1, m31, m31 + S1, m31 + D(hours=rng.randint(1, 200)),
+              dt.datetime.combine(iss.d + D(days=rng.randint(1, 20)), rng.choice(clocks))]
+    if iss.final and iss.charge_q is not None:
+        due = oracle.quarter_due(iss.charge_q)
+        c += [dt.datetime.combine(due, dt.time(23, 59, 59)), oracle.midnight(due + D(days=1)),
+              dt.datetime.combine(due, rng.choice(clocks))]
+    return c
+
+
 def issue_time(eng, now, rng):
     """A time aimed at the edges of one open issue's life (issue-first mode)."""
-    live = [i for i in eng.order if i.state in ("assigned", "rectifying", "reported", "rechecked")]
+    live = [i for i in eng.order if i.state in ("assigned", "rectifying", "reported", "rechecked", "returned")]
     if not live:
         return None
     iss = rng.choice(live)
@@ -127,6 +146,7 @@ def issue_time(eng, now, rng):
         c += [now + D(days=rng.randint(0, 5), seconds=rng.randint(0, 86399))] * 4
     if iss.state == "rechecked":
         c += [now, now + D(days=rng.randint(0, 5))]
+    c += correction_times(iss, rng, clocks)
     c = [x for x in c if x >= now]
     return (rng.choice(c), iss) if c else None
 
@@ -162,7 +182,9 @@ def gen_valid(rng):
         units.append(rng.choice(ODD_UNITS))
     now = start_instant(rng)
     n_events = rng.randint(3, 45) if rng.random() < 0.9 else rng.randint(60, 200)
-    nid = 0
+    # a quarter of the cases are timelines of the earlier spec, without corrections
+    corrections = 0 if rng.random() < 0.25 else 1
+    nid = nv = 0
     prefix = rng.choice(["W-", "Q-", "E-", "问题", "x"])
     tries = 0
     while len(lines) < n_events and tries < n_events * 6:
@@ -192,11 +214,26 @@ def gen_valid(rng):
             opts.append(("recheck", 16))
         if by_state["rechecked"]:
             opts.append(("close", 5))
+        if by_state["assigned"]:
+            opts.append(("return", 12 * corrections))
+        if by_state["returned"]:
+            opts += [("reassign", 10), ("reject_return", 8)]
+        withdrawable = [i for i in trial.order if i.state != "withdrawn"]
+        if withdrawable:
+            opts.append(("withdraw", 2 * corrections))
+        open_ids = [v for v, rec in trial.violations.items() if not rec[3]]
+        if open_ids:
+            opts.append(("revoke", 3 * corrections))
         kinds, weights = zip(*opts)
         kind = rng.choices(kinds, weights)[0]
-        nxt = {"assigned": "accept", "rectifying": "report", "reported": "recheck", "rechecked": "close"}
+        nxt = {"assigned": "accept", "rectifying": "report", "reported": "recheck", "rechecked": "close",
+               "returned": "reassign"}
         if target is not None and trial.issues[target.id].state in nxt and rng.random() < 0.85:
             kind = nxt[trial.issues[target.id].state]
+            if kind == "accept" and corrections and rng.random() < 0.4:
+                kind = "return"
+            if kind == "reassign" and rng.random() < 0.4:
+                kind = "reject_return"
             by_state[trial.issues[target.id].state] = [target.id]
         ev = {"at": at_str(t, rng), "event": kind}
         if kind == "register":
@@ -211,6 +248,22 @@ def gen_valid(rng):
             ev["unit"] = rng.choice(units + ["新单位"]) if rng.random() < 0.9 else rng.choice(units)
             if rng.random() < 0.6:
                 ev["note"] = rng.choice(["未按调度指令关闸", "", None])
+            if rng.random() < 0.5 * corrections:
+                nv += 1
+                ev["id"] = "V-%d" % nv if rng.random() < 0.9 else None
+        elif kind == "return":
+            ev["issue"] = rng.choice(by_state["assigned"])
+        elif kind == "reassign":
+            ev["issue"] = rng.choice(by_state["returned"])
+            here = trial.issues[ev["issue"]].unit
+            ev["unit"] = rng.choice([u for u in units + ["新单位"] if u != here] or ["别的单位"])
+        elif kind == "reject_return":
+            ev["issue"] = rng.choice(by_state["returned"])
+        elif kind == "withdraw":
+            pick = [i for i in withdrawable if i.final] if rng.random() < 0.5 else withdrawable
+            ev["issue"] = rng.choice(pick or withdrawable).id
+        elif kind == "revoke":
+            ev["violation"] = rng.choice(open_ids)
         elif kind == "accept":
             ev["issue"] = rng.choice(by_state["assigned"])
         elif kind == "report":
@@ -223,7 +276,10 @@ def gen_valid(rng):
         if rng.random() < 0.08:  # unused fields are ignored
             ev[rng.choice(["note", "unit", "passed", "extra", "title", "source", "category", "issue"])] = \
                 rng.choice(["n", 1, True, None, [1], "", "bad"])
-            if ev["event"] in ("accept", "report", "recheck", "close") and not isinstance(ev.get("issue"), str):
+            if ev["event"] in ("accept", "report", "recheck", "close", "return", "reassign", "reject_return",
+                               "withdraw") and not isinstance(ev.get("issue"), str):
+                continue
+            if ev["event"] == "reassign" and not isinstance(ev.get("unit"), str):
                 continue
             if ev["event"] == "register" and (not isinstance(ev.get("issue"), str) or ev.get("source") not in
                                               oracle.SOURCES + [None] or ev.get("category") not in oracle.CATEGORIES + [None]):
@@ -282,6 +338,7 @@ def pick_as_of1(eng, rng):
 
 # ------------------------------------------------------------------ corruption
 WRONG = [0, 1.5, True, False, None, [], {}, ["x"], ""]
+MOVES = ["accept", "report", "recheck", "close", "return", "reassign", "reject_return", "withdraw"]
 
 
 def corrupt(lines, rng):
@@ -289,7 +346,7 @@ def corrupt(lines, rng):
     for _ in range(5):
         try:
             return corrupt1(lines, rng)
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError):
             continue
     return list(lines), None, "noop"
 
@@ -302,7 +359,8 @@ def corrupt1(lines, rng):
     kind = rng.choice(["badjson", "nonobject", "unknown-event", "missing", "empty", "wrongtype",
                        "source", "category", "unknown-id", "duplicate", "move", "backwards",
                        "offset", "timefmt", "blank", "empty-file", "as-of-early", "as-of-bad",
-                       "sched-accept", "ws-required", "null-optional", "multi"]
+                       "sched-accept", "ws-required", "null-optional", "multi",
+                       "violation-id", "revoke", "return-late", "move", "move"]
                       + ["dupkey", "surrogate", "badutf8", "oddspace", "crlf", "bom"] * (rng.random() < 0.3))
     desc = kind
     as_of = None
@@ -319,7 +377,8 @@ def corrupt1(lines, rng):
     elif kind in ("missing", "empty", "wrongtype", "ws-required"):
         req = {"register": ["issue", "unit", "title"], "accept": ["issue"], "report": ["issue"],
                "close": ["issue"], "recheck": ["issue", "passed"], "violation": ["unit"],
-               "dispatch": []}[ev["event"]] + ["at", "event"]
+               "dispatch": [], "return": ["issue"], "reassign": ["issue", "unit"], "reject_return": ["issue"],
+               "withdraw": ["issue"], "revoke": ["violation"]}[ev["event"]] + ["at", "event"]
         f = rng.choice(req)
         desc += ":" + f
         if kind == "missing":
@@ -344,8 +403,8 @@ def corrupt1(lines, rng):
                                     "其他 ", "OTHER"])
             lines[i] = json.dumps(ev, ensure_ascii=False)
     elif kind == "unknown-id":
-        ev = {"at": json.loads(lines[i])["at"], "event": rng.choice(["accept", "report", "recheck", "close"]),
-              "issue": rng.choice(["NOPE", " ", "w-001", "W-001 "]), "passed": True}
+        ev = {"at": json.loads(lines[i])["at"], "event": rng.choice(MOVES),
+              "issue": rng.choice(["NOPE", " ", "w-001", "W-001 "]), "passed": True, "unit": "竹行街道"}
         lines.insert(i + 1, json.dumps(ev, ensure_ascii=False))
     elif kind == "duplicate":
         regs = [json.loads(l) for l in lines if json.loads(l)["event"] == "register"]
@@ -357,9 +416,30 @@ def corrupt1(lines, rng):
     elif kind == "move":
         ids = [json.loads(l)["issue"] for l in lines if json.loads(l)["event"] == "register"]
         if ids:
-            ev = {"at": json.loads(lines[i])["at"], "event": rng.choice(["accept", "report", "recheck", "close"]),
+            ev = {"at": json.loads(lines[i])["at"], "event": rng.choice(MOVES),
                   "issue": rng.choice(ids), "passed": rng.random() < 0.5}
+            if ev["event"] == "reassign" or rng.random() < 0.2:
+                ev["unit"] = rng.choice(UNITS)
             lines.insert(i + 1, json.dumps(ev, ensure_ascii=False))
+    elif kind == "violation-id":
+        ids = [json.loads(l).get("id") for l in lines if json.loads(l)["event"] == "violation"]
+        ev = {"at": json.loads(lines[i])["at"], "event": "violation", "unit": rng.choice(UNITS),
+              "id": rng.choice([x for x in ids if x] + ["", 7, True, [], None, "V-new"])}
+        lines.insert(i + 1, json.dumps(ev, ensure_ascii=False))
+    elif kind == "revoke":
+        ids = [json.loads(l).get("id") for l in lines if json.loads(l)["event"] == "violation"]
+        ev = {"at": json.loads(lines[i])["at"], "event": "revoke",
+              "violation": rng.choice([x for x in ids if isinstance(x, str)] + ["V-none", "", 3, None])}
+        lines.insert(i + 1, json.dumps(ev, ensure_ascii=False))
+    elif kind == "return-late":
+        # a return on d + R + 1 of some dispatched issue (or one on d + R)
+        regs = [json.loads(l)["issue"] for l in lines if json.loads(l)["event"] == "register"]
+        if regs:
+            iid = rng.choice(regs)
+            last = max(oracle.parse_time(json.loads(l)["at"][:19]) for l in lines)
+            day = last.date() + D(days=rng.choice([0, 1, oracle.RETURN_WINDOW, oracle.RETURN_WINDOW + 1]))
+            lines.append(json.dumps({"at": fmt_dt(dt.datetime.combine(day, dt.time(0, 0, 0))), "event": "return",
+                                     "issue": iid}, ensure_ascii=False))
     elif kind == "backwards":
         if n:
             t = oracle.parse_time(ev["at"]) - rng.choice([S1, D(hours=1), D(days=1)])
@@ -404,13 +484,14 @@ def corrupt1(lines, rng):
                             ensure_ascii=False),
                  json.dumps({"at": fmt_dt(s + rng.choice([D(0), D(0), S1])), "event": "accept", "issue": "S-1"})]
     elif kind == "dupkey":
-        f = rng.choice(["at", "event", "issue", "unit", "title", "source", "category", "passed", "note", "zz"])
+        f = rng.choice(["at", "event", "issue", "unit", "title", "source", "category", "passed", "note", "zz",
+                        "id", "violation"])
         v = ev.get(f, rng.choice(["x", 1, None, True, "巡查发现"]))
         extra_kv = "," + json.dumps(f) + ":" + json.dumps(v, ensure_ascii=False)
         lines[i] = lines[i].rstrip()[:-1] + extra_kv * (1 if f in ev else 2) + "}"
         desc += ":" + f
     elif kind in ("surrogate", "badutf8"):
-        f = rng.choice(["issue", "unit", "title", "note", "zz", "source"])
+        f = rng.choice(["issue", "unit", "title", "note", "zz", "source", "id", "violation"])
         bad = rng.choice(["\\ud800", "\\udc00", "\\ud800x"]) if kind == "surrogate" else \
             rng.choice(["\udcff", "\udcc3", "\udce4\udcb8"])
         lines[i] = lines[i].rstrip()[:-1] + "," + json.dumps(f) + ':"a' + bad + '"}' if f not in ev else \

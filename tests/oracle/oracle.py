@@ -62,7 +62,41 @@ Interpretations where the spec is silent or ambiguous (oracle's choices):
 12. Points: case 1 uses days = c - d with c = date of the latest report (the
     one the passing recheck accepted); an issue already final is never
     charged again. Open list: assigned/rectifying -> tier(as_of date - d);
-    reported -> tier(c - d).
+    reported -> tier(c - d); returned -> tier(as_of date - d).
+13. Corrections (rules.md "Corrections", timeline.md new events):
+      - return: only from assigned, local date <= d + 3 (d of the current
+        assignment). The n-th return (n counts every return of the issue)
+        schedules `return:<id>:<n>` at next_working(return instant), owed iff
+        at sending the issue is returned and its return count is still n.
+      - reassign: only from returned, `unit` required and != current unit.
+        New assignment a+1 (the first dispatch is a = 1): unit := new, d :=
+        date of the reassignment, its place in "order of dispatch" is the
+        reassignment. Tier reminders of a >= 2 carry "#a" in the key and are
+        owed only while the issue is in assignment a and assigned/rectifying.
+        `ruling:<id>:<n>` (n = the return being ruled on) and `assign:<id>:<a>`
+        are scheduled at next_working(reassign instant), always owed.
+        A reassignment forgets that d+31 began while returned.
+      - reject_return: only from returned; same unit, same d, same
+        assignment; if d+31 began while returned (and not yet final): final
+        0.05, completed null, days 31, in quarter_of(rejection date).
+        `ruling:<id>:<n>` always.
+      - withdraw: from any state except withdrawn. Not final: never charged,
+        out of pool/open list. Final, quarter q of its item not frozen at the
+        withdrawal date (date <= due(q)): the item disappears. Frozen and
+        points != 0: a correction item in quarter_of(withdrawal date), with
+        "corrects": q and points = -points. `withdrawn:<id>` (always owed) at
+        next_working(withdrawal) iff it had ever been dispatched.
+      - violation `id`: optional (null = absent); given, a non-empty string
+        never given to an earlier violation (revoked ones included).
+      - revoke: `violation` names an earlier id not yet revoked. Not frozen at
+        the revocation date: item removed; frozen: a correction item
+        {"kind": "correction", "violation": id, ...} of -0.01 in the
+        revocation's quarter. `revoked:<id>` always, at next_working.
+      - Correction items count in no column, only in points; they are added
+        to `items` at the instant the correction is made (file order).
+      - years: one per calendar year of the listed quarters; points = sum of
+        the unit's quarter points in that year; remaining = clamp(3 - points,
+        0, 3).
 """
 import argparse
 import copy
@@ -85,6 +119,8 @@ QUARTER_DUE_BEFORE = 3
 WORK_START = dt.time(8, 30)
 WORK_END = dt.time(17, 30)
 WORK_DAYS = {0, 1, 2, 3, 4}
+RETURN_WINDOW = 3
+SCORE = Decimal("3.00")
 SOURCES = ["巡查发现", "12345移交", "群众举报", "领导交办", "新闻媒体曝光"]
 CATEGORIES = ["入河污染源", "阻水障碍物", "未执行调度", "其他"]
 
@@ -231,7 +267,8 @@ def is_schedule(t):
 
 class Issue:
     __slots__ = ("id", "unit", "reg", "state", "d", "dseq", "reports",
-                 "last_report", "final", "await31")
+                 "last_report", "final", "await31", "a", "returns", "ret31",
+                 "item", "charge_q", "charge_pts")
 
     def __init__(self, iid, unit, reg):
         self.id = iid
@@ -244,6 +281,12 @@ class Issue:
         self.last_report = None
         self.final = False
         self.await31 = False
+        self.a = 0            # assignment number (1 at first dispatch)
+        self.returns = 0
+        self.ret31 = False    # day d+31 began while returned
+        self.item = None      # the (quarter, item) entry of its charge
+        self.charge_q = None
+        self.charge_pts = None
 
 
 class Engine:
@@ -258,6 +301,7 @@ class Engine:
         self.sent = []           # (send_at, key)
         self.dispatch_keys = set()
         self.dseq = 0
+        self.violations = {}     # id -> [quarter, entry, unit, revoked]
         self.cur = None          # instant whose events are being applied
         self.first = None
         self.last = None
@@ -271,10 +315,39 @@ class Engine:
 
     def finalize(self, iss, q, completed, days, pts):
         iss.final = True
-        self.items.append((q, {"kind": "issue", "issue": iss.id, "unit": iss.unit,
-                               "dispatched": fmt_date(iss.d),
-                               "completed": fmt_date(completed) if completed else None,
-                               "days": days, "points": pts}))
+        entry = (q, {"kind": "issue", "issue": iss.id, "unit": iss.unit,
+                     "dispatched": fmt_date(iss.d),
+                     "completed": fmt_date(completed) if completed else None,
+                     "days": days, "points": pts})
+        self.items.append(entry)
+        iss.item = entry
+        iss.charge_q = q
+        iss.charge_pts = pts
+
+    def remove_item(self, entry):
+        for k, e in enumerate(self.items):
+            if e is entry:
+                del self.items[k]
+                return
+
+    def schedule_tiers(self, iss):
+        """The warn/tier reminders of the issue's current assignment."""
+        suffix = "#%d" % iss.a if iss.a >= 2 else ""
+        for name, day in (("warn-%d" % TIER2_START, TIER2_START - WARN_BEFORE),
+                          ("tier-%d" % TIER2_START, TIER2_START),
+                          ("warn-%d" % OVERDUE_START, OVERDUE_START - WARN_BEFORE),
+                          ("tier-%d" % OVERDUE_START, OVERDUE_START)):
+            nominal = midnight(plus_days(iss.d, day))
+            if nominal is None:
+                continue
+            self.pending.append([next_working(nominal), "%s:%s%s" % (name, iss.id, suffix), "unit", (iss.id, iss.a)])
+
+    def mail_now(self, t, key, kind="always", data=None):
+        self.pending.append([next_working(t), key, kind, data])
+
+    def by_dispatch(self):
+        """Dispatched issues in order of dispatch (reassignment), then registration."""
+        return sorted((i for i in self.order if i.d is not None), key=lambda i: i.dseq)
 
     def dispatch_pool(self, t):
         if not self.pool:
@@ -284,20 +357,14 @@ class Engine:
             iss = self.issues[iid]
             iss.state = "assigned"
             iss.d = d
+            iss.a = 1
             self.dseq += 1
             iss.dseq = self.dseq
             key = "dispatch:%s:%s" % (fmt_dt(t), iss.unit)
             if key not in self.dispatch_keys:
                 self.dispatch_keys.add(key)
                 self.pending.append([next_working(t), key, "always", None])
-            for name, day in (("warn-%d" % TIER2_START, TIER2_START - WARN_BEFORE),
-                              ("tier-%d" % TIER2_START, TIER2_START),
-                              ("warn-%d" % OVERDUE_START, OVERDUE_START - WARN_BEFORE),
-                              ("tier-%d" % OVERDUE_START, OVERDUE_START)):
-                nominal = midnight(plus_days(d, day))
-                if nominal is None:
-                    continue
-                self.pending.append([next_working(nominal), "%s:%s" % (name, iid), "unit", iid])
+            self.schedule_tiers(iss)
         self.pool = []
 
     # ---------- phases of one instant ----------
@@ -305,14 +372,16 @@ class Engine:
         if t.time() != dt.time(0, 0, 0):
             return
         today = t.date()
-        for iss in self.order:  # registration order == dispatch order
-            if iss.d is None or iss.final:
+        for iss in self.by_dispatch():
+            if iss.final or iss.state == "withdrawn":
                 continue
             if plus_days(iss.d, OVERDUE_START) == today:
                 if iss.state in ("assigned", "rectifying"):
                     self.finalize(iss, quarter_of(today), None, OVERDUE_START, OVERDUE)
                 elif iss.state == "reported":
                     iss.await31 = True
+                elif iss.state == "returned":
+                    iss.ret31 = True
 
     def post(self, t):
         if is_schedule(t):
@@ -325,11 +394,17 @@ class Engine:
         for send_at, key, kind, data in due:
             ok = True
             if kind == "unit":
-                ok = self.issues[data].state in ("assigned", "rectifying")
+                iid, a = data
+                iss = self.issues[iid]
+                ok = iss.state in ("assigned", "rectifying") and iss.a == a
             elif kind == "recheck":
                 iid, n = data
                 iss = self.issues[iid]
                 ok = iss.state == "reported" and iss.reports == n
+            elif kind == "return":
+                iid, n = data
+                iss = self.issues[iid]
+                ok = iss.state == "returned" and iss.returns == n
             if ok:
                 self.sent.append((send_at, key))
 
@@ -384,7 +459,8 @@ class Engine:
                 raise BadInput("field `%s` is not valid Unicode" % f)
         if not isinstance(kind, str):
             raise BadInput("`event` missing or not a string")
-        if kind not in ("register", "dispatch", "accept", "report", "recheck", "close", "violation"):
+        if kind not in ("register", "dispatch", "accept", "report", "recheck", "close", "violation",
+                        "return", "reassign", "reject_return", "withdraw", "revoke"):
             raise BadInput("unknown event %r" % kind)
         at = ev.get("at")
         if not isinstance(at, str) or at == "":
@@ -410,8 +486,12 @@ class Engine:
                 v = ev.get(name)
                 if v is not None and (not isinstance(v, str) or v not in lst):
                     raise BadInput("`%s` %r is not in the workflow's list" % (name, v))
-        elif kind in ("accept", "report", "close"):
+        elif kind in ("accept", "report", "close", "return", "reject_return", "withdraw"):
             req_str("issue")
+        elif kind == "reassign":
+            req_str("issue"); req_str("unit")
+        elif kind == "revoke":
+            req_str("violation")
         elif kind == "recheck":
             req_str("issue")
             p = ev.get("passed")
@@ -421,15 +501,27 @@ class Engine:
                 raise BadInput("`passed` is not a bool")
         elif kind == "violation":
             req_str("unit")
+            vid = ev.get("id")
+            if vid is not None:
+                if not isinstance(vid, str) or vid == "":
+                    raise BadInput("violation `id` must be a non-empty string")
+                if vid in self.violations:
+                    raise BadInput("violation id %r used before" % vid)
         if self.last is not None and t < self.last:
             raise BadInput("time %s is earlier than the previous line's" % fmt_dt(t))
         iid = ev.get("issue")
         if kind == "register":
             if iid in self.issues:
                 raise BadInput("duplicate issue id %r" % iid)
-        elif kind in ("accept", "report", "recheck", "close"):
+        elif kind in ("accept", "report", "recheck", "close", "return", "reassign", "reject_return", "withdraw"):
             if iid not in self.issues:
                 raise BadInput("unknown issue id %r" % iid)
+        elif kind == "revoke":
+            v = self.violations.get(ev["violation"])
+            if v is None:
+                raise BadInput("unknown violation %r" % ev["violation"])
+            if v[3]:
+                raise BadInput("violation %r already revoked" % ev["violation"])
         return kind, t, ev
 
     def feed(self, raw):
@@ -451,8 +543,27 @@ class Engine:
             self.dispatch_pool(t)
         elif kind == "violation":
             self.note_unit(ev["unit"])
-            self.items.append((quarter_of(t.date()), {"kind": "violation", "unit": ev["unit"],
-                                                      "date": fmt_date(t.date()), "points": VIOLATION}))
+            item = {"kind": "violation", "unit": ev["unit"], "date": fmt_date(t.date()), "points": VIOLATION}
+            vid = ev.get("id")
+            if vid is not None:
+                item["violation"] = vid
+            entry = (quarter_of(t.date()), item)
+            self.items.append(entry)
+            if vid is not None:
+                self.violations[vid] = [entry[0], entry, ev["unit"], False]
+        elif kind == "revoke":
+            v = self.violations[ev["violation"]]
+            q, entry, unit, _ = v
+            v[3] = True
+            if t.date() <= quarter_due(q):
+                self.remove_item(entry)
+            elif VIOLATION != 0:
+                self.items.append((quarter_of(t.date()), {
+                    "kind": "correction", "violation": ev["violation"], "unit": unit,
+                    "corrects": qname(q), "date": fmt_date(t.date()), "points": -VIOLATION}))
+            self.mail_now(t, "revoked:%s" % ev["violation"])
+        elif kind in ("return", "reassign", "reject_return", "withdraw"):
+            self.correct(kind, self.issues[ev["issue"]], t, ev)
         else:
             iss = self.issues[ev["issue"]]
             frm = "reported" if kind == "recheck" else MOVES[kind][0]
@@ -486,6 +597,55 @@ class Engine:
             else:
                 iss.state = MOVES[kind][1]
 
+    def correct(self, kind, iss, t, ev):
+        if kind == "return":
+            if iss.state != "assigned":
+                raise BadInput("return of %s in state %s" % (iss.id, iss.state))
+            if t.date() > iss.d + dt.timedelta(days=RETURN_WINDOW):
+                raise BadInput("return of %s after d+%d" % (iss.id, RETURN_WINDOW))
+            iss.state = "returned"
+            iss.returns += 1
+            self.mail_now(t, "return:%s:%d" % (iss.id, iss.returns), "return", (iss.id, iss.returns))
+        elif kind == "reassign":
+            if iss.state != "returned":
+                raise BadInput("reassign of %s in state %s" % (iss.id, iss.state))
+            if ev["unit"] == iss.unit:
+                raise BadInput("reassign of %s to its own unit" % iss.id)
+            self.note_unit(ev["unit"])
+            iss.unit = ev["unit"]
+            iss.state = "assigned"
+            iss.d = t.date()
+            iss.a += 1
+            iss.ret31 = False
+            self.dseq += 1
+            iss.dseq = self.dseq
+            self.schedule_tiers(iss)
+            self.mail_now(t, "ruling:%s:%d" % (iss.id, iss.returns))
+            self.mail_now(t, "assign:%s:%d" % (iss.id, iss.a))
+        elif kind == "reject_return":
+            if iss.state != "returned":
+                raise BadInput("reject_return of %s in state %s" % (iss.id, iss.state))
+            iss.state = "assigned"
+            if not iss.final and iss.ret31:
+                self.finalize(iss, quarter_of(t.date()), None, OVERDUE_START, OVERDUE)
+            self.mail_now(t, "ruling:%s:%d" % (iss.id, iss.returns))
+        elif kind == "withdraw":
+            if iss.state == "withdrawn":
+                raise BadInput("%s is already withdrawn" % iss.id)
+            if iss.state == "registered":
+                self.pool.remove(iss.id)
+            iss.state = "withdrawn"
+            if iss.final:
+                q = iss.charge_q
+                if t.date() <= quarter_due(q):
+                    self.remove_item(iss.item)
+                elif iss.charge_pts != 0:
+                    self.items.append((quarter_of(t.date()), {
+                        "kind": "correction", "issue": iss.id, "unit": iss.unit,
+                        "corrects": qname(q), "date": fmt_date(t.date()), "points": -iss.charge_pts}))
+            if iss.d is not None:
+                self.mail_now(t, "withdrawn:%s" % iss.id)
+
     # ---------- report ----------
     def report(self, as_of, with_reminders):
         q = quarter_of(self.first.date())
@@ -504,7 +664,9 @@ class Engine:
                 s = stats[it["unit"]]
                 s["points"] += it["points"]
                 total += it["points"]
-                if it["kind"] == "violation":
+                if it["kind"] == "correction":
+                    pass
+                elif it["kind"] == "violation":
                     s["violations"] += 1
                 elif it["points"] == OVERDUE:
                     s["late_over_30"] += 1
@@ -524,9 +686,20 @@ class Engine:
                 out_items.append(it)
             out_q.append({"quarter": qname(q), "due": fmt_date(quarter_due(q)),
                           "total": fmt_pts(total), "units": units, "items": out_items})
+        years = []
+        for q, qrep in zip(quarters, out_q):
+            if not years or years[-1]["year"] != q[0]:
+                years.append({"year": q[0], "score": fmt_pts(SCORE),
+                              "units": [{"unit": u, "points": Decimal("0")} for u in self.units]})
+            for row, urow in zip(years[-1]["units"], qrep["units"]):
+                row["points"] += Decimal(urow["points"])
+        for y in years:
+            for row in y["units"]:
+                row["remaining"] = fmt_pts(min(SCORE, max(Decimal("0"), SCORE - row["points"])))
+                row["points"] = fmt_pts(row["points"])
         open_ = []
-        for iss in self.order:
-            if iss.d is None or iss.final:
+        for iss in self.by_dispatch():
+            if iss.final or iss.state == "withdrawn":
                 continue
             days = (as_of.date() - iss.d).days
             if iss.state == "reported":
@@ -536,7 +709,7 @@ class Engine:
             open_.append({"issue": iss.id, "unit": iss.unit, "state": iss.state,
                           "dispatched": fmt_date(iss.d), "days": days,
                           "provisional_points": fmt_pts(prov)})
-        doc = {"as_of": fmt_dt(as_of), "quarters": out_q, "open": open_}
+        doc = {"as_of": fmt_dt(as_of), "quarters": out_q, "years": years, "open": open_}
         if with_reminders:
             rs = [s for s in self.sent if s[0] <= as_of]
             for q in quarters:
@@ -577,7 +750,9 @@ def _has_surrogate(s):
 # never read: it has no effect on anything simulate prints.
 USED_FIELDS = {"register": ("issue", "unit", "title", "source", "category"),
                "dispatch": (), "accept": ("issue",), "report": ("issue",),
-               "close": ("issue",), "recheck": ("issue", "passed"), "violation": ("unit",)}
+               "close": ("issue",), "recheck": ("issue", "passed"), "violation": ("unit", "id"),
+               "return": ("issue",), "reassign": ("issue", "unit"), "reject_return": ("issue",),
+               "withdraw": ("issue",), "revoke": ("violation",)}
 
 BLANK = " \t\r\n\x0c"   # ASCII whitespace
 

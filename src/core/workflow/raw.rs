@@ -14,7 +14,9 @@ pub struct File {
     pub moves: Vec<MoveDef>,
     pub tiers: Vec<TierDef>,
     pub overdue: Labelled,
-    pub violation: Labelled,
+    pub violation: ViolationDef,
+    pub corrections: Corrections,
+    pub score: Score,
     pub report: Report,
     pub dispatch: Dispatch,
     pub reminders: Reminders,
@@ -43,10 +45,50 @@ pub struct StateDef {
 #[serde(deny_unknown_fields)]
 pub struct MoveDef {
     pub action: String,
-    pub from: String,
+    pub from: States,
     pub to: String,
     pub role: String,
     pub label: String,
+    #[serde(default)]
+    pub evidence: Option<EvidenceDef>,
+}
+
+/// `from = "assigned"` or, for a move allowed from several states (撤销),
+/// `from = ["registered", "assigned", …]`.
+#[derive(Debug)]
+pub struct States(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for States {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<States, D::Error> {
+        struct StatesVisitor;
+        impl<'de> serde::de::Visitor<'de> for StatesVisitor {
+            type Value = States;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a state name or a list of state names")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<States, E> {
+                Ok(States(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<States, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    names.push(name);
+                }
+                Ok(States(names))
+            }
+        }
+        d.deserialize_any(StatesVisitor)
+    }
+}
+
+/// What a move must carry (rules.md, Evidence); absent means nothing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceDef {
+    #[serde(default)]
+    pub note: bool,
+    #[serde(default)]
+    pub photos: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,6 +104,38 @@ pub struct TierDef {
 pub struct Labelled {
     pub points: String,
     pub label: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViolationDef {
+    pub points: String,
+    pub label: String,
+    #[serde(default)]
+    pub evidence: Option<EvidenceDef>,
+    pub revoke: RevokeDef,
+}
+
+/// 撤销违规记录: not a move of an issue, so it has its own table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeDef {
+    pub role: String,
+    pub label: String,
+    #[serde(default)]
+    pub evidence: Option<EvidenceDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Corrections {
+    pub return_window_days: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Score {
+    pub item: String,
 }
 
 #[derive(Debug, Deserialize)]

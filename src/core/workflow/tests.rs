@@ -1,4 +1,5 @@
 use super::*;
+use crate::core::state::{Action, Role, State};
 
 const SHIPPED: &str = include_str!("../../../workflows/water-environment.toml");
 
@@ -72,4 +73,73 @@ fn a_due_day_not_in_every_month_is_refused() {
 fn broken_toml_syntax_is_refused() {
     let e = parse("[workflow\nname=").unwrap_err();
     assert_eq!(e.key, "(syntax)");
+}
+
+#[test]
+fn the_shipped_file_holds_the_corrections_and_the_evidence() {
+    let wf = parse(SHIPPED).unwrap();
+    assert_eq!(wf.return_window_days, 3);
+    assert_eq!(wf.item_score.to_string(), "3.00");
+    assert_eq!(wf.evidence(Action::Report), Evidence { note: true, photos: 1 });
+    for action in [Action::RecheckFail, Action::Return, Action::RejectReturn, Action::Withdraw] {
+        assert_eq!(wf.evidence(action), Evidence { note: true, photos: 0 }, "{action}");
+    }
+    assert_eq!(wf.evidence(Action::Accept), Evidence::default());
+    assert_eq!(wf.violation_evidence, Evidence { note: true, photos: 0 });
+    assert_eq!((wf.revoke.role, wf.revoke.label.as_str(), wf.revoke.evidence.note), (Role::Dispatcher, "撤销", true));
+    assert_eq!(wf.transition(State::Assigned, Action::Return).unwrap().to, State::Returned);
+    assert_eq!(wf.transition(State::Returned, Action::Reassign).unwrap().label, "改派");
+    assert_eq!(wf.transition(State::Returned, Action::RejectReturn).unwrap().to, State::Assigned);
+    for state in State::ALL.iter().filter(|s| **s != State::Withdrawn) {
+        assert_eq!(wf.transition(*state, Action::Withdraw).unwrap().to, State::Withdrawn, "withdraw from {state}");
+    }
+    assert!(wf.transition(State::Withdrawn, Action::Withdraw).is_none());
+    let offered: Vec<&str> = wf.moves_from(State::Returned).map(|m| m.label.as_str()).collect();
+    assert_eq!(offered, ["改派", "驳回", "撤销"]);
+    assert!(wf.transition(State::Rectifying, Action::Return).is_none());
+}
+
+#[test]
+fn a_return_window_not_shorter_than_the_overdue_day_is_refused() {
+    let e = broken("return_window_days = 3", "return_window_days = 31");
+    assert_eq!(e.key, "corrections.return_window_days");
+    assert!(e.reason.contains("smaller than the overdue day 31"), "{e}");
+    assert!(parse(&SHIPPED.replacen("return_window_days = 3", "return_window_days = 30", 1)).is_ok());
+    assert_eq!(broken("return_window_days = 3", "return_window_days = -1").key, "corrections.return_window_days");
+}
+
+#[test]
+fn a_missing_or_worthless_item_score_is_refused() {
+    assert_eq!(broken("item = \"3.00\"", "item = \"0\"").key, "score.item");
+    assert_eq!(broken("item = \"3.00\"", "item = \"three\"").key, "score.item");
+    assert_eq!(broken("[score]\n", "[scores]\n").key, "scores");
+}
+
+#[test]
+fn evidence_is_checked_like_any_other_key() {
+    let e = broken("evidence = { note = true, photos = 1 }", "evidence = { note = true, photos = -1 }");
+    assert_eq!(e.key, "moves[2].evidence.photos");
+    let e = broken("evidence = { note = true, photos = 1 }", "evidence = { note = true, picture = 1 }");
+    assert_eq!(e.key, "moves[2].evidence.picture");
+    let e = broken("label = \"交办\"\n", "label = \"交办\"\nevidence = { note = true }\n");
+    assert_eq!(e.key, "moves[0].evidence");
+}
+
+#[test]
+fn a_move_from_several_states_names_each_of_them() {
+    let e = broken("\"closed\", \"returned\"]", "\"closed\", \"closed\"]");
+    assert_eq!(e.key, "moves[9].from[6]");
+    assert!(e.reason.contains("twice"), "{e}");
+    let e = broken("\"closed\", \"returned\"]", "\"closed\", \"gone\"]");
+    assert_eq!(e.key, "moves[9].from[6]");
+    assert_eq!(broken("from = [\"registered\"", "from = [7, \"registered\"").key, "moves[9].from[0]");
+    assert_eq!(broken("from = [\"registered\", \"assigned\", \"rectifying\", \"reported\", \"rechecked\", \"closed\", \"returned\"]", "from = []").key, "moves[9].from");
+}
+
+#[test]
+fn the_new_states_and_moves_are_required() {
+    let e = broken("name = \"returned\"\nlabel = \"退回待定\"\n", "name = \"closed\"\nlabel = \"退回待定\"\n");
+    assert_eq!(e.key, "states[6].name");
+    let e = broken("action = \"reject_return\"", "action = \"close\"");
+    assert_eq!(e.key, "moves[8].action");
 }

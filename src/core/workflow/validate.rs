@@ -1,21 +1,23 @@
-//! From the raw file to a [`Workflow`]: every check names its key.
+//! From the raw file to a [`Workflow`]: every check names its key. The
+//! path (states, roles, moves, evidence) is checked in [`super::path`].
 
+use super::path::{evidence, moves, roles, states};
 use super::raw;
-use super::{MailAddresses, MoveRule, ReminderRules, Tier, Workflow, WorkflowError};
+use super::{MailAddresses, ReminderRules, RevokeRule, Tier, Workflow, WorkflowError};
 use crate::core::calendar::{parse_weekday, WorkingCalendar};
 use crate::core::points::Points;
-use crate::core::state::{Action, Role, State};
+use crate::core::state::Role;
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
 /// Builds errors that all carry the same file name.
-struct Errors<'a> {
+pub(super) struct Errors<'a> {
     file: &'a str,
 }
 
 impl Errors<'_> {
-    fn at(&self, key: impl Into<String>, reason: impl Into<String>) -> WorkflowError {
+    pub(super) fn at(&self, key: impl Into<String>, reason: impl Into<String>) -> WorkflowError {
         WorkflowError { file: self.file.to_string(), key: key.into(), reason: reason.into() }
     }
 }
@@ -46,6 +48,14 @@ fn build(errors: &Errors, raw: raw::File) -> Result<Workflow, WorkflowError> {
         errors.at("dispatch.cron", format!("`{}` is not a cron expression (sec min hour day month weekday): {e}", raw.dispatch.cron))
     })?;
     let reminders = reminders(errors, &raw.reminders, &tiers)?;
+    let overdue_day = tiers.last().and_then(|t| t.up_to_day).unwrap_or(0) + 1;
+    let return_window_days = return_window(errors, raw.corrections.return_window_days, overdue_day)?;
+    let item_score = item_score(errors, &raw.score.item)?;
+    let revoke = RevokeRule {
+        role: Role::from_str(&raw.violation.revoke.role).map_err(|r| errors.at("violation.revoke.role", r))?,
+        label: non_empty(errors, "violation.revoke.label", raw.violation.revoke.label)?,
+        evidence: evidence(&raw.violation.revoke.evidence),
+    };
     Ok(Workflow {
         name: non_empty(errors, "workflow.name", raw.workflow.name)?,
         title: raw.workflow.title,
@@ -58,6 +68,10 @@ fn build(errors: &Errors, raw: raw::File) -> Result<Workflow, WorkflowError> {
         overdue,
         violation_points,
         violation_label: raw.violation.label,
+        violation_evidence: evidence(&raw.violation.evidence),
+        revoke,
+        return_window_days,
+        item_score,
         due_day,
         dispatch_cron: raw.dispatch.cron,
         dispatch_schedule,
@@ -69,57 +83,8 @@ fn build(errors: &Errors, raw: raw::File) -> Result<Workflow, WorkflowError> {
     })
 }
 
-fn non_empty(errors: &Errors, key: &str, value: String) -> Result<String, WorkflowError> {
+pub(super) fn non_empty(errors: &Errors, key: &str, value: String) -> Result<String, WorkflowError> {
     if value.trim().is_empty() { Err(errors.at(key, "must not be empty")) } else { Ok(value) }
-}
-
-fn states(errors: &Errors, defs: &[raw::StateDef]) -> Result<Vec<(State, String)>, WorkflowError> {
-    let mut out: Vec<(State, String)> = Vec::new();
-    for (i, def) in defs.iter().enumerate() {
-        let state = State::from_str(&def.name).map_err(|r| errors.at(format!("states[{i}].name"), r))?;
-        if out.iter().any(|(s, _)| *s == state) {
-            return Err(errors.at(format!("states[{i}].name"), format!("state `{state}` is declared twice")));
-        }
-        out.push((state, def.label.clone()));
-    }
-    if let Some(missing) = State::ALL.iter().find(|s| !out.iter().any(|(o, _)| o == *s)) {
-        return Err(errors.at("states", format!("state `{missing}` is missing: the path needs all of them")));
-    }
-    Ok(out)
-}
-
-fn roles(errors: &Errors, defs: &std::collections::BTreeMap<String, String>) -> Result<Vec<(Role, String)>, WorkflowError> {
-    let mut out = Vec::new();
-    for (name, label) in defs {
-        let role = Role::from_str(name).map_err(|r| errors.at(format!("roles.{name}"), r))?;
-        out.push((role, label.clone()));
-    }
-    Ok(out)
-}
-
-fn moves(errors: &Errors, defs: &[raw::MoveDef], states: &[(State, String)]) -> Result<Vec<MoveRule>, WorkflowError> {
-    let declared = |key: String, name: &str| -> Result<State, WorkflowError> {
-        let state = State::from_str(name).map_err(|r| errors.at(&key, format!("a move to nowhere: {r}")))?;
-        if states.iter().any(|(s, _)| *s == state) { Ok(state) } else { Err(errors.at(key, format!("state `{name}` is not declared in [[states]]"))) }
-    };
-    let mut out: Vec<MoveRule> = Vec::new();
-    for (i, def) in defs.iter().enumerate() {
-        let rule = MoveRule {
-            action: Action::from_str(&def.action).map_err(|r| errors.at(format!("moves[{i}].action"), r))?,
-            from: declared(format!("moves[{i}].from"), &def.from)?,
-            to: declared(format!("moves[{i}].to"), &def.to)?,
-            role: Role::from_str(&def.role).map_err(|r| errors.at(format!("moves[{i}].role"), r))?,
-            label: def.label.clone(),
-        };
-        if out.iter().any(|m| m.action == rule.action) {
-            return Err(errors.at(format!("moves[{i}].action"), format!("action `{}` is declared twice", rule.action)));
-        }
-        out.push(rule);
-    }
-    if let Some(missing) = Action::ALL.iter().find(|a| !out.iter().any(|m| m.action == **a)) {
-        return Err(errors.at("moves", format!("action `{missing}` is missing: the path needs every move")));
-    }
-    Ok(out)
 }
 
 fn tiers(errors: &Errors, defs: &[raw::TierDef], overdue: &raw::Labelled) -> Result<(Vec<Tier>, Tier), WorkflowError> {
@@ -143,6 +108,22 @@ fn tiers(errors: &Errors, defs: &[raw::TierDef], overdue: &raw::Labelled) -> Res
         return Err(errors.at("overdue.points", "overdue may not cost less than the last tier"));
     }
     Ok((out, Tier { up_to_day: None, points, label: overdue.label.clone() }))
+}
+
+/// R must end before the overdue day begins: a return always comes before
+/// any charge can be final, which is why a reassignment can void the first
+/// assignment without refunding anything.
+fn return_window(errors: &Errors, days: i64, overdue_day: i64) -> Result<i64, WorkflowError> {
+    if (0..overdue_day).contains(&days) {
+        Ok(days)
+    } else {
+        Err(errors.at("corrections.return_window_days", format!("{days} must be at least 0 and smaller than the overdue day {overdue_day}, so that a return always comes before the charge can become final")))
+    }
+}
+
+fn item_score(errors: &Errors, text: &str) -> Result<Points, WorkflowError> {
+    let score = Points::parse(text).map_err(|r| errors.at("score.item", r))?;
+    if score.is_zero() { Err(errors.at("score.item", "an assessment item worth nothing cannot be scored")) } else { Ok(score) }
 }
 
 fn reminders(errors: &Errors, raw: &raw::Reminders, tiers: &[Tier]) -> Result<ReminderRules, WorkflowError> {
