@@ -10,7 +10,7 @@
 //! `BENCH_MOVES` sets the number of moves per run (default 3200).
 
 use jiaoban::startup::{Application, Config};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 16;
@@ -56,7 +56,15 @@ async fn arrange(base: &str, moves: usize) -> Vec<(reqwest::Client, Vec<String>)
     let mut by_unit: Vec<Vec<String>> = vec![Vec::new(); UNITS.len()];
     for i in 0..moves {
         let unit = i % UNITS.len();
-        let r: Value = gjb.post(format!("{base}/api/issues")).json(&json!({"code": format!("L-{i}"), "unit": UNITS[unit], "title": "排口"})).send().await.unwrap().json().await.unwrap();
+        let r: Value = gjb
+            .post(format!("{base}/api/issues"))
+            .json(&json!({"code": format!("L-{i}"), "unit": UNITS[unit], "title": "排口"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         by_unit[unit].push(r["id"].as_str().unwrap().to_string());
     }
     gjb.post(format!("{base}/api/dispatches")).send().await.unwrap();

@@ -7,9 +7,9 @@
 //!
 //! Not timed tests: it prints numbers. `BENCH_N` scales part 2 and 3 down.
 
-use jiaoban::app::{reports, scheduler, Actor};
-use jiaoban::core::state::Role;
+use jiaoban::app::{Actor, reports, scheduler};
 use jiaoban::core::LocalTime;
+use jiaoban::core::state::Role;
 use jiaoban::startup::{Application, Config};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
@@ -54,7 +54,15 @@ async fn http_moves() {
     let d = client(&base, "d", "password-1").await;
     let mut ids = Vec::new();
     for i in 0..MOVES {
-        let r: serde_json::Value = d.post(format!("{base}/api/issues")).json(&json!({"code": format!("B-{i}"), "unit": "中兴街道", "title": "t"})).send().await.unwrap().json().await.unwrap();
+        let r: serde_json::Value = d
+            .post(format!("{base}/api/issues"))
+            .json(&json!({"code": format!("B-{i}"), "unit": "中兴街道", "title": "t"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         ids.push(r["id"].as_str().unwrap().to_string());
     }
     d.post(format!("{base}/api/dispatches")).send().await.unwrap();
@@ -114,18 +122,32 @@ async fn tick_and_report(n: usize) {
     let raw_db = raw(dir.path()).await;
     let db = &raw_db;
     let unit: String = "bench-unit".into();
-    db.execute_unprepared(&format!("INSERT INTO units (id, name, emails, seq, created_at) VALUES ('{unit}', '中兴街道', '[]', 1, '2021-03-01T08:00:00')")).await.unwrap();
+    db.execute_unprepared(&format!("INSERT INTO units (id, name, emails, seq, created_at) VALUES ('{unit}', '中兴街道', '[]', 1, '2021-03-01T08:00:00')"))
+        .await
+        .unwrap();
     let loading = Instant::now();
     // Issues from 100 on are already charged (one charge each, below); the
     // first 100 are the ones whose overdue timer is due.
     bulk(db, n, |i| format!("('i{i}', 'B-{i}', '{unit}', 't', NULL, NULL, NULL, NULL, 'rectifying', '2021-02-01T08:00:00', {i}, 'x', '2021-03-01T09:00:00', {i}, 0, NULL, {}, false, 1, '2021.1')", i >= 100),
         "issues (id, code, unit_id, title, source, category, location, description, state, registered_at, reg_seq, dispatch_id, dispatched_at, dispatch_seq, reports, last_report_at, charged, awaiting_at_overdue, version, workflow_version)").await;
     // Every open issue has its overdue timer; 100 of them are due now.
-    bulk(db, n, |i| format!("('{}', 0, 'overdue', 'i{i}', '')", if i < 100 { "2021-03-01T09:00:00" } else { "2021-04-01T00:00:00" }), "timers (due_at, class, kind, issue_id, payload)").await;
-    bulk(db, n - 100, |i| {
-        let (points, tier, days, id) = ([0, 20, 50][i % 3], i % 3, [10, 20, 31][i % 3], i + 100);
-        format!("('issue', 'i{id}', '{unit}', '2021Q2', {points}, {tier}, {days}, '2021-03-01', '2021-03-20', '2021-04-0{}T10:00:00', NULL)", 1 + i % 9)
-    }, "charges (kind, issue_id, unit_id, quarter, points_milli, tier, days, dispatched, completed, known_at, note)").await;
+    bulk(
+        db,
+        n,
+        |i| format!("('{}', 0, 'overdue', 'i{i}', '')", if i < 100 { "2021-03-01T09:00:00" } else { "2021-04-01T00:00:00" }),
+        "timers (due_at, class, kind, issue_id, payload)",
+    )
+    .await;
+    bulk(
+        db,
+        n - 100,
+        |i| {
+            let (points, tier, days, id) = ([0, 20, 50][i % 3], i % 3, [10, 20, 31][i % 3], i + 100);
+            format!("('issue', 'i{id}', '{unit}', '2021Q2', {points}, {tier}, {days}, '2021-03-01', '2021-03-20', '2021-04-0{}T10:00:00', NULL)", 1 + i % 9)
+        },
+        "charges (kind, issue_id, unit_id, quarter, points_milli, tier, days, dispatched, completed, known_at, note)",
+    )
+    .await;
     println!("loaded {n} issues, {n} timers, {n} charges in {:.1} s", loading.elapsed().as_secs_f64());
     let started = Instant::now();
     let fired = scheduler::advance_test_clock(&app, LocalTime::parse("2021-03-01T10:00:00").unwrap()).await.unwrap();

@@ -38,7 +38,10 @@ fn write_timeline(path: &std::path::Path) -> usize {
         let line = if flight.len() < 2000 || rand(5) == 0 {
             next_issue += 1;
             flight.push_back((next_issue, 0));
-            format!(r#"{{"at":"{at}","event":"register","issue":"B-{next_issue}","unit":"{}","title":"排口整治","source":"巡查发现","category":"入河污染源"}}"#, units[rand(6) as usize])
+            format!(
+                r#"{{"at":"{at}","event":"register","issue":"B-{next_issue}","unit":"{}","title":"排口整治","source":"巡查发现","category":"入河污染源"}}"#,
+                units[rand(6) as usize]
+            )
         } else if rand(200) == 0 {
             format!(r#"{{"at":"{at}","event":"violation","unit":"{}","note":"未按调度指令开闸"}}"#, units[rand(6) as usize])
         } else {

@@ -147,7 +147,11 @@ fn serve(config: crate::startup::Config) -> ExitCode {
     init_tracing();
     run_async(async move {
         let application = crate::startup::Application::build(config).await?;
-        application.run_until_stopped(async { let _ = tokio::signal::ctrl_c().await; }).await
+        application
+            .run_until_stopped(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
     })
 }
 
@@ -167,9 +171,17 @@ fn demo(args: DemoArgs) -> ExitCode {
         let application = crate::startup::Application::build(config).await?;
         eprintln!("正在准备演示数据 (seeding the demo)…");
         crate::demo::seed(&application.app).await?;
-        eprintln!("{}\n  admin 的密码 (admin password): {}", crate::demo::accounts_table(), std::env::var("JIAOBAN_ADMIN_PASSWORD").unwrap_or_else(|_| crate::demo::PASSWORD.into()));
+        eprintln!(
+            "{}\n  admin 的密码 (admin password): {}",
+            crate::demo::accounts_table(),
+            std::env::var("JIAOBAN_ADMIN_PASSWORD").unwrap_or_else(|_| crate::demo::PASSWORD.into())
+        );
         eprintln!("打开 (open) http://{}/", application_address(&application));
-        application.run_until_stopped(async { let _ = tokio::signal::ctrl_c().await; }).await
+        application
+            .run_until_stopped(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
     })
 }
 

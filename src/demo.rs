@@ -3,16 +3,15 @@
 //! living system in one command. It runs on a test clock (the banner says so)
 //! and drives the same use cases the API does.
 
-use crate::app::{accounts, issues, reports, scheduler, Actor, App};
-use crate::core::state::Role;
+use crate::app::{Actor, App, accounts, issues, reports, scheduler};
 use crate::core::LocalTime;
+use crate::core::state::Role;
 
 /// Every demo account has this password (printed at start).
 pub const PASSWORD: &str = "jiaoban2021";
 /// The demo's quarter starts here (a Monday) and stops at `END`.
 pub const START: &str = "2021-01-04T08:00:00";
 const END: &str = "2021-03-26T10:00:00";
-
 
 const UNITS: &[(&str, &str)] = &[
     ("中兴街道", "zhongxing"),
@@ -80,15 +79,18 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         if day % EVERY_DAYS == 0 && ids.len() < ISSUES {
             let i = ids.len();
             let (title, category, source) = TITLES[i % TITLES.len()];
-            let new = issues::NewIssue::parse(app, issues::IssueInput {
-                code: format!("W-2021-{:03}", i + 1),
-                unit: UNITS[(i + i / 6) % UNITS.len()].0.into(),
-                title: title.into(),
-                source: Some(source.into()),
-                category: Some(category.into()),
-                location: Some("南通经济技术开发区".into()),
-                description: None,
-            })
+            let new = issues::NewIssue::parse(
+                app,
+                issues::IssueInput {
+                    code: format!("W-2021-{:03}", i + 1),
+                    unit: UNITS[(i + i / 6) % UNITS.len()].0.into(),
+                    title: title.into(),
+                    source: Some(source.into()),
+                    category: Some(category.into()),
+                    location: Some("南通经济技术开发区".into()),
+                    description: None,
+                },
+            )
             .map_err(err)?;
             ids.push(issues::register(app, &dispatcher, new).await.map_err(err)?.id);
         }
@@ -127,7 +129,10 @@ fn err(e: crate::app::AppError) -> anyhow::Error {
 
 /// The accounts to print at start.
 pub fn accounts_table() -> String {
-    let mut lines = vec![format!("演示账号 (demo accounts), 密码 password: {PASSWORD}"), "  admin        系统管理员 (password: JIAOBAN_ADMIN_PASSWORD or printed above)".into()];
+    let mut lines = vec![
+        format!("演示账号 (demo accounts), 密码 password: {PASSWORD}"),
+        "  admin        系统管理员 (password: JIAOBAN_ADMIN_PASSWORD or printed above)".into(),
+    ];
     lines.push("  gongjianban  攻坚办 dispatcher".into());
     lines.push("  fuhe         复核 rechecker".into());
     lines.push("  kaohe        考核督查组 assessor".into());

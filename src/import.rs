@@ -4,10 +4,10 @@
 //! transaction: a bad row is reported with its row number and nothing is
 //! half-imported.
 
-use crate::app::{accounts, issues, App};
+use crate::app::{App, accounts, issues};
 use crate::core::state::Role;
 use anyhow::Context;
-use calamine::{open_workbook_auto, Data, Reader};
+use calamine::{Data, Reader, open_workbook_auto};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -47,19 +47,26 @@ pub async fn read(app: &App, path: &Path) -> anyhow::Result<Result<Vec<issues::N
         if row.iter().all(|c| cell(c).trim().is_empty()) {
             continue;
         }
-        let parsed = issues::NewIssue::parse(app, issues::IssueInput {
-            code: get(Some(code)).unwrap_or_default(),
-            unit: get(Some(unit)).unwrap_or_default(),
-            title: get(Some(title)).unwrap_or_default(),
-            source: get(optional[0]),
-            category: get(optional[1]),
-            location: get(optional[2]),
-            description: get(optional[3]),
-        });
+        let parsed = issues::NewIssue::parse(
+            app,
+            issues::IssueInput {
+                code: get(Some(code)).unwrap_or_default(),
+                unit: get(Some(unit)).unwrap_or_default(),
+                title: get(Some(title)).unwrap_or_default(),
+                source: get(optional[0]),
+                category: get(optional[1]),
+                location: get(optional[2]),
+                description: get(optional[3]),
+            },
+        );
         match parsed {
             Err(e) => bad.push(BadRow { row: number, reason: e.to_string() }),
-            Ok(new) if !seen.insert(new.code.clone()) => bad.push(BadRow { row: number, reason: format!("编号 `{}` 在表中重复 (duplicate code)", new.code) }),
-            Ok(new) if accounts::unit_by_name(&app.db, &new.unit).await?.is_none() => bad.push(BadRow { row: number, reason: format!("责任单位 `{}` 不存在 (unknown unit)", new.unit) }),
+            Ok(new) if !seen.insert(new.code.clone()) => {
+                bad.push(BadRow { row: number, reason: format!("编号 `{}` 在表中重复 (duplicate code)", new.code) })
+            }
+            Ok(new) if accounts::unit_by_name(&app.db, &new.unit).await?.is_none() => {
+                bad.push(BadRow { row: number, reason: format!("责任单位 `{}` 不存在 (unknown unit)", new.unit) })
+            }
             Ok(new) => good.push(new),
         }
     }

@@ -2,7 +2,7 @@
 //! the database, the rules and the scheduler, and [`Application::run_until_stopped`]
 //! serves until the shutdown future resolves.
 
-use crate::app::{accounts, delivery, scheduler, App, MailSettings};
+use crate::app::{App, MailSettings, accounts, delivery, scheduler};
 use crate::core::{LocalTime, Workflow};
 use anyhow::Context;
 use std::future::Future;

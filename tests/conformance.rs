@@ -51,8 +51,7 @@ fn run_valid(folder: &str, name: &str) -> (Value, Value) {
     let out = simulate(folder, name);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{folder}/{name}: {stderr}");
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(examples_dir(folder).join(format!("{name}.expected.json"))).unwrap()).unwrap();
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(examples_dir(folder).join(format!("{name}.expected.json"))).unwrap()).unwrap();
     (serde_json::from_slice(&out.stdout).unwrap(), expected)
 }
 
@@ -126,7 +125,12 @@ fn the_copied_examples_match_the_spec_folders_when_they_are_beside_us() {
         for entry in entries {
             let entry = entry.unwrap();
             let ours = examples_dir(folder).join(entry.file_name());
-            assert_eq!(std::fs::read(entry.path()).unwrap(), std::fs::read(&ours).unwrap_or_default(), "{folder}/{:?} is out of sync: copy shared/spec/{folder} again", entry.file_name());
+            assert_eq!(
+                std::fs::read(entry.path()).unwrap(),
+                std::fs::read(&ours).unwrap_or_default(),
+                "{folder}/{:?} is out of sync: copy shared/spec/{folder} again",
+                entry.file_name()
+            );
         }
     }
 }

@@ -19,8 +19,12 @@ struct Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    (prop_oneof![Just(0i64), 0i64..86_400, 0i64..(6 * 86_400)], 0u8..100, 0usize..1000, any::<bool>())
-        .prop_map(|(gap_secs, kind, target, passed)| Op { gap_secs, kind, target, passed })
+    (prop_oneof![Just(0i64), 0i64..86_400, 0i64..(6 * 86_400)], 0u8..100, 0usize..1000, any::<bool>()).prop_map(|(gap_secs, kind, target, passed)| Op {
+        gap_secs,
+        kind,
+        target,
+        passed,
+    })
 }
 
 /// Turns ops into timeline events; moves pick among the issues registered so far.

@@ -20,7 +20,7 @@ mod require;
 #[path = "support/sink.rs"]
 mod sink;
 
-use sink::{python_ready, Sink};
+use sink::{Sink, python_ready};
 const FROM: &str = "交办系统 <jiaoban@example.org>";
 
 /// Reads an `.eml` with Python's `email` package (RFC 2047 subjects, RFC
@@ -46,12 +46,7 @@ print(json.dumps({
 }, ensure_ascii=False))
 "#;
     let out = Command::new("python3").args(["-c", PARSER]).arg(path).output().expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python could not parse {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "python could not parse {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
     let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(parsed["defects"], serde_json::json!([]), "{} is not clean MIME", path.display());
     parsed
@@ -62,21 +57,8 @@ fn at(s: &str) -> DateTime<FixedOffset> {
 }
 
 fn warning_mail() -> OutgoingMail {
-    let issue = mail::IssueRef {
-        code: "W-2021-031",
-        title: "通富路雨水口污水直排",
-        unit: "崇川区",
-        dispatched_on: "2021-03-16",
-    };
-    let (subject, body) = mail::reminder_subject_and_body(
-        &mail::ReminderMail::Warn {
-            issue,
-            tier_day: 16,
-            tier_date: "2021-04-01",
-            points: "0.02",
-        },
-        None,
-    );
+    let issue = mail::IssueRef { code: "W-2021-031", title: "通富路雨水口污水直排", unit: "崇川区", dispatched_on: "2021-03-16" };
+    let (subject, body) = mail::reminder_subject_and_body(&mail::ReminderMail::Warn { issue, tier_day: 16, tier_date: "2021-04-01", points: "0.02" }, None);
     OutgoingMail {
         key: "warn-16:0190a0b1-issue".into(),
         to: vec!["chongchuan@example.org".into(), "cc-hb@example.org".into()],
@@ -89,14 +71,7 @@ fn warning_mail() -> OutgoingMail {
 }
 
 fn list_mail() -> (OutgoingMail, Vec<u8>) {
-    let rows = vec![vec![
-        "W-2021-032".into(),
-        "=坝埂阻水".into(),
-        "阻水障碍物".into(),
-        "12345移交".into(),
-        "新开河".into(),
-        "2021-03-16".into(),
-    ]];
+    let rows = vec![vec!["W-2021-032".into(), "=坝埂阻水".into(), "阻水障碍物".into(), "12345移交".into(), "新开河".into(), "2021-03-16".into()]];
     let xlsx = mail::xlsx_table("交办清单", &mail::DISPATCH_COLUMNS, &rows).unwrap();
     let mail = OutgoingMail {
         key: "dispatch:2021-03-16T09:00:00:unit-b".into(),
@@ -104,11 +79,7 @@ fn list_mail() -> (OutgoingMail, Vec<u8>) {
         cc: vec!["gjb@example.org".into()],
         subject: "【交办】开发区 交办清单（1项）".into(),
         body: mail::dispatch_mail_body("开发区", "2021-03-16T09:00:00", &rows),
-        attachment: Some(Attachment {
-            filename: "交办清单-2021-03-16.xlsx".into(),
-            content_type: mail::XLSX_CONTENT_TYPE.into(),
-            bytes: xlsx.clone(),
-        }),
+        attachment: Some(Attachment { filename: "交办清单-2021-03-16.xlsx".into(), content_type: mail::XLSX_CONTENT_TYPE.into(), bytes: xlsx.clone() }),
         date: at("2021-03-16T09:00:00+08:00"),
     };
     (mail, xlsx)
@@ -139,16 +110,9 @@ async fn smtp_delivers_each_mail_with_its_key_date_subject_recipients_and_attach
     assert_eq!(warn["from"], FROM);
     assert_eq!(warn["to"], serde_json::json!(["chongchuan@example.org", "cc-hb@example.org"]));
     assert_eq!(warn["cc"], serde_json::json!(["gjb@example.org"]));
-    assert!(
-        warn["body"].as_str().unwrap().starts_with("崇川区：\n\n问题“通富路雨水口污水直排”"),
-        "{}",
-        warn["body"]
-    );
+    assert!(warn["body"].as_str().unwrap().starts_with("崇川区：\n\n问题“通富路雨水口污水直排”"), "{}", warn["body"]);
     assert_eq!(warn["attachments"], serde_json::json!([]));
-    assert_eq!(
-        sink.envelope(&paths[0])["rcpt_tos"],
-        serde_json::json!(["chongchuan@example.org", "cc-hb@example.org", "gjb@example.org"])
-    );
+    assert_eq!(sink.envelope(&paths[0])["rcpt_tos"], serde_json::json!(["chongchuan@example.org", "cc-hb@example.org", "gjb@example.org"]));
 
     assert_eq!(list["key"], "dispatch:2021-03-16T09:00:00:unit-b");
     assert_eq!(list["date"], "2021-03-16T09:00:00+08:00");
@@ -176,10 +140,7 @@ async fn smtp_urls_with_credentials_authenticate_and_wrong_ones_fail() {
     let message = mail::build_message(FROM, &warning_mail()).unwrap();
 
     let wrong = Transport::from_url(Some(&sink.url("jiaoban:nope@")), Path::new("unused")).unwrap();
-    assert!(
-        wrong.send(&message, "warn-16:0190a0b1-issue").await.is_err(),
-        "a wrong password must not count as sent"
-    );
+    assert!(wrong.send(&message, "warn-16:0190a0b1-issue").await.is_err(), "a wrong password must not count as sent");
 
     let right = Transport::from_url(Some(&sink.url("jiaoban:s3cret@")), Path::new("unused")).unwrap();
     right.send(&message, "warn-16:0190a0b1-issue").await.unwrap();

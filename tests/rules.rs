@@ -6,7 +6,8 @@ use common::*;
 /// One issue dispatched on `d` 08:00 (an out-of-cycle dispatch), signed the
 /// same day, then the given events.
 fn one_issue(d: &str, then: &[serde_json::Value], as_of: &str) -> serde_json::Value {
-    let mut events = vec![register(&format!("{d}T07:00:00"), "X", "中兴街道"), dispatch(&format!("{d}T08:00:00")), act(&format!("{d}T08:30:00"), "accept", "X")];
+    let mut events =
+        vec![register(&format!("{d}T07:00:00"), "X", "中兴街道"), dispatch(&format!("{d}T08:00:00")), act(&format!("{d}T08:30:00"), "accept", "X")];
     events.extend_from_slice(then);
     replay(&events, Some(as_of))
 }
@@ -14,7 +15,8 @@ fn one_issue(d: &str, then: &[serde_json::Value], as_of: &str) -> serde_json::Va
 #[test]
 fn report_on_day_15_is_on_time_and_day_16_costs_two_hundredths() {
     for (report_day, points, days) in [("2021-07-16", "0.00", 15), ("2021-07-17", "0.02", 16), ("2021-07-31", "0.02", 30)] {
-        let out = one_issue("2021-07-01", &[act(&format!("{report_day}T10:00:00"), "report", "X"), recheck("2021-07-31T23:00:00", "X", true)], "2021-08-01T00:00:00");
+        let out =
+            one_issue("2021-07-01", &[act(&format!("{report_day}T10:00:00"), "report", "X"), recheck("2021-07-31T23:00:00", "X", true)], "2021-08-01T00:00:00");
         let (_, item) = charged(&out, "X").expect("charged");
         assert_eq!(item["points"], points, "report on {report_day}");
         assert_eq!(item["days"], days);
@@ -30,7 +32,11 @@ fn a_report_at_midnight_of_day_31_is_too_late() {
 
 #[test]
 fn day_31_charges_at_its_start_and_nothing_more_when_closed_later() {
-    let out = one_issue("2021-01-01", &[act("2021-03-01T09:00:00", "report", "X"), recheck("2021-03-02T09:00:00", "X", true), act("2021-03-03T09:00:00", "close", "X")], "2021-03-03T09:00:00");
+    let out = one_issue(
+        "2021-01-01",
+        &[act("2021-03-01T09:00:00", "report", "X"), recheck("2021-03-02T09:00:00", "X", true), act("2021-03-03T09:00:00", "close", "X")],
+        "2021-03-03T09:00:00",
+    );
     let items: Vec<_> = out["quarters"][0]["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["points"], "0.05");
@@ -54,12 +60,16 @@ fn awaiting_recheck_at_day_31_then_passing_costs_the_tier_of_the_report() {
 
 #[test]
 fn a_failed_recheck_voids_the_report_and_the_next_one_counts() {
-    let out = one_issue("2021-07-01", &[
-        act("2021-07-10T09:00:00", "report", "X"),
-        recheck("2021-07-12T09:00:00", "X", false),
-        act("2021-07-20T09:00:00", "report", "X"),
-        recheck("2021-07-21T09:00:00", "X", true),
-    ], "2021-07-22T00:00:00");
+    let out = one_issue(
+        "2021-07-01",
+        &[
+            act("2021-07-10T09:00:00", "report", "X"),
+            recheck("2021-07-12T09:00:00", "X", false),
+            act("2021-07-20T09:00:00", "report", "X"),
+            recheck("2021-07-21T09:00:00", "X", true),
+        ],
+        "2021-07-22T00:00:00",
+    );
     let (_, item) = charged(&out, "X").unwrap();
     assert_eq!((item["completed"].as_str(), item["days"].as_i64(), item["points"].as_str()), (Some("2021-07-20"), Some(19), Some("0.02")));
 }
@@ -99,7 +109,10 @@ fn open_issues_show_provisional_points_from_as_of_or_their_pending_report() {
 #[test]
 fn weekend_reminders_wait_for_monday_morning_and_lapse_if_no_longer_owed() {
     // Dispatched Friday 2021-07-16 09:00: day 16 is Sunday 08-01.
-    let out = replay(&[register("2021-07-16T08:00:00", "X", "中兴街道"), act("2021-07-16T10:00:00", "accept", "X"), act("2021-08-02T08:29:59", "report", "X")], Some("2021-08-31T00:00:00"));
+    let out = replay(
+        &[register("2021-07-16T08:00:00", "X", "中兴街道"), act("2021-07-16T10:00:00", "accept", "X"), act("2021-08-02T08:29:59", "report", "X")],
+        Some("2021-08-31T00:00:00"),
+    );
     let keys = reminder_keys(&out);
     assert!(!keys.contains(&("tier-16:X".into(), "2021-08-02T08:30:00".into())), "reported before Monday 08:30: {keys:?}");
     assert!(keys.contains(&("warn-16:X".into(), "2021-07-29T08:30:00".into())), "{keys:?}");
@@ -108,7 +121,10 @@ fn weekend_reminders_wait_for_monday_morning_and_lapse_if_no_longer_owed() {
 
 #[test]
 fn lists_dispatched_at_one_instant_make_one_mail_per_unit() {
-    let out = replay(&[register("2021-07-16T08:00:00", "A", "中兴街道"), dispatch("2021-07-16T09:00:00"), register("2021-07-16T09:00:00", "B", "中兴街道")], Some("2021-07-16T09:00:00"));
+    let out = replay(
+        &[register("2021-07-16T08:00:00", "A", "中兴街道"), dispatch("2021-07-16T09:00:00"), register("2021-07-16T09:00:00", "B", "中兴街道")],
+        Some("2021-07-16T09:00:00"),
+    );
     let dispatch_mails: Vec<_> = reminder_keys(&out).into_iter().filter(|(k, _)| k.starts_with("dispatch:")).collect();
     assert_eq!(dispatch_mails, [("dispatch:2021-07-16T09:00:00:中兴街道".to_string(), "2021-07-16T09:00:00".to_string())]);
     assert_eq!(out["open"].as_array().unwrap().len(), 2);

@@ -7,10 +7,10 @@ mod require;
 #[path = "browser/server.rs"]
 mod server;
 
-use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::json;
-use server::{multipart, png, Server, PASSWORD};
+use server::{PASSWORD, Server, multipart, png};
 
 const START: &str = "2021-03-01T09:00:00";
 
@@ -60,7 +60,13 @@ async fn signing_in_through_the_form_explains_mistakes_and_lands_on_the_role_pag
     let html = r.text().await.unwrap();
     assert!(html.contains("用户名或密码不正确") && html.contains("value=\"gjb\""), "{html}");
 
-    for (user, main, role) in [("gjb", "/board", "攻坚办"), ("zx", "/my", "责任单位"), ("fh", "/recheck", "复核部门"), ("kh", "/reports", "考核督查组"), ("admin", "/admin", "系统管理员")] {
+    for (user, main, role) in [
+        ("gjb", "/board", "攻坚办"),
+        ("zx", "/my", "责任单位"),
+        ("fh", "/recheck", "复核部门"),
+        ("kh", "/reports", "考核督查组"),
+        ("admin", "/admin", "系统管理员"),
+    ] {
         let c = server::client();
         let password = if user == "admin" { server::ADMIN_PASSWORD } else { PASSWORD };
         let r = c.post(s.url("/login")).form(&[("username", user), ("password", password), ("next", "")]).send().await.unwrap();
@@ -94,7 +100,12 @@ async fn uploads_are_checked_by_content_and_survive_a_rejected_form() {
     assert_eq!(post_multipart(&zx, s.url(&format!("/issues/{w1}/accept")), &[]).await.0, StatusCode::SEE_OTHER);
 
     // A web page named photo.png is not a photo; nothing moves.
-    let (status, _, html) = post_multipart(&zx, s.url(&format!("/issues/{w1}/report")), &[("note", None, "已整改".as_bytes()), ("photos", Some("photo.png"), b"<html>not a photo</html>")]).await;
+    let (status, _, html) = post_multipart(
+        &zx,
+        s.url(&format!("/issues/{w1}/report")),
+        &[("note", None, "已整改".as_bytes()), ("photos", Some("photo.png"), b"<html>not a photo</html>")],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("只接受 JPEG、PNG 照片或 PDF 文件") && html.contains("已整改"), "{html}");
     assert_eq!(s.issue("W-1").await["state"], "rectifying");
@@ -107,7 +118,8 @@ async fn uploads_are_checked_by_content_and_survive_a_rejected_form() {
     assert!(html.contains("文件超过 12 MB"), "{html}");
 
     let photo = png(8, 8, [200, 30, 30]);
-    let (status, location, _) = post_multipart(&zx, s.url(&format!("/issues/{w1}/report")), &[("note", None, "已整改".as_bytes()), ("photos", Some("photo.png"), &photo)]).await;
+    let (status, location, _) =
+        post_multipart(&zx, s.url(&format!("/issues/{w1}/report")), &[("note", None, "已整改".as_bytes()), ("photos", Some("photo.png"), &photo)]).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, format!("/issues/{w1}?ok=report&code=W-1").as_str()));
     let history = s.issue("W-1").await["history"].clone();
     let report = history.as_array().unwrap().iter().find(|m| m["action"] == "report").unwrap();
@@ -117,11 +129,17 @@ async fn uploads_are_checked_by_content_and_survive_a_rejected_form() {
 
     // The rechecker forgets the reason: the photo is kept for the second try.
     let fh = server::sign_in(&s.base, "fh", PASSWORD).await;
-    let (status, _, html) = post_multipart(&fh, s.url(&format!("/issues/{w1}/recheck")), &[("passed", None, b"false"), ("photos", Some("site.png"), &photo)]).await;
+    let (status, _, html) =
+        post_multipart(&fh, s.url(&format!("/issues/{w1}/recheck")), &[("passed", None, b"false"), ("photos", Some("site.png"), &photo)]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("复核不通过时，请写明原因"), "{html}");
     let kept = html.split("name=\"kept\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("the upload is kept").to_string();
-    let (status, _, _) = post_multipart(&fh, s.url(&format!("/issues/{w1}/recheck")), &[("passed", None, b"false"), ("note", None, "仍有渗漏".as_bytes()), ("kept", None, kept.as_bytes())]).await;
+    let (status, _, _) = post_multipart(
+        &fh,
+        s.url(&format!("/issues/{w1}/recheck")),
+        &[("passed", None, b"false"), ("note", None, "仍有渗漏".as_bytes()), ("kept", None, kept.as_bytes())],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let issue = s.issue("W-1").await;
     let fail = issue["history"].as_array().unwrap().iter().find(|m| m["action"] == "recheck_fail").unwrap().clone();
@@ -208,7 +226,9 @@ async fn an_excel_list_is_imported_whole_or_refused_row_by_row() {
 async fn registration_and_admin_forms_keep_the_input_and_name_the_field() {
     let (s, _, _) = arrange().await;
     let gjb = server::sign_in(&s.base, "gjb", PASSWORD).await;
-    let (status, _, html) = post_multipart(&gjb, s.url("/pool/issues"), &[("code", None, b"W-1"), ("unit", None, "中兴街道".as_bytes()), ("title", None, "重复编号".as_bytes())]).await;
+    let (status, _, html) =
+        post_multipart(&gjb, s.url("/pool/issues"), &[("code", None, b"W-1"), ("unit", None, "中兴街道".as_bytes()), ("title", None, "重复编号".as_bytes())])
+            .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("编号 `W-1` 已存在") && html.contains("value=\"重复编号\""), "{html}");
     assert!(!html.contains("(code already registered)"), "no English gloss on a page");
@@ -223,7 +243,12 @@ async fn registration_and_admin_forms_keep_the_input_and_name_the_field() {
     let r = admin.post(s.url("/admin/users")).form(&[("username", "xk"), ("password", "password-123"), ("role", "unit"), ("unit", "")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("责任单位的用户须选择所属单位"));
-    let r = admin.post(s.url("/admin/users")).form(&[("username", "xk"), ("password", "password-123"), ("role", "unit"), ("unit", "新开街道")]).send().await.unwrap();
+    let r = admin
+        .post(s.url("/admin/users"))
+        .form(&[("username", "xk"), ("password", "password-123"), ("role", "unit"), ("unit", "新开街道")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = page(&admin, s.url("/admin")).await;
     assert!(html.contains("xk2@example.gov.cn") && html.contains("water-environment") && html.contains("2021.1"), "{html}");
@@ -251,7 +276,17 @@ async fn a_violation_is_recorded_from_the_form_and_counted() {
 #[tokio::test]
 async fn sign_in_redirects_only_to_this_site_whatever_next_says() {
     let (s, _, _) = arrange().await;
-    let variants = ["/\t/evil.example/x", "//evil.example/x", "/\\evil.example/x", "/\n/evil.example/x", "/\u{0b}/evil.example", "https://evil.example/x", "http:/\\evil.example", "\t//evil.example", "/\r\nSet-Cookie: x=1"];
+    let variants = [
+        "/\t/evil.example/x",
+        "//evil.example/x",
+        "/\\evil.example/x",
+        "/\n/evil.example/x",
+        "/\u{0b}/evil.example",
+        "https://evil.example/x",
+        "http:/\\evil.example",
+        "\t//evil.example",
+        "/\r\nSet-Cookie: x=1",
+    ];
     for next in variants {
         let c = server::client();
         // As the form sends it (the browser decodes nothing more).
@@ -260,7 +295,15 @@ async fn sign_in_redirects_only_to_this_site_whatever_next_says() {
     }
     // As a link puts them in the sign-in page's address (the query decoded
     // once: `%09` is a tab): the page never keeps them for the form.
-    for raw in ["/%09/evil.example/x", "%2F%2Fevil.example", "/%5Cevil.example", "/%0A/evil.example", "/%0D%0ASet-Cookie:x", "https:%2F%2Fevil.example", "/%E3%80%80/evil.example"] {
+    for raw in [
+        "/%09/evil.example/x",
+        "%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "/%0A/evil.example",
+        "/%0D%0ASet-Cookie:x",
+        "https:%2F%2Fevil.example",
+        "/%E3%80%80/evil.example",
+    ] {
         let r = server::client().get(s.url(&format!("/login?next={raw}"))).send().await.unwrap();
         assert!(r.status().is_success(), "next={raw}: {}", r.status());
         let html = r.text().await.unwrap();
@@ -277,10 +320,15 @@ async fn sign_in_redirects_only_to_this_site_whatever_next_says() {
 async fn pages_carry_the_security_headers_and_nothing_signed_in_is_cached() {
     let (s, w1, _) = arrange().await;
     let gjb = server::sign_in(&s.base, "gjb", PASSWORD).await;
-    for path in ["/login".to_string(), "/board".to_string(), "/pool".to_string(), format!("/issues/{w1}"), "/reports".to_string(), "/no-such-page".to_string()] {
+    for path in ["/login".to_string(), "/board".to_string(), "/pool".to_string(), format!("/issues/{w1}"), "/reports".to_string(), "/no-such-page".to_string()]
+    {
         let r = gjb.get(s.url(&path)).send().await.unwrap();
         let h = r.headers();
-        assert_eq!(h["content-security-policy"].to_str().unwrap().split(';').take(2).collect::<Vec<_>>(), ["default-src 'self'", " frame-ancestors 'none'"], "{path}");
+        assert_eq!(
+            h["content-security-policy"].to_str().unwrap().split(';').take(2).collect::<Vec<_>>(),
+            ["default-src 'self'", " frame-ancestors 'none'"],
+            "{path}"
+        );
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");

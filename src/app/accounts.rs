@@ -3,9 +3,9 @@
 use super::{Actor, App, AppError, AppResult};
 use crate::core::state::Role;
 use crate::db::entities::{session, unit, user};
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -152,7 +152,8 @@ async fn verify_password(password: String, hash: String) -> bool {
 pub async fn sign_in(app: &App, username: &str, password: &str) -> AppResult<(String, Actor)> {
     let row = user::Entity::find().filter(user::Column::Username.eq(username.trim())).one(&app.db).await?;
     // Verify against a dummy hash for unknown users, so timing does not tell.
-    let hash = row.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG".into());
+    let hash =
+        row.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG".into());
     let ok = verify_password(password.to_string(), hash).await;
     let row = row.filter(|_| ok).ok_or(AppError::Unauthenticated)?;
     let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
@@ -175,9 +176,8 @@ pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
 /// Every request asks this, so it is one query (session joined with user).
 pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
     let placeholder = if app.backend() == sea_orm::DbBackend::Postgres { "$1" } else { "?" };
-    let sql = format!(
-        "SELECT u.id, u.username, u.role, u.unit_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token = {placeholder}"
-    );
+    let sql =
+        format!("SELECT u.id, u.username, u.role, u.unit_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token = {placeholder}");
     let statement = sea_orm::Statement::from_sql_and_values(app.backend(), sql, [token.into()]);
     let Some(row) = app.db.query_one_raw(statement).await? else { return Ok(None) };
     let expires: String = row.try_get("", "expires_at")?;
@@ -210,7 +210,10 @@ pub async fn list_users(app: &App, actor: &Actor) -> AppResult<Vec<UserView>> {
     actor.require(&[Role::Admin])?;
     let names = unit_names(&app.db).await?;
     let rows = user::Entity::find().order_by_asc(user::Column::CreatedAt).all(&app.db).await?;
-    Ok(rows.into_iter().map(|u| UserView { unit: u.unit_id.as_ref().and_then(|id| names.get(id).cloned()), id: u.id, username: u.username, role: u.role }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|u| UserView { unit: u.unit_id.as_ref().and_then(|id| names.get(id).cloned()), id: u.id, username: u.username, role: u.role })
+        .collect())
 }
 
 pub async fn actor_by_name(app: &App, username: &str) -> AppResult<Option<Actor>> {

@@ -8,7 +8,7 @@
 //! exist — or, before it is attached (a form that was rejected keeps its
 //! files), to the user who uploaded it.
 
-use super::{issues, Actor, App, AppError, AppResult};
+use super::{Actor, App, AppError, AppResult, issues};
 use crate::db::entities::moves;
 use anyhow::Context;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -187,7 +187,14 @@ mod tests {
     fn only_well_formed_ids_name_a_file() {
         let ok = "0123456789abcdef0123456789abcdef.png";
         assert_eq!(FileId::parse(ok).map(|f| f.kind()), Some(Kind::Png));
-        for bad in ["../../etc/passwd", "0123456789abcdef0123456789abcdef.exe", "0123456789ABCDEF0123456789abcdef.png", "abc.png", "0123456789abcdef0123456789abcdef.png.png", ""] {
+        for bad in [
+            "../../etc/passwd",
+            "0123456789abcdef0123456789abcdef.exe",
+            "0123456789ABCDEF0123456789abcdef.png",
+            "abc.png",
+            "0123456789abcdef0123456789abcdef.png.png",
+            "",
+        ] {
             assert!(FileId::parse(bad).is_none(), "{bad}");
         }
     }

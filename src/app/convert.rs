@@ -1,9 +1,9 @@
 //! Rows ↔ core values, so that database rows never reach the core.
 
 use super::{AppError, AppResult};
+use crate::core::LocalTime;
 use crate::core::engine::Issue;
 use crate::core::state::State;
-use crate::core::LocalTime;
 use crate::db::entities::issue;
 
 pub fn time(text: &str) -> AppResult<LocalTime> {

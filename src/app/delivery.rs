@@ -17,7 +17,7 @@
 //! time (the worker and the test-clock request take turns), so a crash
 //! duplicates at most one mail.
 
-use super::{outbox, App, AppResult};
+use super::{App, AppResult, outbox};
 use crate::core::LocalTime;
 use crate::db::entities::outbox as row;
 use crate::db::sql;
@@ -53,7 +53,12 @@ pub struct Delivery {
 
 impl Default for Delivery {
     fn default() -> Delivery {
-        Delivery { instance: uuid::Uuid::new_v4().simple().to_string(), in_flight: Mutex::default(), wake: tokio::sync::Notify::new(), sending: tokio::sync::Mutex::new(()) }
+        Delivery {
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            in_flight: Mutex::default(),
+            wake: tokio::sync::Notify::new(),
+            sending: tokio::sync::Mutex::new(()),
+        }
     }
 }
 
@@ -69,7 +74,11 @@ impl Delivery {
 
     fn set_in_flight(&self, id: i64, on: bool) {
         let mut set = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        if on { set.insert(id) } else { set.remove(&id) };
+        if on {
+            set.insert(id)
+        } else {
+            set.remove(&id)
+        };
     }
 }
 
@@ -154,7 +163,8 @@ async fn claim(app: &App, now: LocalTime) -> AppResult<Option<row::Model>> {
          WHERE {free} AND id = (SELECT id FROM outbox WHERE {free} AND send_after <= ? AND (retry_at IS NULL OR retry_at <= ?) \
          ORDER BY send_after, id LIMIT 1{skip_locked}) RETURNING id"
     );
-    let values: Vec<Value> = vec![app.delivery.instance.clone().into(), (wall + ms(LEASE)).into(), wall.into(), wall.into(), now.to_string().into(), wall.into()];
+    let values: Vec<Value> =
+        vec![app.delivery.instance.clone().into(), (wall + ms(LEASE)).into(), wall.into(), wall.into(), now.to_string().into(), wall.into()];
     let (_guard, tx) = app.write().await?;
     let Some(claimed) = tx.query_one_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await? else { return Ok(None) };
     let id: i64 = claimed.try_get("", "id")?;
@@ -197,7 +207,8 @@ async fn renew(app: &App) -> AppResult<()> {
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let text = format!("UPDATE outbox SET claimed_until = ? WHERE claimed_by = ? AND sent_at IS NULL AND id IN ({list})");
     let (_guard, tx) = app.write().await?;
-    tx.execute_raw(Statement::from_sql_and_values(backend, sql(backend, &text), [(wall_ms() + ms(LEASE)).into(), app.delivery.instance.clone().into()])).await?;
+    tx.execute_raw(Statement::from_sql_and_values(backend, sql(backend, &text), [(wall_ms() + ms(LEASE)).into(), app.delivery.instance.clone().into()]))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! Dispatching the pool (交办): out of cycle from the API, or by the schedule.
 
-use super::{accounts, convert, effects, issues, outbox, Actor, App, AppResult};
+use super::{Actor, App, AppResult, accounts, convert, effects, issues, outbox};
+use crate::core::LocalTime;
 use crate::core::engine;
 use crate::core::mail_keys::dispatch_key;
 use crate::core::state::{Action, Role};
-use crate::core::LocalTime;
 use crate::db::entities::{dispatch, issue, unit};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
@@ -38,8 +38,17 @@ pub async fn dispatch_now(app: &App, actor: &Actor) -> AppResult<DispatchView> {
 /// Dispatches every registered issue at `at`, in registration order, inside
 /// `tx`; queues one list mail per unit. Returns the list's id (none if the
 /// pool was empty) and the dispatched rows.
-pub(crate) async fn dispatch_pool(app: &App, tx: &DatabaseTransaction, at: LocalTime, actor: &str, scheduled: bool) -> AppResult<(Option<String>, Vec<issue::Model>)> {
-    let mut query = issue::Entity::find().filter(issue::Column::State.eq("registered")).filter(issue::Column::RegisteredAt.lte(at.to_string())).order_by_asc(issue::Column::RegSeq);
+pub(crate) async fn dispatch_pool(
+    app: &App,
+    tx: &DatabaseTransaction,
+    at: LocalTime,
+    actor: &str,
+    scheduled: bool,
+) -> AppResult<(Option<String>, Vec<issue::Model>)> {
+    let mut query = issue::Entity::find()
+        .filter(issue::Column::State.eq("registered"))
+        .filter(issue::Column::RegisteredAt.lte(at.to_string()))
+        .order_by_asc(issue::Column::RegSeq);
     if app.backend() == DbBackend::Postgres {
         query = query.lock_exclusive();
     }
@@ -48,11 +57,20 @@ pub(crate) async fn dispatch_pool(app: &App, tx: &DatabaseTransaction, at: Local
         return Ok((None, Vec::new()));
     }
     let id = uuid::Uuid::now_v7().to_string();
-    dispatch::ActiveModel { id: Set(id.clone()), at: Set(at.to_string()), issue_count: Set(pool.len() as i32), scheduled: Set(scheduled), actor: Set(actor.into()) }.insert(tx).await?;
+    dispatch::ActiveModel {
+        id: Set(id.clone()),
+        at: Set(at.to_string()),
+        issue_count: Set(pool.len() as i32),
+        scheduled: Set(scheduled),
+        actor: Set(actor.into()),
+    }
+    .insert(tx)
+    .await?;
     let mut seq = issues::next_dispatch_seq(tx).await?;
     let mut done = Vec::new();
     for mut row in pool {
-        let decision = engine::step(&app.wf, &convert::facts(&row)?, Action::Dispatch, at).map_err(|e| anyhow::anyhow!("pooled issue cannot be dispatched: {e}"))?;
+        let decision =
+            engine::step(&app.wf, &convert::facts(&row)?, Action::Dispatch, at).map_err(|e| anyhow::anyhow!("pooled issue cannot be dispatched: {e}"))?;
         row.dispatch_id = Some(id.clone());
         row.dispatch_seq = Some(seq);
         // The rules in force when the clock starts are the issue's rules.
@@ -76,18 +94,30 @@ async fn queue_list_mails(app: &App, tx: &DatabaseTransaction, at: LocalTime, ro
         let Some(unit) = unit::Entity::find_by_id(unit_id.to_string()).one(tx).await? else { continue };
         let table: Vec<Vec<String>> = issues
             .iter()
-            .map(|i| vec![i.code.clone(), i.title.clone(), i.category.clone().unwrap_or_default(), i.source.clone().unwrap_or_default(), i.location.clone().unwrap_or_default(), at.date().to_string()])
+            .map(|i| {
+                vec![
+                    i.code.clone(),
+                    i.title.clone(),
+                    i.category.clone().unwrap_or_default(),
+                    i.source.clone().unwrap_or_default(),
+                    i.location.clone().unwrap_or_default(),
+                    at.date().to_string(),
+                ]
+            })
             .collect();
         let xlsx = crate::mail::xlsx_table("交办清单", &crate::mail::DISPATCH_COLUMNS, &table).ok();
-        outbox::enqueue(tx, outbox::NewMail {
-            key: dispatch_key(at, &unit.id),
-            to: accounts::unit_emails(&unit),
-            cc: vec![app.wf.mail.dispatcher.clone()],
-            subject: format!("【交办】{} 交办清单（{}项）", unit.name, issues.len()),
-            body: crate::mail::dispatch_mail_body(&unit.name, &at.to_string(), &table),
-            attachment: xlsx.map(|bytes| (format!("交办清单-{}.xlsx", at.date()), bytes)),
-            send_after: app.wf.calendar.next_working(at),
-        })
+        outbox::enqueue(
+            tx,
+            outbox::NewMail {
+                key: dispatch_key(at, &unit.id),
+                to: accounts::unit_emails(&unit),
+                cc: vec![app.wf.mail.dispatcher.clone()],
+                subject: format!("【交办】{} 交办清单（{}项）", unit.name, issues.len()),
+                body: crate::mail::dispatch_mail_body(&unit.name, &at.to_string(), &table),
+                attachment: xlsx.map(|bytes| (format!("交办清单-{}.xlsx", at.date()), bytes)),
+                send_after: app.wf.calendar.next_working(at),
+            },
+        )
         .await?;
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! Storing what the core decided: the issue's new facts (with an optimistic
 //! version check), its charges and its timers — inside the caller's transaction.
 
-use super::{convert, AppError, AppResult};
+use super::{AppError, AppResult, convert};
 use crate::core::charge::Charge;
 use crate::core::engine::{Decision, Effect};
 use crate::db::entities::{charge, issue};
@@ -33,7 +33,9 @@ pub async fn persist(tx: &DatabaseTransaction, mut row: issue::Model, decision: 
             Effect::Charge(c) => insert_charge(tx, &row, &c).await?,
             Effect::Timer(t) => super::timers::insert_for_issue(tx, &row.id, t).await?,
             // Only withdrawals make these, and the service offers none yet.
-            Effect::Uncharge(_) | Effect::Correction(_) => return Err(AppError::Unexpected(anyhow::anyhow!("corrections are not supported by the service yet"))),
+            Effect::Uncharge(_) | Effect::Correction(_) => {
+                return Err(AppError::Unexpected(anyhow::anyhow!("corrections are not supported by the service yet")));
+            }
         }
     }
     Ok(row)

@@ -1,9 +1,9 @@
 //! Registering issues, reading them, and moving them along the path.
 
-use super::{accounts, convert, effects, Actor, App, AppError, AppResult};
+use super::{Actor, App, AppError, AppResult, accounts, convert, effects};
 use crate::core::engine::{self, Issue};
 use crate::core::state::{Action, Role, State};
-use crate::core::{clock, LocalTime};
+use crate::core::{LocalTime, clock};
 use crate::db::entities::{charge, issue, moves};
 use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
@@ -91,7 +91,16 @@ impl NewIssue {
         if let Some(c) = category.as_ref().filter(|c| !app.wf.categories.contains(c)) {
             return Err(AppError::BadInput(format!("类别 category `{c}` 不在列表中: {}", app.wf.categories.join("、"))));
         }
-        Ok(NewIssue { code, unit: unit.trim().to_string(), title, source, category, location: trimmed(location), description: trimmed(description), attachments: Vec::new() })
+        Ok(NewIssue {
+            code,
+            unit: unit.trim().to_string(),
+            title,
+            source,
+            category,
+            location: trimmed(location),
+            description: trimmed(description),
+            attachments: Vec::new(),
+        })
     }
 }
 
@@ -130,16 +139,34 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
             return Err(taken());
         }
         let row = issue::ActiveModel {
-            id: Set(uuid::Uuid::now_v7().to_string()), code: Set(new.code), unit_id: Set(unit.id.clone()), title: Set(new.title),
-            source: Set(new.source), category: Set(new.category), location: Set(new.location), description: Set(new.description),
-            state: Set("registered".into()), registered_at: Set(now.to_string()), reg_seq: Set(reg_seq), dispatch_id: Set(None),
-            dispatched_at: Set(None), dispatch_seq: Set(None), reports: Set(0), last_report_at: Set(None), charged: Set(false),
-            awaiting_at_overdue: Set(false), version: Set(0), workflow_version: Set(app.wf.version.clone()),
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            code: Set(new.code),
+            unit_id: Set(unit.id.clone()),
+            title: Set(new.title),
+            source: Set(new.source),
+            category: Set(new.category),
+            location: Set(new.location),
+            description: Set(new.description),
+            state: Set("registered".into()),
+            registered_at: Set(now.to_string()),
+            reg_seq: Set(reg_seq),
+            dispatch_id: Set(None),
+            dispatched_at: Set(None),
+            dispatch_seq: Set(None),
+            reports: Set(0),
+            last_report_at: Set(None),
+            charged: Set(false),
+            awaiting_at_overdue: Set(false),
+            version: Set(0),
+            workflow_version: Set(app.wf.version.clone()),
         }
         .insert(tx)
         .await
         // Another registration of the same code committed since the check.
-        .map_err(|e| match AppError::from(e) { AppError::Conflict(_) => taken(), other => other })?;
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => taken(),
+            other => other,
+        })?;
         reg_seq += 1;
         record_move_with(tx, &row.id, "register", &actor.username, now, None, &new.attachments).await?;
         each(row);
@@ -176,11 +203,27 @@ pub(crate) async fn record_move(db: &impl ConnectionTrait, issue_id: &str, actio
 }
 
 /// A move with its evidence: the attachment ids as a JSON array.
-pub(crate) async fn record_move_with(db: &impl ConnectionTrait, issue_id: &str, action: &str, actor: &str, at: LocalTime, note: Option<String>, attachments: &[String]) -> AppResult<()> {
+pub(crate) async fn record_move_with(
+    db: &impl ConnectionTrait,
+    issue_id: &str,
+    action: &str,
+    actor: &str,
+    at: LocalTime,
+    note: Option<String>,
+    attachments: &[String],
+) -> AppResult<()> {
     let attachments = serde_json::to_string(attachments).map_err(|e| AppError::Unexpected(e.into()))?;
-    moves::ActiveModel { id: NotSet, issue_id: Set(issue_id.into()), action: Set(action.into()), actor: Set(actor.into()), at: Set(at.to_string()), note: Set(note), attachments: Set(attachments) }
-        .insert(db)
-        .await?;
+    moves::ActiveModel {
+        id: NotSet,
+        issue_id: Set(issue_id.into()),
+        action: Set(action.into()),
+        actor: Set(actor.into()),
+        at: Set(at.to_string()),
+        note: Set(note),
+        attachments: Set(attachments),
+    }
+    .insert(db)
+    .await?;
     Ok(())
 }
 
@@ -197,7 +240,10 @@ pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Mod
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let row = visible(app, actor, id).await?;
     let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(&app.db).await?;
-    let history = history.into_iter().map(|m| MoveView { action: m.action, actor: m.actor, at: m.at, note: m.note, attachments: serde_json::from_str(&m.attachments).unwrap_or_default() }).collect();
+    let history = history
+        .into_iter()
+        .map(|m| MoveView { action: m.action, actor: m.actor, at: m.at, note: m.note, attachments: serde_json::from_str(&m.attachments).unwrap_or_default() })
+        .collect();
     let unit = app.unit_name(&row.unit_id).await?;
     view(app, &row, &unit, app.now().await?, Some(history)).await
 }
@@ -289,7 +335,14 @@ pub async fn view(app: &App, row: &issue::Model, unit: &str, now: LocalTime, his
 }
 
 /// The view from the row alone; `final_points` is the issue's charge, if any.
-fn build_view(app: &App, row: &issue::Model, unit: &str, now: LocalTime, history: Option<Vec<MoveView>>, final_points: Option<crate::core::Points>) -> AppResult<IssueView> {
+fn build_view(
+    app: &App,
+    row: &issue::Model,
+    unit: &str,
+    now: LocalTime,
+    history: Option<Vec<MoveView>>,
+    final_points: Option<crate::core::Points>,
+) -> AppResult<IssueView> {
     let facts: Issue = convert::facts(row)?;
     let days = facts.dispatched_at.map(|d| clock::days_between(d.date(), now.date()));
     let points = if facts.charged {
@@ -300,10 +353,25 @@ fn build_view(app: &App, row: &issue::Model, unit: &str, now: LocalTime, history
         crate::core::Points::ZERO
     };
     Ok(IssueView {
-        id: row.id.clone(), code: row.code.clone(), unit: unit.to_string(), unit_id: row.unit_id.clone(), title: row.title.clone(),
-        source: row.source.clone(), category: row.category.clone(), location: row.location.clone(), description: row.description.clone(),
-        state_label: app.wf.state_label(facts.state).to_string(), state: facts.state, registered_at: row.registered_at.clone(),
-        dispatched_at: row.dispatched_at.clone(), days, points_so_far: points.to_string(), charged: row.charged, reports: row.reports,
-        version: row.version, workflow_version: row.workflow_version.clone(), history,
+        id: row.id.clone(),
+        code: row.code.clone(),
+        unit: unit.to_string(),
+        unit_id: row.unit_id.clone(),
+        title: row.title.clone(),
+        source: row.source.clone(),
+        category: row.category.clone(),
+        location: row.location.clone(),
+        description: row.description.clone(),
+        state_label: app.wf.state_label(facts.state).to_string(),
+        state: facts.state,
+        registered_at: row.registered_at.clone(),
+        dispatched_at: row.dispatched_at.clone(),
+        days,
+        points_so_far: points.to_string(),
+        charged: row.charged,
+        reports: row.reports,
+        version: row.version,
+        workflow_version: row.workflow_version.clone(),
+        history,
     })
 }

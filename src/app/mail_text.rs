@@ -3,10 +3,10 @@
 //! the wording lives in one place (`crate::mail`) and the numbers in another
 //! (the workflow file).
 
-use crate::core::clock::{add_days, Quarter};
-use crate::core::engine::Reminder;
 use crate::core::Workflow;
-use crate::mail::{reminder_subject_and_body, IssueRef, ReminderMail};
+use crate::core::clock::{Quarter, add_days};
+use crate::core::engine::Reminder;
+use crate::mail::{IssueRef, ReminderMail, reminder_subject_and_body};
 
 /// Where an issue's page is, for the link in a mail.
 fn link(public_url: Option<&str>, path: &str) -> Option<String> {
@@ -45,7 +45,10 @@ pub fn reminder_text(wf: &Workflow, reminder: Reminder, issue: &IssueFacts<'_>, 
             reminder_subject_and_body(&ReminderMail::RecheckWait { issue: r, report_no: n, reported_at: issue.reported_at, hours }, link.as_deref())
         }
         // The corrections' mails; the service makes no corrections yet.
-        other => (format!("【交办】{} {}", issue.code, other.key(issue.code)), format!("{}：\n\n{}（{}）有新的处理结果，请在系统中查看。", issue.unit, issue.code, issue.title)),
+        other => (
+            format!("【交办】{} {}", issue.code, other.key(issue.code)),
+            format!("{}：\n\n{}（{}）有新的处理结果，请在系统中查看。", issue.unit, issue.code, issue.title),
+        ),
     }
 }
 
@@ -53,6 +56,7 @@ pub fn reminder_text(wf: &Workflow, reminder: Reminder, issue: &IssueFacts<'_>, 
 pub fn quarter_text(wf: &Workflow, which: &str, q: Quarter, public_url: Option<&str>) -> (String, String) {
     let (quarter, due) = (q.to_string(), q.due(wf.due_day).to_string());
     let link = link(public_url, &format!("/reports/{quarter}"));
-    let mail = if which == "due" { ReminderMail::QuarterDue { quarter: &quarter, due: &due } } else { ReminderMail::QuarterReport { quarter: &quarter, due: &due } };
+    let mail =
+        if which == "due" { ReminderMail::QuarterDue { quarter: &quarter, due: &due } } else { ReminderMail::QuarterReport { quarter: &quarter, due: &due } };
     reminder_subject_and_body(&mail, link.as_deref())
 }

@@ -12,7 +12,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sea_orm::{ConnectionTrait, Statement};
 use std::sync::atomic::AtomicU64;
@@ -97,7 +97,11 @@ impl Default for Metrics {
         registry.register("timers_parked", "Timers kept aside because this release cannot fire them (database)", m.timers_parked.clone());
         registry.register("outbox_queued", "Mails in the outbox not yet sent (database)", m.outbox_queued.clone());
         registry.register("outbox_delivered", "Mails in the outbox already sent (database)", m.outbox_sent.clone());
-        registry.register("outbox_oldest_unsent_age_seconds", "How long the oldest due, unsent mail has waited, on the service's clock (database)", m.outbox_oldest_age.clone());
+        registry.register(
+            "outbox_oldest_unsent_age_seconds",
+            "How long the oldest due, unsent mail has waited, on the service's clock (database)",
+            m.outbox_oldest_age.clone(),
+        );
         Metrics { registry, ..m }
     }
 }
@@ -146,7 +150,14 @@ pub async fn render(app: &App) -> AppResult<String> {
     m.timers_parked.set(count("SELECT COUNT(*) FROM timers WHERE parked IS NOT NULL", vec![]).await?);
     m.outbox_queued.set(count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", vec![]).await?);
     m.outbox_sent.set(count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL", vec![]).await?);
-    let oldest = app.db.query_one_raw(Statement::from_sql_and_values(backend, sql(backend, "SELECT MIN(send_after) FROM outbox WHERE sent_at IS NULL AND send_after <= ?"), [now.to_string().into()])).await?;
+    let oldest = app
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql(backend, "SELECT MIN(send_after) FROM outbox WHERE sent_at IS NULL AND send_after <= ?"),
+            [now.to_string().into()],
+        ))
+        .await?;
     let oldest: Option<String> = oldest.map(|r| r.try_get_by_index(0)).transpose()?.flatten();
     let age = oldest.and_then(|t| crate::core::LocalTime::parse(&t).ok()).map_or(0.0, |t| (now.naive() - t.naive()).num_milliseconds() as f64 / 1000.0);
     m.outbox_oldest_age.set(age.max(0.0));

@@ -10,8 +10,8 @@ pub mod delivery;
 pub mod dispatch;
 mod effects;
 pub mod issues;
-pub mod metrics;
 mod mail_text;
+pub mod metrics;
 pub mod outbox;
 pub mod reports;
 pub mod scheduler;
@@ -91,7 +91,11 @@ impl Actor {
     }
 
     pub fn require(&self, roles: &[Role]) -> AppResult<()> {
-        if roles.contains(&self.role) { Ok(()) } else { Err(AppError::Forbidden(format!("角色 {} 无权执行此操作 (forbidden for role {})", self.role, self.role))) }
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("角色 {} 无权执行此操作 (forbidden for role {})", self.role, self.role)))
+        }
     }
 }
 

@@ -50,8 +50,8 @@ pub async fn enqueue(db: &impl ConnectionTrait, mail: NewMail) -> AppResult<()> 
 pub(crate) async fn send(app: &App, row: &outbox::Model) -> anyhow::Result<()> {
     let transport = app.transport.get_or_try_init(|| async { Transport::from_url(app.mail.smtp_url.as_deref(), &app.mail.data_dir) }).await?;
     let send_after = super::convert::time(&row.send_after).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let date = app.wf.timezone.from_local_datetime(&send_after.naive()).earliest().map(|d| d.fixed_offset())
-        .ok_or_else(|| anyhow::anyhow!("no such local time"))?;
+    let date =
+        app.wf.timezone.from_local_datetime(&send_after.naive()).earliest().map(|d| d.fixed_offset()).ok_or_else(|| anyhow::anyhow!("no such local time"))?;
     let mail = OutgoingMail {
         key: row.key.clone(),
         to: serde_json::from_str(&row.recipients)?,

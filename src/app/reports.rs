@@ -1,17 +1,17 @@
 //! Quarter reports and the open list, from stored charges, through the same
 //! core report builder the replay uses.
 
-use super::{accounts, convert, Actor, App, AppError, AppResult};
+use super::{Actor, App, AppError, AppResult, accounts, convert};
 use crate::core::charge::is_frozen;
-use crate::core::report::{open_entry, Class, Item, OpenEntry, QuarterReport, ReportBook};
+use crate::core::report::{Class, Item, OpenEntry, QuarterReport, ReportBook, open_entry};
 use crate::core::state::Role;
 use crate::core::workflow::TierIndex;
 use crate::core::{Points, Quarter};
 use crate::db::entities::{charge, issue};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement};
-use std::sync::Arc;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Debug, Serialize)]
 pub struct QuarterView {
@@ -39,7 +39,14 @@ pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<Quart
         } else {
             let date = |s: &Option<String>| s.as_deref().and_then(|d| d.parse().ok());
             let dispatched = date(&c.dispatched).ok_or_else(|| anyhow::anyhow!("a charge of {} without dispatch date", c.known_at))?;
-            let item = Item::Issue { issue: c.code.unwrap_or_default().into(), unit: names[unit].clone(), dispatched, completed: date(&c.completed), days: c.days.unwrap_or(0), points };
+            let item = Item::Issue {
+                issue: c.code.unwrap_or_default().into(),
+                unit: names[unit].clone(),
+                dispatched,
+                completed: date(&c.completed),
+                days: c.days.unwrap_or(0),
+                points,
+            };
             (Class::Tier(TierIndex(c.tier.max(0) as usize)), item)
         };
         book.add(&app.wf, q, unit, class, item);
@@ -103,7 +110,10 @@ pub async fn open(app: &App, actor: &Actor) -> AppResult<Vec<OpenEntry>> {
     may_read(actor)?;
     let now = app.now().await?;
     let names = accounts::unit_names(&app.db).await?;
-    let mut query = issue::Entity::find().filter(issue::Column::DispatchedAt.is_not_null()).filter(issue::Column::Charged.eq(false)).order_by_asc(issue::Column::DispatchSeq);
+    let mut query = issue::Entity::find()
+        .filter(issue::Column::DispatchedAt.is_not_null())
+        .filter(issue::Column::Charged.eq(false))
+        .order_by_asc(issue::Column::DispatchSeq);
     if actor.role == Role::Unit {
         query = query.filter(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default()));
     }
@@ -124,11 +134,24 @@ pub async fn record_violation(app: &App, actor: &Actor, unit: &str, note: Option
     let now = m.now;
     let quarter = crate::core::charge::violation_quarter(now);
     let points = app.wf.violation_points;
-    let row = sea_orm::ActiveModelTrait::insert(charge::ActiveModel {
-        id: sea_orm::ActiveValue::NotSet, kind: sea_orm::Set("violation".into()), issue_id: sea_orm::Set(None), unit_id: sea_orm::Set(unit.id.clone()),
-        quarter: sea_orm::Set(quarter.to_string()), points_milli: sea_orm::Set(points.thousandths()), tier: sea_orm::Set(-1), days: sea_orm::Set(None),
-        dispatched: sea_orm::Set(None), completed: sea_orm::Set(None), known_at: sea_orm::Set(now.to_string()), note: sea_orm::Set(note.clone()),
-    }, &m.tx).await?;
+    let row = sea_orm::ActiveModelTrait::insert(
+        charge::ActiveModel {
+            id: sea_orm::ActiveValue::NotSet,
+            kind: sea_orm::Set("violation".into()),
+            issue_id: sea_orm::Set(None),
+            unit_id: sea_orm::Set(unit.id.clone()),
+            quarter: sea_orm::Set(quarter.to_string()),
+            points_milli: sea_orm::Set(points.thousandths()),
+            tier: sea_orm::Set(-1),
+            days: sea_orm::Set(None),
+            dispatched: sea_orm::Set(None),
+            completed: sea_orm::Set(None),
+            known_at: sea_orm::Set(now.to_string()),
+            note: sea_orm::Set(note.clone()),
+        },
+        &m.tx,
+    )
+    .await?;
     m.tx.commit().await?;
     app.metrics.moved("violation");
     Ok(serde_json::json!({"id": row.id, "unit": unit.name, "date": now.date(), "at": now, "points": points, "quarter": quarter.to_string(), "note": note}))

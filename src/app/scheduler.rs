@@ -10,13 +10,15 @@
 
 use super::effects::persist;
 use super::timers::{self, Job, QuarterMail};
-use super::{accounts, convert, delivery, dispatch, outbox, App, AppError, AppResult};
+use super::{App, AppError, AppResult, accounts, convert, delivery, dispatch, outbox};
 use crate::core::engine::{self, TimerKind};
 use crate::core::mail_keys::quarter_mails;
 use crate::core::{LocalTime, Quarter};
 use crate::db::entities::{clock, issue, timer, unit};
 use sea_orm::sea_query::{LockBehavior, LockType};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 use std::time::Duration;
 
 const CLOCK_ROW: i32 = 1;
@@ -33,7 +35,11 @@ pub async fn stored_clock(db: &impl ConnectionTrait) -> AppResult<Option<LocalTi
 
 async fn store_clock(db: &impl ConnectionTrait, now: LocalTime) -> AppResult<()> {
     let row = clock::ActiveModel { id: Set(CLOCK_ROW), now: Set(now.to_string()) };
-    if clock::Entity::find_by_id(CLOCK_ROW).one(db).await?.is_some() { row.update(db).await?; } else { row.insert(db).await?; }
+    if clock::Entity::find_by_id(CLOCK_ROW).one(db).await?.is_some() {
+        row.update(db).await?;
+    } else {
+        row.insert(db).await?;
+    }
     Ok(())
 }
 
@@ -138,7 +144,9 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
         let due = timer::Entity::find()
             .filter(timer::Column::DueAt.lte(to.to_string()))
             .filter(timer::Column::Parked.is_null())
-            .order_by_asc(timer::Column::DueAt).order_by_asc(timer::Column::Class).order_by_asc(timer::Column::Id)
+            .order_by_asc(timer::Column::DueAt)
+            .order_by_asc(timer::Column::Class)
+            .order_by_asc(timer::Column::Id)
             .limit(BATCH)
             .all(&app.db)
             .await?;
@@ -230,7 +238,19 @@ async fn fire_reminder(app: &App, tx: &DatabaseTransaction, t: &timer::Model, re
 async fn fire_quarter(app: &App, tx: &DatabaseTransaction, which: QuarterMail, q: Quarter, at: LocalTime) -> AppResult<()> {
     let (subject, body) = super::mail_text::quarter_text(&app.wf, which.as_str(), q, app.mail.public_url.as_deref());
     let (key, _) = quarter_mails(&app.wf, q)[which.index()].clone();
-    outbox::enqueue(tx, outbox::NewMail { key, to: vec![app.wf.mail.water_department.clone()], cc: vec![app.wf.mail.dispatcher.clone()], subject, body, attachment: None, send_after: at }).await?;
+    outbox::enqueue(
+        tx,
+        outbox::NewMail {
+            key,
+            to: vec![app.wf.mail.water_department.clone()],
+            cc: vec![app.wf.mail.dispatcher.clone()],
+            subject,
+            body,
+            attachment: None,
+            send_after: at,
+        },
+    )
+    .await?;
     let (_, next_at) = quarter_mails(&app.wf, q.next())[which.index()].clone();
     timers::insert(tx, next_at, Job::Quarter(which, q.next()), None).await
 }

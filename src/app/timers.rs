@@ -191,7 +191,13 @@ mod tests {
             Reminder::Assign(2),
             Reminder::Withdrawn,
         ];
-        let jobs = [Job::Overdue { assignment: 1 }, Job::Overdue { assignment: 2 }, Job::Dispatch, Job::Quarter(QuarterMail::Report, q), Job::Quarter(QuarterMail::Due, q)];
+        let jobs = [
+            Job::Overdue { assignment: 1 },
+            Job::Overdue { assignment: 2 },
+            Job::Dispatch,
+            Job::Quarter(QuarterMail::Report, q),
+            Job::Quarter(QuarterMail::Due, q),
+        ];
         for job in jobs.into_iter().chain(reminders.map(Job::Reminder)) {
             assert_eq!(Job::parse(job.kind(), &job.payload()), Ok(job));
         }

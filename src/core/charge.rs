@@ -15,7 +15,7 @@
 //!
 //! A newcomer asking "why was 0.02 charged" should land here.
 
-use super::clock::{days_between, LocalTime, Quarter};
+use super::clock::{LocalTime, Quarter, days_between};
 use super::points::Points;
 use super::workflow::{TierIndex, Workflow};
 use chrono::NaiveDate;

@@ -29,13 +29,9 @@ impl LocalTime {
     pub fn parse(text: &str) -> Result<LocalTime, String> {
         let (body, offset) = text.split_at(text.len().min(19));
         if !offset.is_empty() && offset != ACCEPTED_OFFSET {
-            return Err(format!(
-                "time `{text}`: the offset must be {ACCEPTED_OFFSET} or absent"
-            ));
+            return Err(format!("time `{text}`: the offset must be {ACCEPTED_OFFSET} or absent"));
         }
-        parse_body(body).ok_or_else(|| {
-            format!("time `{text}` is not a local time YYYY-MM-DDTHH:MM:SS")
-        })
+        parse_body(body).ok_or_else(|| format!("time `{text}` is not a local time YYYY-MM-DDTHH:MM:SS"))
     }
 
     pub fn naive(self) -> NaiveDateTime {
@@ -65,11 +61,8 @@ fn parse_body(body: &str) -> Option<LocalTime> {
     if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |from: usize, to: usize| -> Option<u32> {
-        b[from..to].iter().try_fold(0u32, |acc, c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
+    let num =
+        |from: usize, to: usize| -> Option<u32> { b[from..to].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))) };
     let date = NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?;
     let time = NaiveTime::from_hms_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?)?;
     Some(LocalTime(date.and_time(time)))
@@ -121,16 +114,11 @@ impl Quarter {
     }
 
     pub fn first_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, u32::from(self.number) * 3 - 2, 1)
-            .expect("a quarter's first day exists")
+        NaiveDate::from_ymd_opt(self.year, u32::from(self.number) * 3 - 2, 1).expect("a quarter's first day exists")
     }
 
     pub fn next(self) -> Quarter {
-        if self.number == 4 {
-            Quarter { year: self.year + 1, number: 1 }
-        } else {
-            Quarter { year: self.year, number: self.number + 1 }
-        }
+        if self.number == 4 { Quarter { year: self.year + 1, number: 1 } } else { Quarter { year: self.year, number: self.number + 1 } }
     }
 
     pub fn last_day(self) -> NaiveDate {
@@ -145,8 +133,7 @@ impl Quarter {
 
     /// Every quarter from `self` to `last`, both included.
     pub fn through(self, last: Quarter) -> impl Iterator<Item = Quarter> {
-        std::iter::successors(Some(self), move |q| Some(q.next()).filter(|n| *n <= last))
-            .take_while(move |q| *q <= last)
+        std::iter::successors(Some(self), move |q| Some(q.next()).filter(|n| *n <= last)).take_while(move |q| *q <= last)
     }
 }
 
@@ -175,8 +162,9 @@ mod tests {
         let plain = LocalTime::parse("2021-03-16T09:00:00").unwrap();
         assert_eq!(LocalTime::parse("2021-03-16T09:00:00+08:00").unwrap(), plain);
         assert_eq!(plain.to_string(), "2021-03-16T09:00:00");
-        for bad in ["2021-03-16T09:00:00Z", "2021-03-16T09:00:00+09:00", "2021-02-30T09:00:00",
-                    "2021-03-16 09:00:00", "2021-03-16T24:00:00", "2021-3-16T09:00:00", ""] {
+        for bad in
+            ["2021-03-16T09:00:00Z", "2021-03-16T09:00:00+09:00", "2021-02-30T09:00:00", "2021-03-16 09:00:00", "2021-03-16T24:00:00", "2021-3-16T09:00:00", ""]
+        {
             assert!(LocalTime::parse(bad).is_err(), "{bad} should be refused");
         }
     }

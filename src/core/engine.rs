@@ -9,7 +9,7 @@
 mod corrections;
 
 use super::charge::{self, Charge};
-use super::clock::{add_days, LocalTime, Quarter};
+use super::clock::{LocalTime, Quarter, add_days};
 use super::correction::{Booked, Correction};
 use super::state::{Action, State};
 use super::workflow::Workflow;
@@ -47,8 +47,15 @@ pub struct Issue {
 impl Issue {
     pub fn registered() -> Issue {
         Issue {
-            state: State::Registered, dispatched_at: None, reports: 0, last_report: None, charged: false,
-            awaiting_at_overdue: false, assignment: 0, returns: 0, booked: None,
+            state: State::Registered,
+            dispatched_at: None,
+            reports: 0,
+            last_report: None,
+            charged: false,
+            awaiting_at_overdue: false,
+            assignment: 0,
+            returns: 0,
+            booked: None,
         }
     }
 }
@@ -86,9 +93,7 @@ pub enum Refused {
 
 /// Applies a move at `now`, or refuses it and changes nothing.
 pub fn step(wf: &Workflow, issue: &Issue, action: Action, now: LocalTime) -> Result<Decision, Refused> {
-    let rule = wf
-        .transition(issue.state, action)
-        .ok_or(Refused::NotAllowed { action: action.api_name(), state: issue.state })?;
+    let rule = wf.transition(issue.state, action).ok_or(Refused::NotAllowed { action: action.api_name(), state: issue.state })?;
     let mut next = issue.clone();
     next.state = rule.to;
     let mut effects = Effects::new();

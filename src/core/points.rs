@@ -18,8 +18,7 @@ impl Points {
 
     /// Parses a non-negative decimal such as `"0.02"`.
     pub fn parse(text: &str) -> Result<Points, String> {
-        let value = Decimal::from_str(text.trim())
-            .map_err(|e| format!("`{text}` is not a decimal number ({e})"))?;
+        let value = Decimal::from_str(text.trim()).map_err(|e| format!("`{text}` is not a decimal number ({e})"))?;
         if value.is_sign_negative() {
             return Err(format!("`{text}` is negative"));
         }

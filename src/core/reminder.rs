@@ -51,9 +51,7 @@ impl Reminder {
     /// whatever happened since: the decision was made.
     pub fn is_owed(self, issue: &Issue) -> bool {
         match self {
-            Reminder::Warn { assignment, .. } | Reminder::Tier { assignment, .. } => {
-                issue.state.with_unit() && issue.assignment == assignment
-            }
+            Reminder::Warn { assignment, .. } | Reminder::Tier { assignment, .. } => issue.state.with_unit() && issue.assignment == assignment,
             Reminder::RecheckWait(n) => issue.state == State::Reported && issue.reports == n,
             Reminder::Return(n) => issue.state == State::Returned && issue.returns == n,
             Reminder::Ruling(_) | Reminder::Assign(_) | Reminder::Withdrawn => true,

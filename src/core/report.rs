@@ -162,13 +162,7 @@ impl ReportBook {
                     items.push(entry.item);
                 }
                 let rows: Vec<UnitRow> = units.iter().zip(&tallies).map(|(name, t)| row(name.as_ref(), t)).collect();
-                QuarterReport {
-                    quarter: q.to_string(),
-                    due: q.due(wf.due_day),
-                    total: rows.iter().map(|r| r.points).sum(),
-                    units: rows,
-                    items,
-                }
+                QuarterReport { quarter: q.to_string(), due: q.due(wf.due_day), total: rows.iter().map(|r| r.points).sum(), units: rows, items }
             })
             .collect()
     }

@@ -1,19 +1,19 @@
 //! JSON handlers of api.md: thin — parse the request, call the use case,
 //! shape the answer.
 
-use super::error::{ApiError, ApiResult};
-use super::session::{clear_cookie, set_cookie, token, CurrentUser};
 use super::HttpState;
-use crate::app::{accounts, dispatch, issues, reports, scheduler, AppError};
-use crate::core::state::Action;
+use super::error::{ApiError, ApiResult};
+use super::session::{CurrentUser, clear_cookie, set_cookie, token};
+use crate::app::{AppError, accounts, dispatch, issues, reports, scheduler};
 use crate::core::LocalTime;
+use crate::core::state::Action;
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 type Body<T> = Result<Json<T>, JsonRejection>;
 
@@ -100,10 +100,25 @@ pub struct NewIssueBody {
     description: Option<String>,
 }
 
-pub async fn create_issue(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<NewIssueBody>) -> ApiResult<(StatusCode, Json<issues::IssueView>)> {
+pub async fn create_issue(
+    State(s): State<HttpState>,
+    CurrentUser(a): CurrentUser,
+    body: Body<NewIssueBody>,
+) -> ApiResult<(StatusCode, Json<issues::IssueView>)> {
     let Json(b) = body?;
     a.require(&[crate::core::state::Role::Dispatcher])?;
-    let new = issues::NewIssue::parse(&s.app, issues::IssueInput { code: b.code, unit: b.unit, title: b.title, source: b.source, category: b.category, location: b.location, description: b.description })?;
+    let new = issues::NewIssue::parse(
+        &s.app,
+        issues::IssueInput {
+            code: b.code,
+            unit: b.unit,
+            title: b.title,
+            source: b.source,
+            category: b.category,
+            location: b.location,
+            description: b.description,
+        },
+    )?;
     Ok((StatusCode::CREATED, Json(issues::register(&s.app, &a, new).await?)))
 }
 
@@ -146,7 +161,12 @@ impl TryFrom<ActionBody> for MoveRequest {
     }
 }
 
-pub async fn act(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(id): Path<String>, body: Body<ActionBody>) -> ApiResult<Json<issues::IssueView>> {
+pub async fn act(
+    State(s): State<HttpState>,
+    CurrentUser(a): CurrentUser,
+    Path(id): Path<String>,
+    body: Body<ActionBody>,
+) -> ApiResult<Json<issues::IssueView>> {
     let Json(b) = body?;
     let request = MoveRequest::try_from(b)?;
     Ok(Json(issues::act(&s.app, &a, &id, request.action, request.note, Vec::new()).await?))

@@ -3,10 +3,10 @@
 //! and shown opaque.
 
 use crate::app::AppError;
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 #[derive(Debug)]
 pub struct ApiError {

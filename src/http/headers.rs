@@ -13,7 +13,7 @@
 //!   keep their own caching.
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 

@@ -9,9 +9,9 @@
 //! `web::form`.) A request refused here is a 400 and changes nothing.
 
 use super::error::ApiError;
-use axum::body::{to_bytes, Body};
+use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode;
@@ -33,7 +33,11 @@ pub async fn refuse_bad_text(request: Request, next: Next) -> Response {
     let Ok(bytes) = to_bytes(body, LIMIT).await else {
         return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "请求内容过大 (request body too large)").into_response();
     };
-    let clean = if json { clean_json(&bytes) } else { bytes.split(|b| *b == b'&').all(|pair| clean_encoded(&pair.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect::<Vec<_>>())) };
+    let clean = if json {
+        clean_json(&bytes)
+    } else {
+        bytes.split(|b| *b == b'&').all(|pair| clean_encoded(&pair.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect::<Vec<_>>()))
+    };
     if !clean {
         return refused("内容中含有不允许的字符 (NUL in the request body, or a form field that is not UTF-8)");
     }

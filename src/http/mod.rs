@@ -15,8 +15,8 @@ pub mod session;
 mod xlsx;
 
 use crate::app::App;
-use axum::routing::{get, post};
 use axum::Router;
+use axum::routing::{get, post};
 use std::sync::Arc;
 
 /// Largest JSON body accepted.

@@ -38,7 +38,13 @@ fn build() -> OpenApi {
         paths = paths.path(*path, PathItem::new(method.clone(), operation));
     }
     OpenApiBuilder::new()
-        .info(InfoBuilder::new().title("jiaoban 交办").version(env!("CARGO_PKG_VERSION")).description(Some("Deadline-driven issue handling for a 攻坚办")).build())
+        .info(
+            InfoBuilder::new()
+                .title("jiaoban 交办")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("Deadline-driven issue handling for a 攻坚办"))
+                .build(),
+        )
         .paths(paths.build())
         .build()
 }

@@ -4,12 +4,12 @@
 //! HttpOnly and SameSite=Lax, so a link in a reminder mail opens signed in
 //! while cross-site POSTs carry no cookie; Secure when the public URL is https.
 
-use super::error::ApiError;
 use super::HttpState;
-use crate::app::{accounts, Actor, AppError};
+use super::error::ApiError;
+use crate::app::{Actor, AppError, accounts};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{HeaderMap, header};
 
 pub const COOKIE: &str = "jiaoban_session";
 

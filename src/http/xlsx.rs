@@ -3,7 +3,7 @@
 use super::error::{ApiError, ApiResult};
 use crate::app::reports::QuarterView;
 use crate::core::report::Item;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 pub fn report(wf: &crate::core::Workflow, view: &QuarterView) -> ApiResult<Response> {
@@ -11,16 +11,36 @@ pub fn report(wf: &crate::core::Workflow, view: &QuarterView) -> ApiResult<Respo
     let mut rows: Vec<Vec<String>> = r
         .units
         .iter()
-        .map(|u| vec![u.unit.clone(), u.points.to_string(), u.on_time.to_string(), u.late_16_30.to_string(), u.late_over_30.to_string(), u.violations.to_string()])
+        .map(|u| {
+            vec![u.unit.clone(), u.points.to_string(), u.on_time.to_string(), u.late_16_30.to_string(), u.late_over_30.to_string(), u.violations.to_string()]
+        })
         .collect();
     rows.push(vec!["合计".into(), r.total.to_string()]);
     rows.push(vec![]);
     rows.push(vec!["明细".into(), "编号".into(), "单位".into(), "交办日期".into(), "完成日期".into(), "天数".into(), "扣分".into()]);
     for item in &r.items {
         rows.push(match item {
-            Item::Issue { issue, unit, dispatched, completed, days, points } => vec!["问题".into(), issue.to_string(), unit.to_string(), dispatched.to_string(), completed.map(|c| c.to_string()).unwrap_or_else(|| "未完成".into()), days.to_string(), points.to_string()],
-            Item::Violation { unit, date, points, note, .. } => vec!["未执行调度".into(), note.clone().unwrap_or_default(), unit.to_string(), date.to_string(), String::new(), String::new(), points.to_string()],
-            Item::Correction { unit, corrects, date, points, .. } => vec!["更正".into(), corrects.to_string(), unit.to_string(), date.to_string(), String::new(), String::new(), points.to_string()],
+            Item::Issue { issue, unit, dispatched, completed, days, points } => vec![
+                "问题".into(),
+                issue.to_string(),
+                unit.to_string(),
+                dispatched.to_string(),
+                completed.map(|c| c.to_string()).unwrap_or_else(|| "未完成".into()),
+                days.to_string(),
+                points.to_string(),
+            ],
+            Item::Violation { unit, date, points, note, .. } => vec![
+                "未执行调度".into(),
+                note.clone().unwrap_or_default(),
+                unit.to_string(),
+                date.to_string(),
+                String::new(),
+                String::new(),
+                points.to_string(),
+            ],
+            Item::Correction { unit, corrects, date, points, .. } => {
+                vec!["更正".into(), corrects.to_string(), unit.to_string(), date.to_string(), String::new(), String::new(), points.to_string()]
+            }
         });
     }
     // Column names are the workflow's tier labels, not numbers of ours.

@@ -73,10 +73,7 @@ pub fn build_message(from: &str, mail: &OutgoingMail) -> anyhow::Result<Message>
 }
 
 fn mailbox(address: &str, key: &str) -> anyhow::Result<Mailbox> {
-    address
-        .trim()
-        .parse()
-        .with_context(|| format!("mail {key}: invalid recipient address {address:?}"))
+    address.trim().parse().with_context(|| format!("mail {key}: invalid recipient address {address:?}"))
 }
 
 /// lettre's `Date` can only print UTC (`+0000`). The same instant written in
@@ -86,9 +83,7 @@ fn mailbox(address: &str, key: &str) -> anyhow::Result<Mailbox> {
 /// a non-GMT date back and would replace it with the wall clock.)
 fn set_local_date(message: &mut Message, mail: &OutgoingMail) {
     let value = mail.date.to_rfc2822();
-    message
-        .headers_mut()
-        .insert_raw(HeaderValue::dangerous_new_pre_encoded(header::Date::name(), value.clone(), value));
+    message.headers_mut().insert_raw(HeaderValue::dangerous_new_pre_encoded(header::Date::name(), value.clone(), value));
 }
 
 /// A Message-ID derived from the key and the sending instant, not random:
@@ -146,11 +141,7 @@ mod tests {
     fn the_attachment_makes_a_mixed_multipart() {
         let mut m = mail();
         m.to = vec!["unit@example.org".into()];
-        m.attachment = Some(Attachment {
-            filename: "交办清单.xlsx".into(),
-            content_type: crate::mail::XLSX_CONTENT_TYPE.into(),
-            bytes: vec![1, 2, 3],
-        });
+        m.attachment = Some(Attachment { filename: "交办清单.xlsx".into(), content_type: crate::mail::XLSX_CONTENT_TYPE.into(), bytes: vec![1, 2, 3] });
         let raw = text(&build_message("jiaoban@example.org", &m).unwrap());
         assert!(raw.contains("multipart/mixed"), "{raw}");
         assert!(raw.contains("Cc: gjb@example.org\r\n"), "{raw}");

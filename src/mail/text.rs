@@ -39,21 +39,11 @@ pub struct IssueRef<'a> {
 pub enum ReminderMail<'a> {
     /// `warn-<tier_day>`: the tier starts on `tier_date` (d + tier_day) and
     /// costs `points` (e.g. "0.02").
-    Warn {
-        issue: IssueRef<'a>,
-        tier_day: u32,
-        tier_date: &'a str,
-        points: &'a str,
-    },
+    Warn { issue: IssueRef<'a>, tier_day: u32, tier_date: &'a str, points: &'a str },
     /// `tier-<tier_day>`: the tier started today.
     Tier { issue: IssueRef<'a>, tier_day: u32, points: &'a str },
     /// `recheck-wait:<issue>:<n>`, to the rechecker.
-    RecheckWait {
-        issue: IssueRef<'a>,
-        report_no: u32,
-        reported_at: &'a str,
-        hours: u32,
-    },
+    RecheckWait { issue: IssueRef<'a>, report_no: u32, reported_at: &'a str, hours: u32 },
     /// `quarter-report:<q>`: the quarter is over; its report is due on `due`.
     QuarterReport { quarter: &'a str, due: &'a str },
     /// `quarter-due:<q>`: the report is due on `due` (that day included).
@@ -64,12 +54,7 @@ pub enum ReminderMail<'a> {
 /// public URL, points at the issue or report.
 pub fn reminder_subject_and_body(mail: &ReminderMail<'_>, link: Option<&str>) -> (String, String) {
     let (subject, greeting, text) = match *mail {
-        ReminderMail::Warn {
-            issue,
-            tier_day,
-            tier_date,
-            points,
-        } => (
+        ReminderMail::Warn { issue, tier_day, tier_date, points } => (
             format!("【预警】{} 将于{tier_date}满{tier_day}天", issue.code),
             issue.unit.to_owned(),
             format!(
@@ -82,12 +67,7 @@ pub fn reminder_subject_and_body(mail: &ReminderMail<'_>, link: Option<&str>) ->
             issue.unit.to_owned(),
             format!("{}今日已满{tier_day}天，已进入扣{points}分档次。请立即整改并在系统中反馈。", about(issue)),
         ),
-        ReminderMail::RecheckWait {
-            issue,
-            report_no,
-            reported_at,
-            hours,
-        } => (
+        ReminderMail::RecheckWait { issue, report_no, reported_at, hours } => (
             format!("【待复核】{} 第{report_no}次反馈已超过{hours}小时未复核", issue.code),
             "复核部门".to_owned(),
             format!(
@@ -122,21 +102,10 @@ fn about(issue: IssueRef<'_>) -> String {
 /// read in order, and the attachment is the exact copy.
 fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let cell = |row: &[String], c: usize| row.get(c).map_or("", String::as_str).to_owned();
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| display_width(&cell(r, c)))
-                .chain([display_width(headers[c])])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let widths: Vec<usize> =
+        (0..headers.len()).map(|c| rows.iter().map(|r| display_width(&cell(r, c))).chain([display_width(headers[c])]).max().unwrap_or(0)).collect();
     let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(s, w)| format!("{s}{}", " ".repeat(w - display_width(s))))
-            .collect();
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(s, w)| format!("{s}{}", " ".repeat(w - display_width(s)))).collect();
         format!("{}\n", padded.join("  ").trim_end())
     };
     let mut out = line(headers.iter().map(|h| h.to_string()).collect());
@@ -174,32 +143,13 @@ pub fn display_width(s: &str) -> usize {
 mod tests {
     use super::*;
 
-    const ISSUE: IssueRef<'static> = IssueRef {
-        code: "W-2021-031",
-        title: "某河排口",
-        unit: "崇川区",
-        dispatched_on: "2021-03-16",
-    };
+    const ISSUE: IssueRef<'static> = IssueRef { code: "W-2021-031", title: "某河排口", unit: "崇川区", dispatched_on: "2021-03-16" };
 
     #[test]
     fn the_dispatch_body_lists_every_issue_in_aligned_columns() {
         let rows = vec![
-            vec![
-                "W-2021-031".into(),
-                "某河排口".into(),
-                "入河污染源".into(),
-                "巡查发现".into(),
-                "通富路".into(),
-                "2021-03-16".into(),
-            ],
-            vec![
-                "W-2021-032".into(),
-                "坝埂".into(),
-                "阻水障碍物".into(),
-                "12345移交".into(),
-                "".into(),
-                "2021-03-16".into(),
-            ],
+            vec!["W-2021-031".into(), "某河排口".into(), "入河污染源".into(), "巡查发现".into(), "通富路".into(), "2021-03-16".into()],
+            vec!["W-2021-032".into(), "坝埂".into(), "阻水障碍物".into(), "12345移交".into(), "".into(), "2021-03-16".into()],
         ];
         let body = dispatch_mail_body("崇川区", "2021-03-16T09:00:00", &rows);
         assert!(body.starts_with("崇川区：\n\n攻坚办于2021-03-16 09:00:00交办以下2个问题"), "{body}");
@@ -212,55 +162,26 @@ mod tests {
 
     #[test]
     fn reminder_texts_state_the_numbers_they_are_given() {
-        let warn = ReminderMail::Warn {
-            issue: ISSUE,
-            tier_day: 11,
-            tier_date: "2021-03-27",
-            points: "0.03",
-        };
+        let warn = ReminderMail::Warn { issue: ISSUE, tier_day: 11, tier_date: "2021-03-27", points: "0.03" };
         let (subject, body) = reminder_subject_and_body(&warn, Some("http://jb/issues/1"));
         assert_eq!(subject, "【预警】W-2021-031 将于2021-03-27满11天");
         assert!(body.starts_with("崇川区：\n\n问题“某河排口”（编号W-2021-031）于2021-03-16交办，"), "{body}");
         assert!(body.contains("扣0.03分") && body.contains("查看详情：http://jb/issues/1"), "{body}");
         assert!(!body.contains("16天"), "{body}");
 
-        let (subject, body) = reminder_subject_and_body(
-            &ReminderMail::Tier {
-                issue: ISSUE,
-                tier_day: 31,
-                points: "0.05",
-            },
-            None,
-        );
+        let (subject, body) = reminder_subject_and_body(&ReminderMail::Tier { issue: ISSUE, tier_day: 31, points: "0.05" }, None);
         assert_eq!(subject, "【逾期】W-2021-031 交办已满31天");
         assert!(body.contains("已进入扣0.05分档次") && !body.contains("查看详情"), "{body}");
 
-        let wait = ReminderMail::RecheckWait {
-            issue: ISSUE,
-            report_no: 2,
-            reported_at: "2021-04-05T10:00:00",
-            hours: 48,
-        };
+        let wait = ReminderMail::RecheckWait { issue: ISSUE, report_no: 2, reported_at: "2021-04-05T10:00:00", hours: 48 };
         let (subject, body) = reminder_subject_and_body(&wait, None);
         assert_eq!(subject, "【待复核】W-2021-031 第2次反馈已超过48小时未复核");
         assert!(body.starts_with("复核部门：\n\n崇川区于2021-04-05 10:00:00"), "{body}");
 
-        let (subject, body) = reminder_subject_and_body(
-            &ReminderMail::QuarterDue {
-                quarter: "2021Q1",
-                due: "2021-04-10",
-            },
-            None,
-        );
+        let (subject, body) = reminder_subject_and_body(&ReminderMail::QuarterDue { quarter: "2021Q1", due: "2021-04-10" }, None);
         assert_eq!(subject, "【报送提醒】2021Q1扣分情况报送截止2021-04-10");
         assert!(body.contains("2021-04-10（含当日）"), "{body}");
-        let (subject, _) = reminder_subject_and_body(
-            &ReminderMail::QuarterReport {
-                quarter: "2021Q1",
-                due: "2021-04-10",
-            },
-            None,
-        );
+        let (subject, _) = reminder_subject_and_body(&ReminderMail::QuarterReport { quarter: "2021Q1", due: "2021-04-10" }, None);
         assert_eq!(subject, "【季度扣分】2021Q1扣分情况");
     }
 

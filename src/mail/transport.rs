@@ -101,18 +101,12 @@ pub fn failure_reason(e: &anyhow::Error) -> (&'static str, bool) {
 /// Writes to a temporary name, then renames: a crash mid-write leaves a
 /// `.tmp` behind, never a truncated `.eml` that looks like a sent mail.
 async fn write_eml(dir: &Path, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
-    tokio::fs::create_dir_all(dir)
-        .await
-        .with_context(|| format!("failed to create {}", dir.display()))?;
+    tokio::fs::create_dir_all(dir).await.with_context(|| format!("failed to create {}", dir.display()))?;
     let name = sanitize_key(key);
     let final_path = dir.join(format!("{name}.eml"));
     let temp_path = dir.join(format!("{name}.eml.tmp"));
-    tokio::fs::write(&temp_path, bytes)
-        .await
-        .with_context(|| format!("failed to write {}", temp_path.display()))?;
-    tokio::fs::rename(&temp_path, &final_path)
-        .await
-        .with_context(|| format!("failed to move mail to {}", final_path.display()))?;
+    tokio::fs::write(&temp_path, bytes).await.with_context(|| format!("failed to write {}", temp_path.display()))?;
+    tokio::fs::rename(&temp_path, &final_path).await.with_context(|| format!("failed to move mail to {}", final_path.display()))?;
     Ok(())
 }
 
@@ -152,14 +146,8 @@ mod tests {
 
     #[tokio::test]
     async fn smtp_urls_with_or_without_credentials_are_accepted() {
-        assert!(matches!(
-            Transport::from_url(Some("smtp://127.0.0.1:2525"), Path::new("d")).unwrap(),
-            Transport::Smtp(_)
-        ));
-        assert!(matches!(
-            Transport::from_url(Some("smtp://u%40x:p@mail.local:25"), Path::new("d")).unwrap(),
-            Transport::Smtp(_)
-        ));
+        assert!(matches!(Transport::from_url(Some("smtp://127.0.0.1:2525"), Path::new("d")).unwrap(), Transport::Smtp(_)));
+        assert!(matches!(Transport::from_url(Some("smtp://u%40x:p@mail.local:25"), Path::new("d")).unwrap(), Transport::Smtp(_)));
     }
 
     #[test]

@@ -38,15 +38,11 @@ pub fn xlsx_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow
         for (c, value) in line.iter().enumerate() {
             let value = escape_cell(value);
             widths[c] = widths[c].max(display_width(&value) + 2);
-            worksheet
-                .write_string_with_format(row, c as u16, value.as_ref(), format)
-                .with_context(|| format!("failed to write cell ({r}, {c})"))?;
+            worksheet.write_string_with_format(row, c as u16, value.as_ref(), format).with_context(|| format!("failed to write cell ({r}, {c})"))?;
         }
     }
     for (c, width) in widths.into_iter().enumerate() {
-        worksheet
-            .set_column_width(c as u16, width.min(MAX_WIDTH) as f64)
-            .context("failed to size a column")?;
+        worksheet.set_column_width(c as u16, width.min(MAX_WIDTH) as f64).context("failed to size a column")?;
     }
     worksheet.set_freeze_panes(1, 0).context("failed to freeze the header row")?;
     workbook.save_to_buffer().context("failed to write the workbook")
@@ -60,11 +56,7 @@ pub fn xlsx_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow
 /// locations are typed by users. The visible `'` is the price (OWASP's
 /// advice for "CSV injection").
 pub fn escape_cell(value: &str) -> Cow<'_, str> {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{value}"))
-    } else {
-        Cow::Borrowed(value)
-    }
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { Cow::Owned(format!("'{value}")) } else { Cow::Borrowed(value) }
 }
 
 /// Excel refuses names longer than 31 UTF-16 units, with `* ? : [ ] \ /`,
@@ -121,10 +113,7 @@ mod tests {
 
     #[test]
     fn calamine_reads_the_table_back_as_written_strings() {
-        let rows = vec![
-            vec!["W-2021-031".into(), "=HYPERLINK(\"http://x\")".into(), "入河污染源".into()],
-            vec!["0031".into(), "-坝埂".into()],
-        ];
+        let rows = vec![vec!["W-2021-031".into(), "=HYPERLINK(\"http://x\")".into(), "入河污染源".into()], vec!["0031".into(), "-坝埂".into()]];
         let bytes = xlsx_table("交办清单", &["编号", "标题", "类别"], &rows).unwrap();
         let (names, cells) = read_back(bytes);
         assert_eq!(names, ["交办清单"]);

@@ -8,10 +8,10 @@ mod raw;
 mod replay;
 mod violations;
 
-use crate::core::clock::{LocalTime, Quarter};
-use crate::core::report::{open_entry, OpenEntry, QuarterReport};
-use crate::core::score::{years, YearReport};
 use crate::core::Workflow;
+use crate::core::clock::{LocalTime, Quarter};
+use crate::core::report::{OpenEntry, QuarterReport, open_entry};
+use crate::core::score::{YearReport, years};
 use replay::Replay;
 use serde::Serialize;
 use std::io::BufRead;
@@ -40,9 +40,7 @@ pub struct BadInput(pub String);
 /// Replays `input` and returns the report as of `as_of` (default: the last
 /// event's time).
 pub fn run(wf: &Workflow, input: impl BufRead, as_of: Option<&str>, reminders: bool) -> Result<Output, BadInput> {
-    let as_of = as_of
-        .map(|text| LocalTime::parse(text).map_err(|e| BadInput(format!("--as-of: {e}"))))
-        .transpose()?;
+    let as_of = as_of.map(|text| LocalTime::parse(text).map_err(|e| BadInput(format!("--as-of: {e}")))).transpose()?;
     let mut replay = Replay::new(wf, reminders);
     let (first, last) = read_events(&mut replay, input)?;
     let as_of = match as_of {

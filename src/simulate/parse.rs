@@ -3,22 +3,37 @@
 //! [`super::raw`] reads the JSON; this checks each field an event uses, so
 //! that "wrong type" and "missing" are reported as such.
 
+use super::raw::{RawLine, Scalar};
+use crate::core::Workflow;
 use crate::core::clock::LocalTime;
 use crate::core::state::Action;
-use crate::core::Workflow;
-use super::raw::{RawLine, Scalar};
 use std::borrow::Cow;
 
 #[derive(Debug, PartialEq)]
 pub enum Event<'a> {
-    Register { issue: Cow<'a, str>, unit: Cow<'a, str>, title: Cow<'a, str> },
+    Register {
+        issue: Cow<'a, str>,
+        unit: Cow<'a, str>,
+        title: Cow<'a, str>,
+    },
     Dispatch,
-    Move { issue: Cow<'a, str>, action: Action },
+    Move {
+        issue: Cow<'a, str>,
+        action: Action,
+    },
     /// 改派 names the unit of the new assignment.
-    Reassign { issue: Cow<'a, str>, unit: Cow<'a, str> },
+    Reassign {
+        issue: Cow<'a, str>,
+        unit: Cow<'a, str>,
+    },
     /// `id` lets a later `revoke` name it.
-    Violation { unit: Cow<'a, str>, id: Option<Cow<'a, str>> },
-    Revoke { violation: Cow<'a, str> },
+    Violation {
+        unit: Cow<'a, str>,
+        id: Option<Cow<'a, str>>,
+    },
+    Revoke {
+        violation: Cow<'a, str>,
+    },
 }
 
 /// Parses one non-blank line into its time and event.
@@ -36,11 +51,7 @@ pub fn line<'a>(wf: &Workflow, text: &'a [u8]) -> Result<(LocalTime, Event<'a>),
         "register" => {
             label(wf, raw.source, "source", &wf.sources)?;
             label(wf, raw.category, "category", &wf.categories)?;
-            Event::Register {
-                issue: required(raw.issue, "issue")?,
-                unit: required(raw.unit, "unit")?,
-                title: required(raw.title, "title")?,
-            }
+            Event::Register { issue: required(raw.issue, "issue")?, unit: required(raw.unit, "unit")?, title: required(raw.title, "title")? }
         }
         "dispatch" => Event::Dispatch,
         "accept" => Event::Move { issue: required(raw.issue, "issue")?, action: Action::Accept },

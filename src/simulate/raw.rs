@@ -7,8 +7,8 @@
 //! surrogate in a title, say — cannot make a line bad. Strings without
 //! escapes are borrowed: no allocation for the common line.
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;

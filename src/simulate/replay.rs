@@ -7,13 +7,13 @@
 //! Violations and their revocation are in [`super::violations`].
 
 use super::violations::Violations;
+use crate::core::Workflow;
 use crate::core::clock::LocalTime;
 use crate::core::engine::{self, Decision, Effect, Issue, Reminder, TimerKind};
 use crate::core::report::{Class, Corrected, Item, ItemRef, ReportBook};
 use crate::core::state::{Action, State};
-use crate::core::Workflow;
-use std::cmp::Reverse;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
@@ -27,7 +27,10 @@ pub(super) enum Pending {
     /// The overdue day of the issue's assignment a.
     Overdue(usize, u32),
     Reminder(usize, Reminder),
-    DispatchMail { listed_at: LocalTime, unit: usize },
+    DispatchMail {
+        listed_at: LocalTime,
+        unit: usize,
+    },
     /// A mail owed whatever happens (`revoked:`), by its key.
     Mail(String),
     ScheduledDispatch,
@@ -70,9 +73,19 @@ pub(super) struct Replay<'w> {
 impl<'w> Replay<'w> {
     pub fn new(wf: &'w Workflow, reminders: bool) -> Replay<'w> {
         Replay {
-            wf, reminders, issues: Vec::new(), ids: HashMap::default(), units: Vec::new(), unit_ids: HashMap::default(),
-            pool: Vec::new(), dispatched: Vec::new(), timers: BinaryHeap::new(), seq: 0,
-            mail_keys: HashSet::default(), sent: Vec::new(), book: ReportBook::default(),
+            wf,
+            reminders,
+            issues: Vec::new(),
+            ids: HashMap::default(),
+            units: Vec::new(),
+            unit_ids: HashMap::default(),
+            pool: Vec::new(),
+            dispatched: Vec::new(),
+            timers: BinaryHeap::new(),
+            seq: 0,
+            mail_keys: HashSet::default(),
+            sent: Vec::new(),
+            book: ReportBook::default(),
             violations: Violations::default(),
         }
     }

@@ -5,10 +5,10 @@
 //! issue table. Whether a revocation removes it or books a correction is
 //! the core's [`undo`], as for a withdrawn issue.
 
-use super::replay::{Pending, Replay, MAIL};
+use super::replay::{MAIL, Pending, Replay};
 use crate::core::charge;
 use crate::core::clock::LocalTime;
-use crate::core::correction::{undo, Booked, Undo};
+use crate::core::correction::{Booked, Undo, undo};
 use crate::core::mail_keys::revoked_key;
 use crate::core::report::{Class, Corrected, Item, ItemRef};
 use rustc_hash::FxHashMap as HashMap;

@@ -2,17 +2,17 @@
 //! workflow in use with its version, and the latest mails.
 
 use super::form::Errors;
-use super::layout::{render, render_status, short_time, Layout, Me, WebResult};
-use super::view::{with_flash, Flash};
+use super::layout::{Layout, Me, WebResult, render, render_status, short_time};
+use super::view::{Flash, with_flash};
 use crate::app::accounts::{self, UnitView, UserView};
-use crate::app::{outbox, AppError};
+use crate::app::{AppError, outbox};
 use crate::core::state::Role;
 use crate::http::HttpState;
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 
 /// Mails shown on the page (newest first).
@@ -67,7 +67,12 @@ struct AdminPage {
 
 fn workflow_facts(s: &HttpState) -> Vec<(&'static str, String)> {
     let wf = &s.app.wf;
-    let tiers: Vec<String> = wf.tiers.iter().map(|t| format!("{}（≤{}天）扣{}分", t.label, t.up_to_day.unwrap_or(0), t.points)).chain([format!("{} 扣{}分", wf.overdue.label, wf.overdue.points)]).collect();
+    let tiers: Vec<String> = wf
+        .tiers
+        .iter()
+        .map(|t| format!("{}（≤{}天）扣{}分", t.label, t.up_to_day.unwrap_or(0), t.points))
+        .chain([format!("{} 扣{}分", wf.overdue.label, wf.overdue.points)])
+        .collect();
     vec![
         ("名称", format!("{}（{}）", wf.title, wf.name)),
         ("版本", wf.version.clone()),
@@ -79,13 +84,25 @@ fn workflow_facts(s: &HttpState) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn admin_page(s: &HttpState, me: &Me, unit_form: UnitForm, user_form: UserForm, unit_errors: Errors, user_errors: Errors, flash: Option<String>) -> Result<AdminPage, AppError> {
+async fn admin_page(
+    s: &HttpState,
+    me: &Me,
+    unit_form: UnitForm,
+    user_form: UserForm,
+    unit_errors: Errors,
+    user_errors: Errors,
+    flash: Option<String>,
+) -> Result<AdminPage, AppError> {
     let wf = &s.app.wf;
     let users = accounts::list_users(&s.app, &me.actor).await?.into_iter().map(|u| {
         let label = u.role.parse::<Role>().map(|r| wf.role_label(r).to_string()).unwrap_or_else(|_| u.role.clone());
         (u, label)
     });
-    let mut mails: Vec<MailRow> = outbox::list(&s.app, &me.actor).await?.into_iter().map(|m| MailRow { at: short_time(&m.at), to: m.to.join("，"), subject: m.subject, sent: m.sent_at.is_some() }).collect();
+    let mut mails: Vec<MailRow> = outbox::list(&s.app, &me.actor)
+        .await?
+        .into_iter()
+        .map(|m| MailRow { at: short_time(&m.at), to: m.to.join("，"), subject: m.subject, sent: m.sent_at.is_some() })
+        .collect();
     mails.reverse();
     mails.truncate(MAILS);
     Ok(AdminPage {
@@ -110,7 +127,8 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash>
 pub async fn create_unit(State(s): State<HttpState>, me: Me, Form(f): Form<UnitForm>) -> WebResult {
     me.require(&[Role::Admin])?;
     let mut errors = Errors::default();
-    let emails: Vec<String> = f.emails.split(|c: char| c == ',' || c == '，' || c == ';' || c == '；' || c.is_whitespace()).filter(|e| !e.is_empty()).map(str::to_string).collect();
+    let emails: Vec<String> =
+        f.emails.split(|c: char| c == ',' || c == '，' || c == ';' || c == '；' || c.is_whitespace()).filter(|e| !e.is_empty()).map(str::to_string).collect();
     if f.name.trim().is_empty() {
         errors.add("name", "请填写单位名称");
     } else {
@@ -144,7 +162,13 @@ pub async fn create_user(State(s): State<HttpState>, me: Me, Form(mut f): Form<U
         match accounts::create_user(&s.app, &me.actor, &f.username, &f.password, &f.role, unit).await {
             Ok(user) => return Ok(Redirect::to(&with_flash("/admin", "user", &[("code", &user.username)])).into_response()),
             Err(AppError::BadInput(m) | AppError::Conflict(m)) => {
-                let field = if m.contains("单位") { "unit" } else if m.contains("密码") { "password" } else { "username" };
+                let field = if m.contains("单位") {
+                    "unit"
+                } else if m.contains("密码") {
+                    "password"
+                } else {
+                    "username"
+                };
                 errors.add(field, m);
             }
             Err(e) => return Err(e.into()),

@@ -2,7 +2,7 @@
 //! service runs on an intranet with no CDN and downloads nothing.
 
 use axum::extract::Path;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 const CSS: &str = include_str!("../../assets/app.css");

@@ -1,8 +1,8 @@
 //! A horizontal bar chart of points per unit, drawn on the server as SVG:
 //! no script, no CDN, and it prints as crisply as the table beside it.
 
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use std::fmt::Write;
 
 const WIDTH: f64 = 640.0;
@@ -47,7 +47,8 @@ pub fn bars(title: &str, bars: &[(String, Decimal, String)]) -> String {
     for step in 0..=2 {
         let value = max * Decimal::from(step) / Decimal::from(2);
         let x = LABEL + value.to_f64().unwrap_or(0.0) * scale;
-        let _ = write!(svg, r##"<text class="tick" x="{x:.1}" y="{y:.1}" text-anchor="middle">{v}</text>"##, y = axis_y + 16.0, v = value.round_dp(3).normalize());
+        let _ =
+            write!(svg, r##"<text class="tick" x="{x:.1}" y="{y:.1}" text-anchor="middle">{v}</text>"##, y = axis_y + 16.0, v = value.round_dp(3).normalize());
     }
     svg.push_str("</svg>");
     svg

@@ -2,19 +2,19 @@
 //! (销号) and violations (未执行调度).
 
 use super::form::Errors;
-use super::layout::{render, render_status, Layout, Me, WebResult};
-use super::view::{with_flash, Flash, IssueRow};
+use super::layout::{Layout, Me, WebResult, render, render_status};
+use super::view::{Flash, IssueRow, with_flash};
 use crate::app::issues::{self, IssueFilter, IssueView};
-use crate::app::{accounts, dispatch, reports, AppError};
+use crate::app::{AppError, accounts, dispatch, reports};
+use crate::core::Quarter;
 use crate::core::report::Item;
 use crate::core::state::{Role, State as IssueState};
-use crate::core::Quarter;
 use crate::http::HttpState;
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -139,7 +139,11 @@ pub async fn dispatches(State(s): State<HttpState>, me: Me, Query(flash): Query<
 pub async fn dispatch_now(State(s): State<HttpState>, me: Me) -> WebResult {
     me.require(&[Role::Dispatcher])?;
     let view = dispatch::dispatch_now(&s.app, &me.actor).await?;
-    let to = if view.issues.is_empty() { with_flash("/pool", "empty", &[]) } else { with_flash("/dispatches", "dispatched", &[("n", &view.issues.len().to_string())]) };
+    let to = if view.issues.is_empty() {
+        with_flash("/pool", "empty", &[])
+    } else {
+        with_flash("/dispatches", "dispatched", &[("n", &view.issues.len().to_string())])
+    };
     Ok(Redirect::to(&to).into_response())
 }
 
@@ -188,7 +192,15 @@ pub struct QuarterQuery {
     flash: Flash,
 }
 
-async fn violations_page(s: &HttpState, me: &Me, q: Option<&str>, unit: String, note: String, errors: Errors, flash: Option<String>) -> Result<ViolationsPage, AppError> {
+async fn violations_page(
+    s: &HttpState,
+    me: &Me,
+    q: Option<&str>,
+    unit: String,
+    note: String,
+    errors: Errors,
+    flash: Option<String>,
+) -> Result<ViolationsPage, AppError> {
     let current = Quarter::of(s.app.now().await?.date());
     let quarter = q.and_then(Quarter::parse).unwrap_or(current);
     let report = reports::quarter(&s.app, &me.actor, &quarter.to_string()).await?;
@@ -197,7 +209,9 @@ async fn violations_page(s: &HttpState, me: &Me, q: Option<&str>, unit: String, 
         .items
         .iter()
         .filter_map(|i| match i {
-            Item::Violation { unit, date, points, note, .. } => Some(ViolationRow { unit: unit.to_string(), date: date.to_string(), points: points.to_string(), note: note.clone().unwrap_or_default() }),
+            Item::Violation { unit, date, points, note, .. } => {
+                Some(ViolationRow { unit: unit.to_string(), date: date.to_string(), points: points.to_string(), note: note.clone().unwrap_or_default() })
+            }
             Item::Issue { .. } | Item::Correction { .. } => None,
         })
         .collect();

@@ -9,7 +9,7 @@ use super::layout::{Me, WebResult};
 use crate::app::attachments;
 use crate::http::HttpState;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 
 pub async fn serve(State(s): State<HttpState>, me: Me, Path(id): Path<String>, headers: HeaderMap) -> WebResult {

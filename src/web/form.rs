@@ -5,7 +5,7 @@
 //! good files anyway and carries their ids in hidden `kept` fields: the user
 //! fixes the note and submits again without taking the photos twice.
 
-use super::layout::{zh, WebError};
+use super::layout::{WebError, zh};
 use crate::app::attachments::{self, FileId};
 use crate::app::{Actor, App, AppError, AppResult};
 use axum::body::Bytes;
@@ -70,7 +70,15 @@ impl Submitted {
 
 fn too_large_or_bad(status: StatusCode) -> WebError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        WebError::page(status, "上传内容过大", format!("一次最多上传 {} 个文件，每个不超过 {} MB。请返回上一页，减少或压缩照片后再提交。", attachments::MAX_FILES, attachments::MAX_BYTES / 1024 / 1024))
+        WebError::page(
+            status,
+            "上传内容过大",
+            format!(
+                "一次最多上传 {} 个文件，每个不超过 {} MB。请返回上一页，减少或压缩照片后再提交。",
+                attachments::MAX_FILES,
+                attachments::MAX_BYTES / 1024 / 1024
+            ),
+        )
     } else {
         WebError::page(StatusCode::BAD_REQUEST, "表单有误", "表单没有完整提交，请返回上一页重试。")
     }
@@ -113,7 +121,14 @@ impl Kept {
 /// Stores the form's evidence: the files kept from an earlier try, then the
 /// new uploads of `fields`. A bad file is an error on `error_field`; the good
 /// ones are stored either way, so a second try does not need them again.
-pub async fn store_evidence(app: &App, actor: &Actor, form: &Submitted, fields: &[&str], error_field: &'static str, errors: &mut Errors) -> AppResult<Vec<FileId>> {
+pub async fn store_evidence(
+    app: &App,
+    actor: &Actor,
+    form: &Submitted,
+    fields: &[&str],
+    error_field: &'static str,
+    errors: &mut Errors,
+) -> AppResult<Vec<FileId>> {
     let mut ids = attachments::claim(app, actor, &form.all("kept")).await?;
     for upload in form.files(fields) {
         if ids.len() >= attachments::MAX_FILES {

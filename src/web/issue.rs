@@ -2,12 +2,12 @@
 //! evidence, and the one form its viewer may use now — 签收 and 反馈 for its
 //! unit, 复核 for the rechecker, 销号 for 攻坚办.
 
-use super::form::{id_strings, store_evidence, Errors, Kept, Submitted};
-use super::layout::{local_path, render_status, Layout, Me, WebError, WebResult};
+use super::form::{Errors, Kept, Submitted, id_strings, store_evidence};
+use super::layout::{Layout, Me, WebError, WebResult, local_path, render_status};
 use super::tier::date_of;
-use super::view::{timeline, with_flash, Entry, Flash, IssueRow};
+use super::view::{Entry, Flash, IssueRow, timeline, with_flash};
+use crate::app::{AppError, issues};
 use crate::core::clock::days_between;
-use crate::app::{issues, AppError};
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
@@ -57,7 +57,9 @@ async fn issue_page(s: &HttpState, me: &Me, id: &str, note: String, kept: Vec<Ke
     let view = issues::get(&s.app, &me.actor, id).await?;
     let history = view.history.as_deref().unwrap_or_default();
     let issue = IssueRow::new(&s.app.wf, &view, Some(history));
-    let returned = (view.state == IssueState::Rectifying).then(|| history.last().filter(|m| m.action == "recheck_fail").map(|m| m.note.clone().unwrap_or_default())).flatten();
+    let returned = (view.state == IssueState::Rectifying)
+        .then(|| history.last().filter(|m| m.action == "recheck_fail").map(|m| m.note.clone().unwrap_or_default()))
+        .flatten();
     let completed_days = matches!(view.state, IssueState::Rechecked | IssueState::Closed)
         .then(|| {
             let passed = history.iter().rposition(|m| m.action == "recheck_pass")?;
@@ -116,7 +118,11 @@ pub async fn act(State(s): State<HttpState>, me: Me, Path((id, action)): Path<(S
     if note.chars().count() > 2000 {
         errors.add("note", "说明不能超过 2000 字");
     }
-    let files = if matches!(action.as_str(), "report" | "recheck") { store_evidence(&s.app, &me.actor, &form, &["photos", "files"], "photos", &mut errors).await? } else { Vec::new() };
+    let files = if matches!(action.as_str(), "report" | "recheck") {
+        store_evidence(&s.app, &me.actor, &form, &["photos", "files"], "photos", &mut errors).await?
+    } else {
+        Vec::new()
+    };
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if errors.is_empty() {
         match issues::act(&s.app, &me.actor, &id, issues::requested_action(&action, passed)?, Some(note.clone()), id_strings(&files)).await {

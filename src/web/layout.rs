@@ -1,14 +1,14 @@
 //! Who is signed in, the page frame (header, navigation, 测试时钟 banner),
 //! and how failures become pages.
 
-use crate::app::{accounts, Actor, AppError};
+use crate::app::{Actor, AppError, accounts};
 use crate::core::state::Role;
-use crate::http::session::token;
 use crate::http::HttpState;
+use crate::http::session::token;
 use askama::Template;
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 /// The signed-in user of a page; without a live session the request is
@@ -25,7 +25,11 @@ impl Me {
 
     /// Refuses a page the role has no business on (403 page).
     pub fn require(&self, roles: &[Role]) -> Result<(), WebError> {
-        if roles.contains(&self.actor.role) { Ok(()) } else { Err(WebError::page(StatusCode::FORBIDDEN, "无权访问", "您的角色不能使用此页面。")) }
+        if roles.contains(&self.actor.role) {
+            Ok(())
+        } else {
+            Err(WebError::page(StatusCode::FORBIDDEN, "无权访问", "您的角色不能使用此页面。"))
+        }
     }
 }
 
@@ -94,7 +98,14 @@ pub struct Layout {
 
 fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
-        Role::Dispatcher => &[("/board", "督办看板"), ("/pool", "待交办"), ("/dispatches", "交办清单"), ("/closeout", "待销号"), ("/violations", "违规记录"), ("/reports", "考核报表")],
+        Role::Dispatcher => &[
+            ("/board", "督办看板"),
+            ("/pool", "待交办"),
+            ("/dispatches", "交办清单"),
+            ("/closeout", "待销号"),
+            ("/violations", "违规记录"),
+            ("/reports", "考核报表"),
+        ],
         Role::Unit => &[("/my", "我的问题"), ("/reports", "本单位扣分")],
         Role::Rechecker => &[("/recheck", "待复核"), ("/board", "督办看板")],
         Role::Assessor => &[("/reports", "考核报表"), ("/board", "督办看板")],
@@ -245,7 +256,22 @@ mod tests {
         assert_eq!(local_path(Some("//evil.example")), None);
         assert_eq!(local_path(Some("https://evil.example")), None);
         assert_eq!(local_path(Some("/\\evil")), None);
-        for bad in ["/\t/evil.example/x", "/\n/evil.example", "/\r\n/x", "/\u{0b}/evil.example", " /x", "/ x", "/\\x", "\\/x", "//x", "http://evil.example/", "javascript:alert(1)", "/\u{3000}/x", "/é", ""] {
+        for bad in [
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/\r\n/x",
+            "/\u{0b}/evil.example",
+            " /x",
+            "/ x",
+            "/\\x",
+            "\\/x",
+            "//x",
+            "http://evil.example/",
+            "javascript:alert(1)",
+            "/\u{3000}/x",
+            "/é",
+            "",
+        ] {
             assert_eq!(local_path(Some(bad)), None, "{bad:?}");
         }
         assert_eq!(local_path(Some("/issues/abc?back=%2Fmy")), Some("/issues/abc?back=%2Fmy".into()));

@@ -2,15 +2,15 @@
 //! (`jiaoban_session`), so a page and a script share one session model.
 
 use super::form::Errors;
-use super::layout::{local_path, main_page, render, render_status, Layout};
-use crate::app::{accounts, AppError};
-use crate::http::session::{clear_cookie, set_cookie, token};
+use super::layout::{Layout, local_path, main_page, render, render_status};
+use crate::app::{AppError, accounts};
 use crate::http::HttpState;
+use crate::http::session::{clear_cookie, set_cookie, token};
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -32,7 +32,13 @@ pub struct Next {
 pub async fn page(State(s): State<HttpState>, Query(q): Query<Next>) -> Response {
     let flash = q.out.is_some().then(|| "您已安全退出。".to_string());
     let layout = Layout::bare(&s, "登录").await.with_flash(flash);
-    render(&LoginPage { layout, username: String::new(), next: local_path(q.next.as_deref()).unwrap_or_default(), errors: Errors::default(), demo: s.app.test_clock })
+    render(&LoginPage {
+        layout,
+        username: String::new(),
+        next: local_path(q.next.as_deref()).unwrap_or_default(),
+        errors: Errors::default(),
+        demo: s.app.test_clock,
+    })
 }
 
 #[derive(Deserialize)]
@@ -64,7 +70,10 @@ pub async fn submit(State(s): State<HttpState>, Form(f): Form<Credentials>) -> R
         }
     }
     let layout = Layout::bare(&s, "登录").await;
-    render_status(StatusCode::UNPROCESSABLE_ENTITY, &LoginPage { layout, username, next: local_path(Some(&f.next)).unwrap_or_default(), errors, demo: s.app.test_clock })
+    render_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &LoginPage { layout, username, next: local_path(Some(&f.next)).unwrap_or_default(), errors, demo: s.app.test_clock },
+    )
 }
 
 /// Checks the password under the same per-name limit as `POST /api/session`.

@@ -31,9 +31,9 @@ mod view;
 
 use crate::app::attachments;
 use crate::http::HttpState;
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::Router;
 
 /// Largest form accepted: every file of one move at its largest, and the text.
 const UPLOAD_LIMIT: usize = attachments::MAX_FILES * attachments::MAX_BYTES + 1024 * 1024;

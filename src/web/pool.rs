@@ -1,11 +1,11 @@
 //! 攻坚办's pool (待交办): register an issue, import a list from Excel,
 //! dispatch the pool now.
 
-use super::form::{id_strings, store_evidence, Errors, Kept, Submitted};
-use super::layout::{render, render_status, Layout, Me, WebResult};
-use super::view::{with_flash, Flash, IssueRow};
+use super::form::{Errors, Kept, Submitted, id_strings, store_evidence};
+use super::layout::{Layout, Me, WebResult, render, render_status};
+use super::view::{Flash, IssueRow, with_flash};
 use crate::app::issues::{self, IssueFilter, NewIssue};
-use crate::app::{accounts, AppError};
+use crate::app::{AppError, accounts};
 use crate::core::state::Role;
 use crate::http::HttpState;
 use askama::Template;
@@ -55,7 +55,15 @@ struct PoolPage {
     max_bytes: usize,
 }
 
-async fn pool_page(s: &HttpState, me: &Me, input: NewIssueForm, errors: Errors, kept: Vec<Kept>, import_errors: Vec<String>, flash: Option<String>) -> Result<PoolPage, AppError> {
+async fn pool_page(
+    s: &HttpState,
+    me: &Me,
+    input: NewIssueForm,
+    errors: Errors,
+    kept: Vec<Kept>,
+    import_errors: Vec<String>,
+    flash: Option<String>,
+) -> Result<PoolPage, AppError> {
     let filter = IssueFilter { state: Some(crate::core::state::State::Registered), ..IssueFilter::default() };
     let pool = issues::list(&s.app, &me.actor, filter).await?.iter().map(|v| IssueRow::new(&s.app.wf, v, None)).collect();
     let units = accounts::units(&s.app.db).await?.into_iter().map(|u| u.name).collect();
@@ -110,7 +118,10 @@ fn place(e: AppError, errors: &mut Errors) -> Result<(), AppError> {
         AppError::BadInput(m) | AppError::Conflict(m) => m.clone(),
         _ => return Err(e),
     };
-    let field = [("编号", "code"), ("责任单位", "unit"), ("标题", "title"), ("来源", "source"), ("类别", "category")].into_iter().find(|(p, _)| message.starts_with(p)).map_or("", |(_, f)| f);
+    let field = [("编号", "code"), ("责任单位", "unit"), ("标题", "title"), ("来源", "source"), ("类别", "category")]
+        .into_iter()
+        .find(|(p, _)| message.starts_with(p))
+        .map_or("", |(_, f)| f);
     errors.add(field, message);
     Ok(())
 }
@@ -125,15 +136,18 @@ pub async fn register(State(s): State<HttpState>, me: Me, multipart: Multipart) 
     let files = store_evidence(&s.app, &me.actor, &form, &["photos"], "photos", &mut errors).await?;
     if errors.is_empty() {
         let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
-        let parsed = NewIssue::parse(&s.app, issues::IssueInput {
-            code: input.code.clone(),
-            unit: input.unit.clone(),
-            title: input.title.clone(),
-            source: some(&input.source),
-            category: some(&input.category),
-            location: some(&input.location),
-            description: some(&input.description),
-        });
+        let parsed = NewIssue::parse(
+            &s.app,
+            issues::IssueInput {
+                code: input.code.clone(),
+                unit: input.unit.clone(),
+                title: input.title.clone(),
+                source: some(&input.source),
+                category: some(&input.category),
+                location: some(&input.location),
+                description: some(&input.description),
+            },
+        );
         let registered = match parsed {
             Ok(mut new) => {
                 new.attachments = id_strings(&files);

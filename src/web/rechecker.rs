@@ -1,11 +1,11 @@
 //! The rechecker's queue: reports awaiting an on-site recheck, the oldest
 //! first, with how long each has waited.
 
-use super::layout::{render, short_time, Layout, Me, WebResult};
-use super::view::{files_of, FileLink, Flash, IssueRow};
+use super::layout::{Layout, Me, WebResult, render, short_time};
+use super::view::{FileLink, Flash, IssueRow, files_of};
 use crate::app::issues::{self, IssueFilter};
-use crate::core::state::{Role, State as IssueState};
 use crate::core::LocalTime;
+use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
 use axum::extract::{Query, State};

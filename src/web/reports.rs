@@ -3,12 +3,12 @@
 //! the quarter is frozen, and the .xlsx download. A unit sees its own row.
 
 use super::chart;
-use super::layout::{render, Layout, Me, WebResult};
+use super::layout::{Layout, Me, WebResult, render};
 use crate::app::issues::{self, IssueFilter};
 use crate::app::reports;
+use crate::core::Quarter;
 use crate::core::report::{Item, UnitRow};
 use crate::core::state::Role;
-use crate::core::Quarter;
 use crate::http::HttpState;
 use askama::Template;
 use axum::extract::{Query, State};

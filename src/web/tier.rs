@@ -4,8 +4,8 @@
 //! written here; change the workflow file and the board follows.
 
 use crate::app::issues::{IssueView, MoveView};
-use crate::core::clock::days_between;
 use crate::core::Workflow;
+use crate::core::clock::days_between;
 use chrono::NaiveDate;
 
 pub struct Badge {
@@ -39,7 +39,11 @@ pub fn badge(wf: &Workflow, days: i64, running: bool) -> Badge {
             let next_tier = wf.tier(wf.tier_index(start));
             let left = start - days;
             let next_label = if next_tier.points.is_zero() { next_tier.label.clone() } else { format!("{}（扣{}分）", next_tier.label, next_tier.points) };
-            if left == 1 { format!("第 {days} 天，明天进入「{next_label}」") } else { format!("第 {days} 天，还剩 {left} 天进入「{next_label}」") }
+            if left == 1 {
+                format!("第 {days} 天，明天进入「{next_label}」")
+            } else {
+                format!("第 {days} 天，还剩 {left} 天进入「{next_label}」")
+            }
         }
         (true, None) => format!("第 {days} 天，已超过 {} 天期限", wf.overdue_day() - 1),
     };

@@ -1,7 +1,7 @@
 //! A unit's issues, grouped by what it must do next. Made for a phone at a
 //! riverbank: cards, large buttons, 签收 in one tap.
 
-use super::layout::{render, Layout, Me, WebResult};
+use super::layout::{Layout, Me, WebResult, render};
 use super::view::{Flash, IssueRow};
 use crate::app::issues::{self, IssueFilter};
 use crate::core::state::{Role, State as IssueState};

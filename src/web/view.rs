@@ -5,8 +5,8 @@ use super::layout::short_time;
 use super::tier::{self, Badge};
 use crate::app::attachments::FileId;
 use crate::app::issues::{IssueView, MoveView};
-use crate::core::state::State;
 use crate::core::Workflow;
+use crate::core::state::State;
 use serde::Deserialize;
 
 pub struct IssueRow {
@@ -80,7 +80,13 @@ pub fn action_label(wf: &Workflow, action: &str) -> String {
 pub fn files_of(value: &serde_json::Value) -> Vec<FileLink> {
     value
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str()).filter_map(FileId::parse).map(|id| FileLink { is_image: id.kind().is_image(), id: id.as_str().to_string() }).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .filter_map(FileId::parse)
+                .map(|id| FileLink { is_image: id.kind().is_image(), id: id.as_str().to_string() })
+                .collect()
+        })
         .unwrap_or_default()
 }
 

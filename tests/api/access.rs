@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 struct World {
     app: TestApp,
@@ -20,7 +20,13 @@ async fn world(backend: Backend) -> World {
     app.unit("中兴街道").await;
     app.unit("竹行街道").await;
     let dispatcher = app.user("gjb", "dispatcher", None).await;
-    let (s, issue) = app.post(&dispatcher, "/api/issues", json!({"code": "W-2021-001", "unit": "中兴街道", "title": "排口疑似偷排", "source": "巡查发现", "category": "入河污染源"})).await;
+    let (s, issue) = app
+        .post(
+            &dispatcher,
+            "/api/issues",
+            json!({"code": "W-2021-001", "unit": "中兴街道", "title": "排口疑似偷排", "source": "巡查发现", "category": "入河污染源"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{issue}");
     let (s, _) = app.post(&dispatcher, "/api/dispatches", json!({})).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -83,7 +89,10 @@ async fn bad_input_is_a_clear_4xx(backend: Backend) {
     assert_eq!(w.app.get(&w.dispatcher, "/api/issues/no-such-id").await.0, StatusCode::NOT_FOUND);
     assert_eq!(w.app.post(&w.dispatcher, "/api/issues", json!({"code": "W-2021-001", "unit": "中兴街道", "title": "dup"})).await.0, StatusCode::CONFLICT);
     assert_eq!(w.app.post(&w.dispatcher, "/api/issues", json!({"code": "W-9", "unit": "没有的单位", "title": "t"})).await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(w.app.post(&w.dispatcher, "/api/issues", json!({"code": "W-9", "unit": "中兴街道", "title": "t", "source": "微信"})).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        w.app.post(&w.dispatcher, "/api/issues", json!({"code": "W-9", "unit": "中兴街道", "title": "t", "source": "微信"})).await.0,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(w.app.post(&w.rechecker, &format!("/api/issues/{}/actions", w.issue), json!({"action": "recheck"})).await.0, StatusCode::BAD_REQUEST);
     assert_eq!(w.app.get(&w.assessor, "/api/reports/2021Q9").await.0, StatusCode::BAD_REQUEST);
     let big = "x".repeat(400 * 1024);
@@ -105,10 +114,15 @@ async fn sessions_end_at_sign_out_and_wrong_passwords_are_limited(backend: Backe
         assert_eq!(w.app.post(&c, "/api/session", json!({"username": "zx", "password": "wrong-password"})).await.0, StatusCode::UNAUTHORIZED, "failure {n}");
     }
     assert_eq!(w.app.post(&c, "/api/session", json!({"username": "zx", "password": "wrong-password"})).await.0, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(w.app.post(&c, "/api/session", json!({"username": "zx", "password": PASSWORD})).await.0, StatusCode::TOO_MANY_REQUESTS, "locked even with the right password");
+    assert_eq!(
+        w.app.post(&c, "/api/session", json!({"username": "zx", "password": PASSWORD})).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even with the right password"
+    );
     assert_eq!(w.app.post(&c, "/api/session", json!({"username": "zh", "password": PASSWORD})).await.0, StatusCode::OK, "another user is unaffected");
     // A cross-site form post is refused by the CSRF layer.
-    let r = w.dispatcher.post(w.app.url("/api/dispatches")).header("origin", "http://evil.example").header("sec-fetch-site", "cross-site").send().await.unwrap();
+    let r =
+        w.dispatcher.post(w.app.url("/api/dispatches")).header("origin", "http://evil.example").header("sec-fetch-site", "cross-site").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
@@ -200,7 +214,7 @@ async fn two_instances_on_one_postgres_fire_each_timer_once() {
 /// workbook holds only its own row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quarter_report_downloads_as_xlsx_with_only_what_the_reader_may_see() {
-    use calamine::{open_workbook_from_rs, Reader, Xlsx};
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
     let w = world(Backend::Sqlite).await;
     assert_eq!(w.app.advance("2021-04-01T00:00:00").await, StatusCode::OK);
     let read = |bytes: Vec<u8>| -> Vec<Vec<String>> {

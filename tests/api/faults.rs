@@ -7,9 +7,9 @@
 //! inside the test would not be a crash.
 
 use crate::helpers::*;
-use crate::sink::{python_ready, Faults, Sink};
+use crate::sink::{Faults, Sink, python_ready};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -147,7 +147,8 @@ async fn smtp_down_for_a_while_loses_nothing_sends_nothing_twice_and_delays_no_t
     let (_, q2) = app.get(&app.admin, "/api/reports/2021Q2").await;
     assert_eq!(q2["items"][0]["points"], "0.05", "{q2}");
     let waiting = app.get(&app.admin, "/api/mails").await.1["mails"].as_array().unwrap().clone();
-    let at: BTreeMap<String, String> = waiting.iter().map(|m| (m["key"].as_str().unwrap().split(':').next().unwrap().to_string(), m["at"].as_str().unwrap().to_string())).collect();
+    let at: BTreeMap<String, String> =
+        waiting.iter().map(|m| (m["key"].as_str().unwrap().split(':').next().unwrap().to_string(), m["at"].as_str().unwrap().to_string())).collect();
     assert_eq!(at["dispatch"], "2021-03-01T09:00:00");
     assert_eq!(at["warn-16"], "2021-03-15T08:30:00");
     assert_eq!(at["tier-31"], "2021-04-01T08:30:00");
@@ -244,7 +245,11 @@ async fn catch_up(service: Service, kill: bool) -> (Vec<Value>, Vec<(String, Str
         reports.push(admin.get(format!("{}/api/reports/{q}", service.base)).send().await.unwrap().json::<Value>().await.unwrap());
     }
     let keys = all_sent(&admin, &service.base, Duration::from_secs(120)).await;
-    let mut kinds: Vec<(String, String)> = mails(&admin, &service.base).await.iter().map(|m| (m["key"].as_str().unwrap().split(':').next().unwrap().to_string(), m["at"].as_str().unwrap().to_string())).collect();
+    let mut kinds: Vec<(String, String)> = mails(&admin, &service.base)
+        .await
+        .iter()
+        .map(|m| (m["key"].as_str().unwrap().split(':').next().unwrap().to_string(), m["at"].as_str().unwrap().to_string()))
+        .collect();
     kinds.sort();
     (reports, kinds, keys)
 }

@@ -11,23 +11,100 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{Client, Method, StatusCode};
 use sea_orm::{Database, DatabaseConnection, FromQueryResult, JsonValue, Statement};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Every route of the router (method, path with `{id}` / `{x}` holes).
 const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/api/session"), ("GET", "/api/session"), ("POST", "/api/units"), ("GET", "/api/units"),
-    ("POST", "/api/users"), ("GET", "/api/users"), ("POST", "/api/issues"), ("GET", "/api/issues"),
-    ("GET", "/api/issues/{id}"), ("POST", "/api/issues/{id}/actions"), ("POST", "/api/dispatches"),
-    ("POST", "/api/violations"), ("GET", "/api/mails"), ("GET", "/api/reports/{x}"), ("GET", "/api/openapi.json"),
-    ("POST", "/api/test-clock"), ("GET", "/api/test-clock"), ("GET", "/healthz"), ("GET", "/metrics"),
-    ("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/board"), ("GET", "/pool"), ("POST", "/pool/issues"),
-    ("POST", "/pool/import"), ("GET", "/dispatches"), ("POST", "/dispatches"), ("GET", "/closeout"), ("GET", "/violations"),
-    ("POST", "/violations"), ("GET", "/issues/{id}"), ("POST", "/issues/{id}/{x}"), ("GET", "/my"), ("GET", "/recheck"),
-    ("GET", "/reports"), ("GET", "/admin"), ("POST", "/admin/units"), ("POST", "/admin/users"), ("GET", "/files/{x}"),
-    ("GET", "/assets/{x}"), ("GET", "/api/{x}"), ("PUT", "/api/issues"), ("DELETE", "/api/issues/{id}"),
+    ("POST", "/api/session"),
+    ("GET", "/api/session"),
+    ("POST", "/api/units"),
+    ("GET", "/api/units"),
+    ("POST", "/api/users"),
+    ("GET", "/api/users"),
+    ("POST", "/api/issues"),
+    ("GET", "/api/issues"),
+    ("GET", "/api/issues/{id}"),
+    ("POST", "/api/issues/{id}/actions"),
+    ("POST", "/api/dispatches"),
+    ("POST", "/api/violations"),
+    ("GET", "/api/mails"),
+    ("GET", "/api/reports/{x}"),
+    ("GET", "/api/openapi.json"),
+    ("POST", "/api/test-clock"),
+    ("GET", "/api/test-clock"),
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/board"),
+    ("GET", "/pool"),
+    ("POST", "/pool/issues"),
+    ("POST", "/pool/import"),
+    ("GET", "/dispatches"),
+    ("POST", "/dispatches"),
+    ("GET", "/closeout"),
+    ("GET", "/violations"),
+    ("POST", "/violations"),
+    ("GET", "/issues/{id}"),
+    ("POST", "/issues/{id}/{x}"),
+    ("GET", "/my"),
+    ("GET", "/recheck"),
+    ("GET", "/reports"),
+    ("GET", "/admin"),
+    ("POST", "/admin/units"),
+    ("POST", "/admin/users"),
+    ("GET", "/files/{x}"),
+    ("GET", "/assets/{x}"),
+    ("GET", "/api/{x}"),
+    ("PUT", "/api/issues"),
+    ("DELETE", "/api/issues/{id}"),
 ];
-const FIELDS: &[&str] = &["code", "unit", "title", "source", "category", "location", "description", "action", "passed", "note", "now", "username", "password", "role", "name", "emails", "format", "state", "attachments", "kept", "back"];
-const WORDS: &[&str] = &["accept", "report", "recheck", "close", "dispatch", "teleport", "registered", "assigned", "dispatcher", "unit", "admin", "中兴街道", "不存在", "2021-03-05T09:00:00", "2021Q1", "2021Q9", "xlsx", "json", "../../etc/passwd", "true"];
+const FIELDS: &[&str] = &[
+    "code",
+    "unit",
+    "title",
+    "source",
+    "category",
+    "location",
+    "description",
+    "action",
+    "passed",
+    "note",
+    "now",
+    "username",
+    "password",
+    "role",
+    "name",
+    "emails",
+    "format",
+    "state",
+    "attachments",
+    "kept",
+    "back",
+];
+const WORDS: &[&str] = &[
+    "accept",
+    "report",
+    "recheck",
+    "close",
+    "dispatch",
+    "teleport",
+    "registered",
+    "assigned",
+    "dispatcher",
+    "unit",
+    "admin",
+    "中兴街道",
+    "不存在",
+    "2021-03-05T09:00:00",
+    "2021Q1",
+    "2021Q9",
+    "xlsx",
+    "json",
+    "../../etc/passwd",
+    "true",
+];
 
 fn text(rng: &mut StdRng) -> String {
     match rng.random_range(0..9) {
@@ -66,7 +143,14 @@ fn object(rng: &mut StdRng, depth: u32) -> Value {
 fn encoded(rng: &mut StdRng) -> String {
     let raw = ["%00", "%FF", "%C3%28", "%E4%B8%AD", "a+b", "%", "&&", "=", "1e400", "-1", "99999999999999999999"];
     (0..rng.random_range(1..4))
-        .map(|_| format!("{}={}{}", FIELDS[rng.random_range(0..FIELDS.len())], raw[rng.random_range(0..raw.len())], WORDS[rng.random_range(0..WORDS.len())].replace('/', "%2F")))
+        .map(|_| {
+            format!(
+                "{}={}{}",
+                FIELDS[rng.random_range(0..FIELDS.len())],
+                raw[rng.random_range(0..raw.len())],
+                WORDS[rng.random_range(0..WORDS.len())].replace('/', "%2F")
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -116,7 +200,17 @@ fn request(rng: &mut StdRng, client: &Client, base: &str, ids: &[String]) -> (re
 /// Every table but the sessions (signing in is allowed to make one).
 async fn snapshot(db: &DatabaseConnection) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
-    for (table, key) in [("units", "id"), ("users", "id"), ("issues", "id"), ("moves", "id"), ("dispatches", "id"), ("charges", "id"), ("timers", "id"), ("outbox", "id"), ("clock", "id")] {
+    for (table, key) in [
+        ("units", "id"),
+        ("users", "id"),
+        ("issues", "id"),
+        ("moves", "id"),
+        ("dispatches", "id"),
+        ("charges", "id"),
+        ("timers", "id"),
+        ("outbox", "id"),
+        ("clock", "id"),
+    ] {
         let columns = if table == "outbox" { "id, key, sent_at" } else { "*" };
         let sql = format!("SELECT {columns} FROM {table} ORDER BY {key}");
         out.push(JsonValue::find_by_statement(Statement::from_string(db.get_database_backend(), sql)).all(db).await.unwrap());

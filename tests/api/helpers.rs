@@ -5,7 +5,7 @@
 
 use jiaoban::startup::{Application, Config};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::PathBuf;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";

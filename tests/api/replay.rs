@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 
 fn example(name: &str, ext: &str) -> String {
@@ -27,7 +27,13 @@ async fn actors(app: &TestApp, events: &[Value]) -> Actors {
             units.insert(unit.to_string(), client);
         }
     }
-    Actors { dispatcher: app.user("dispatcher", "dispatcher", None).await, rechecker: app.user("rechecker", "rechecker", None).await, units, ids: HashMap::new(), unit_of: HashMap::new() }
+    Actors {
+        dispatcher: app.user("dispatcher", "dispatcher", None).await,
+        rechecker: app.user("rechecker", "rechecker", None).await,
+        units,
+        ids: HashMap::new(),
+        unit_of: HashMap::new(),
+    }
 }
 
 async fn apply(app: &TestApp, a: &mut Actors, e: &Value) {
@@ -153,7 +159,8 @@ pub async fn reminders_equal_simulate(backend: Backend) {
     }
     assert_eq!(app.advance(example(name, "as_of").trim()).await, StatusCode::OK);
     let (_, units) = app.get(&app.admin, "/api/units").await;
-    let mut names: Vec<(String, String)> = units["units"].as_array().unwrap().iter().map(|u| (u["id"].as_str().unwrap().to_string(), u["name"].as_str().unwrap().to_string())).collect();
+    let mut names: Vec<(String, String)> =
+        units["units"].as_array().unwrap().iter().map(|u| (u["id"].as_str().unwrap().to_string(), u["name"].as_str().unwrap().to_string())).collect();
     names.extend(a.ids.iter().map(|(code, id)| (id.clone(), code.clone())));
     let (_, mails) = app.get(&app.admin, "/api/mails").await;
     let keys: Vec<String> = mails["mails"].as_array().unwrap().iter().map(|m| m["key"].as_str().unwrap().to_string()).collect();
@@ -169,7 +176,8 @@ pub async fn reminders_equal_simulate(backend: Backend) {
         })
         .collect();
     got.sort();
-    let want: Vec<(String, String)> = expected["reminders"].as_array().unwrap().iter().map(|r| (r["at"].as_str().unwrap().to_string(), r["key"].as_str().unwrap().to_string())).collect();
+    let want: Vec<(String, String)> =
+        expected["reminders"].as_array().unwrap().iter().map(|r| (r["at"].as_str().unwrap().to_string(), r["key"].as_str().unwrap().to_string())).collect();
     assert_eq!(got, want, "what arrived, with its Date, is what simulate says is owed");
 }
 

@@ -2,7 +2,7 @@
 //! a dispatch list and a reminder arrive once each, with their keys.
 
 use crate::helpers::*;
-use crate::sink::{python_ready, Sink};
+use crate::sink::{Sink, python_ready};
 use reqwest::StatusCode;
 use serde_json::json;
 

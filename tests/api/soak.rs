@@ -9,10 +9,10 @@
 //! twice; and once the server behaves, every mail in the outbox arrives.
 
 use crate::helpers::*;
-use crate::sink::{python_ready, Faults, Sink};
+use crate::sink::{Faults, Sink, python_ready};
 use rand::{Rng, SeedableRng};
 use reqwest::Client;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -138,7 +138,8 @@ async fn unit_user(w: World, c: Client, name: String, seed: u64) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     while w.running() {
         let (_, list) = w.get(&c, &mut rng, "/api/issues").await;
-        let target = ids_in(&list, "assigned").into_iter().map(|id| (id, "accept")).chain(ids_in(&list, "rectifying").into_iter().map(|id| (id, "report"))).next();
+        let target =
+            ids_in(&list, "assigned").into_iter().map(|id| (id, "accept")).chain(ids_in(&list, "rectifying").into_iter().map(|id| (id, "report"))).next();
         // Both users of a unit see the same first issue; a unit is not
         // quick, so some issues go past their tiers (and mail).
         if let Some((id, action)) = target.filter(|_| rng.random_bool(0.2)) {
@@ -278,7 +279,11 @@ async fn check_histories(app: &TestApp, seen: &Seen) {
         let id = issue["id"].as_str().unwrap();
         let (_, full) = app.get(&app.admin, &format!("/api/issues/{id}")).await;
         let history = full["history"].as_array().unwrap();
-        let mut stored: Vec<(String, String)> = history.iter().filter(|m| !matches!(m["action"].as_str(), Some("register" | "dispatch"))).map(|m| (m["action"].as_str().unwrap().to_string(), m["actor"].as_str().unwrap().to_string())).collect();
+        let mut stored: Vec<(String, String)> = history
+            .iter()
+            .filter(|m| !matches!(m["action"].as_str(), Some("register" | "dispatch")))
+            .map(|m| (m["action"].as_str().unwrap().to_string(), m["actor"].as_str().unwrap().to_string()))
+            .collect();
         let mut acknowledged: Vec<(String, String)> = seen.moves.iter().filter(|(i, _, _)| i == id).map(|(_, a, u)| (a.clone(), u.clone())).collect();
         stored.sort();
         acknowledged.sort();
@@ -302,7 +307,11 @@ async fn check_mail(app: &TestApp, sink: Sink) {
         if mails.iter().all(|m| !m["sent_at"].is_null()) {
             break mails.iter().map(|m| m["key"].as_str().unwrap().to_string()).collect::<Vec<_>>();
         }
-        assert!(std::time::Instant::now() < deadline, "mail still unsent: {:?}", mails.iter().filter(|m| m["sent_at"].is_null()).map(|m| &m["key"]).collect::<Vec<_>>());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "mail still unsent: {:?}",
+            mails.iter().filter(|m| m["sent_at"].is_null()).map(|m| &m["key"]).collect::<Vec<_>>()
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert!(keys.len() > 50, "the soak made mail: {}", keys.len());

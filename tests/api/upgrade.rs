@@ -6,18 +6,26 @@
 //! Fixtures (tests/fixtures/release-0.1): the SQLite file as 0.1 left it,
 //! and `pg_dump --inserts` of the same demo seeded on PostgreSQL by 0.1.
 
-use crate::helpers::{fresh_postgres, spawn_with, TestApp};
+use crate::helpers::{TestApp, fresh_postgres, spawn_with};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, FromQueryResult, JsonValue, Statement};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/release-0.1");
 /// The demo's password; the fixture's admin has it too.
 const DEMO_PASSWORD: &str = "jiaoban2021";
 /// Every table of 0.1 and its key, to compare row by row.
 const TABLES: &[(&str, &str)] = &[
-    ("units", "id"), ("users", "id"), ("sessions", "token"), ("issues", "id"), ("moves", "id"), ("dispatches", "id"),
-    ("charges", "id"), ("timers", "id"), ("outbox", "id"), ("clock", "id"),
+    ("units", "id"),
+    ("users", "id"),
+    ("sessions", "token"),
+    ("issues", "id"),
+    ("moves", "id"),
+    ("dispatches", "id"),
+    ("charges", "id"),
+    ("timers", "id"),
+    ("outbox", "id"),
+    ("clock", "id"),
 ];
 
 async fn snapshot(db: &DatabaseConnection) -> Vec<(String, Vec<Value>)> {
@@ -123,14 +131,27 @@ async fn a_timer_of_an_unknown_kind_is_parked_and_kept_never_dropped() {
     app.unit("中兴街道").await;
     let file = app.data_dir.join("jiaoban.db");
     let db = Database::connect(format!("sqlite://{}?mode=rw", file.display())).await.unwrap();
-    db.execute_unprepared("INSERT INTO timers (due_at, class, kind, issue_id, payload) VALUES ('2021-03-01T08:30:00', 2, 'escalate', NULL, 'level:2')").await.unwrap();
+    db.execute_unprepared("INSERT INTO timers (due_at, class, kind, issue_id, payload) VALUES ('2021-03-01T08:30:00', 2, 'escalate', NULL, 'level:2')")
+        .await
+        .unwrap();
     assert_eq!(app.advance("2021-03-02T00:00:00").await, StatusCode::OK);
     assert_eq!(app.advance("2021-03-03T00:00:00").await, StatusCode::OK);
-    let rows = JsonValue::find_by_statement(Statement::from_string(db.get_database_backend(), "SELECT kind, payload, parked FROM timers WHERE kind = 'escalate'".to_string())).all(&db).await.unwrap();
+    let rows = JsonValue::find_by_statement(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT kind, payload, parked FROM timers WHERE kind = 'escalate'".to_string(),
+    ))
+    .all(&db)
+    .await
+    .unwrap();
     assert_eq!(rows.len(), 1, "kept: {rows:?}");
     assert_eq!(rows[0]["parked"], "unknown timer kind `escalate`");
     // The scheduled dispatch of 03-01 09:00, after it, still ran.
-    let dispatch = JsonValue::find_by_statement(Statement::from_string(db.get_database_backend(), "SELECT due_at FROM timers WHERE kind = 'dispatch'".to_string())).one(&db).await.unwrap().unwrap();
+    let dispatch =
+        JsonValue::find_by_statement(Statement::from_string(db.get_database_backend(), "SELECT due_at FROM timers WHERE kind = 'dispatch'".to_string()))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(dispatch["due_at"], "2021-03-16T09:00:00");
     let metrics = app.admin.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.lines().any(|l| l == "jiaoban_timers_parked 1"), "{metrics}");

@@ -20,7 +20,8 @@ pub fn installed() -> Option<(PathBuf, PathBuf)> {
     let chromium = std::env::var("JIAOBAN_CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
     let driver = std::env::var("JIAOBAN_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.into());
     let ok = Path::new(&chromium).exists() && Path::new(&driver).exists();
-    crate::require::present("chromium", ok, &format!("{chromium} and {driver}: apt-get install chromium chromium-driver")).then(|| (chromium.into(), driver.into()))
+    crate::require::present("chromium", ok, &format!("{chromium} and {driver}: apt-get install chromium chromium-driver"))
+        .then(|| (chromium.into(), driver.into()))
 }
 
 /// One WebDriver session on its own chromedriver process and profile.
@@ -34,7 +35,13 @@ impl Browser {
     pub async fn start(chromium: &Path, driver: &Path) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         // Chromium takes its UI language (file pickers…) from the environment.
-        let mut driver = Command::new(driver).arg(format!("--port={port}")).env("LANGUAGE", "zh_CN:zh").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver starts");
+        let mut driver = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .env("LANGUAGE", "zh_CN:zh")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
         let profile = tempfile::tempdir().unwrap();
         let args = [
             "--headless=new".to_string(),
@@ -203,7 +210,9 @@ impl Page<'_> {
 
     /// Whether every image inside `css` has loaded (the server sent a real picture).
     pub async fn images_loaded(&self, css: &str) -> (usize, bool) {
-        let script = format!("const imgs = Array.from(document.querySelectorAll({css:?} + ' img')); return [imgs.length, imgs.every(i => i.complete && i.naturalWidth > 0)];");
+        let script = format!(
+            "const imgs = Array.from(document.querySelectorAll({css:?} + ' img')); return [imgs.length, imgs.every(i => i.complete && i.naturalWidth > 0)];"
+        );
         let deadline = Instant::now() + WAIT;
         loop {
             let v = self.c.execute(&script, vec![]).await.unwrap();

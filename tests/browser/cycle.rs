@@ -4,8 +4,8 @@
 //! shows the points once the test clock has passed the tiers. And a unit
 //! never sees another unit's issue or photo.
 
-use crate::chrome::{Page, DESKTOP, PHONE};
-use crate::server::{self, png, Server, PASSWORD};
+use crate::chrome::{DESKTOP, PHONE, Page};
+use crate::server::{self, PASSWORD, Server, png};
 use crate::with_browser;
 use reqwest::StatusCode;
 
@@ -150,7 +150,8 @@ async fn every_role_walks_an_issue_from_registration_to_close_out_in_chromium() 
         p.sign_out().await;
 
         // Another unit: neither the issue page nor the photo exists for it.
-        let photo_id = server.issue("W-2021-901").await["history"].as_array().unwrap().iter().find_map(|m| m["attachments"][0].as_str().map(str::to_string)).unwrap();
+        let photo_id =
+            server.issue("W-2021-901").await["history"].as_array().unwrap().iter().find_map(|m| m["attachments"][0].as_str().map(str::to_string)).unwrap();
         p.sign_in("zh", PASSWORD).await;
         p.goto(&format!("/issues/{id}")).await;
         p.wait_text("h1", "没有找到").await;

@@ -1,10 +1,10 @@
 //! End-to-end tests of the web UI in headless Chromium: every role does its
 //! day's work through the pages, as a person would.
 
-#[path = "../support/require.rs"]
-mod require;
 mod chrome;
 mod cycle;
+#[path = "../support/require.rs"]
+mod require;
 mod screens;
 mod server;
 

@@ -1,7 +1,7 @@
 //! Each role's main page on the demo data, at desktop and phone size, saved
 //! under target/screenshots/ to be looked at (and shown in the README).
 
-use crate::chrome::{screenshot_dir, Page, DESKTOP, PHONE};
+use crate::chrome::{DESKTOP, PHONE, Page, screenshot_dir};
 use crate::server;
 use crate::with_browser;
 

@@ -6,7 +6,7 @@
 mod helpers;
 
 #[allow(unused_imports)] // each of the two test targets uses a part
-pub use helpers::{client, sign_in, TestApp as Server, ADMIN_PASSWORD, PASSWORD};
+pub use helpers::{ADMIN_PASSWORD, PASSWORD, TestApp as Server, client, sign_in};
 
 /// Starts the service on a test clock with an empty database (SQLite).
 pub async fn start(test_clock: &str) -> Server {
@@ -69,7 +69,9 @@ pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     for (name, file, bytes) in parts {
         body.extend(format!("--{boundary}\r\n").as_bytes());
         match file {
-            Some(f) => body.extend(format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes()),
+            Some(f) => body.extend(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            ),
             None => body.extend(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
         }
         body.extend(*bytes);

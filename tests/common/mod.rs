@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use jiaoban::core::Workflow;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub fn shipped() -> Workflow {
     Workflow::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/water-environment.toml"))).unwrap()
@@ -56,9 +56,11 @@ pub fn replay(events: &[Value], as_of: Option<&str>) -> Value {
 
 /// The item of `issue` and the quarter it was charged in.
 pub fn charged(out: &Value, issue: &str) -> Option<(String, Value)> {
-    out["quarters"].as_array().unwrap().iter().find_map(|q| {
-        q["items"].as_array().unwrap().iter().find(|i| i["issue"] == issue).map(|i| (q["quarter"].as_str().unwrap().to_string(), i.clone()))
-    })
+    out["quarters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|q| q["items"].as_array().unwrap().iter().find(|i| i["issue"] == issue).map(|i| (q["quarter"].as_str().unwrap().to_string(), i.clone())))
 }
 
 /// The items of one quarter.

@@ -93,10 +93,7 @@ impl Sink {
         });
         let line = rx.recv_timeout(Duration::from_secs(20)).expect("the sink says READY in time");
         let line = line.expect("the sink prints a line").unwrap();
-        let port = line
-            .strip_prefix("READY ")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("not READY: {line}"));
+        let port = line.strip_prefix("READY ").and_then(|p| p.trim().parse().ok()).unwrap_or_else(|| panic!("not READY: {line}"));
         Sink { child, dir, port, faults }
     }
 
@@ -111,7 +108,9 @@ impl Sink {
 
     /// Every accepted message's `X-Jiaoban-Key` and `Date` headers, as received.
     pub fn arrived(&self) -> Vec<(String, String)> {
-        let header = |mail: &str, name: &str| mail.lines().take_while(|l| !l.is_empty()).find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string())).unwrap_or_default();
+        let header = |mail: &str, name: &str| {
+            mail.lines().take_while(|l| !l.is_empty()).find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string())).unwrap_or_default()
+        };
         self.received()
             .iter()
             .map(|p| std::fs::read_to_string(p).unwrap().replace("\r\n", "\n"))
@@ -161,11 +160,7 @@ impl Sink {
 
     /// Every `.eml` received so far, in any order.
     pub fn received(&self) -> Vec<PathBuf> {
-        std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-            .collect()
+        std::fs::read_dir(self.dir.path()).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect()
     }
 
     pub fn envelope(&self, eml: &Path) -> Value {
@@ -200,4 +195,3 @@ impl Drop for Sink {
         }
     }
 }
-

@@ -2,10 +2,10 @@
 //! withdrawal (撤销). The move table has already said the move is allowed
 //! from the issue's state; these add what the move means.
 
-use super::{book, dispatch_date, dispatch_timers, reminder, Effect, Effects, Issue, Refused, Reminder};
+use super::{Effect, Effects, Issue, Refused, Reminder, book, dispatch_date, dispatch_timers, reminder};
 use crate::core::charge;
-use crate::core::clock::{add_days, LocalTime};
-use crate::core::correction::{undo, Undo};
+use crate::core::clock::{LocalTime, add_days};
+use crate::core::correction::{Undo, undo};
 use crate::core::workflow::Workflow;
 
 /// 退回: only up to day d + R, R the workflow's return window. Because R is

@@ -133,7 +133,10 @@ fn a_move_from_several_states_names_each_of_them() {
     let e = broken("\"closed\", \"returned\"]", "\"closed\", \"gone\"]");
     assert_eq!(e.key, "moves[9].from[6]");
     assert_eq!(broken("from = [\"registered\"", "from = [7, \"registered\"").key, "moves[9].from[0]");
-    assert_eq!(broken("from = [\"registered\", \"assigned\", \"rectifying\", \"reported\", \"rechecked\", \"closed\", \"returned\"]", "from = []").key, "moves[9].from");
+    assert_eq!(
+        broken("from = [\"registered\", \"assigned\", \"rectifying\", \"reported\", \"rechecked\", \"closed\", \"returned\"]", "from = []").key,
+        "moves[9].from"
+    );
 }
 
 #[test]

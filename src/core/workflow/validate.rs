@@ -4,7 +4,7 @@
 use super::path::{evidence, moves, roles, states};
 use super::raw;
 use super::{MailAddresses, ReminderRules, RevokeRule, Tier, Workflow, WorkflowError};
-use crate::core::calendar::{parse_weekday, WorkingCalendar};
+use crate::core::calendar::{WorkingCalendar, parse_weekday};
 use crate::core::points::Points;
 use crate::core::state::Role;
 use chrono::{Datelike, NaiveDate, NaiveTime};
@@ -24,8 +24,7 @@ impl Errors<'_> {
 
 pub(super) fn parse(file: &str, text: &str) -> Result<Workflow, WorkflowError> {
     let errors = Errors { file };
-    let de = toml::Deserializer::parse(text)
-        .map_err(|e| errors.at("(syntax)", e.message().to_string()))?;
+    let de = toml::Deserializer::parse(text).map_err(|e| errors.at("(syntax)", e.message().to_string()))?;
     let raw: raw::File = serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
         errors.at(if key == "." { "(top level)".into() } else { key }, e.inner().message().to_string())
@@ -41,12 +40,12 @@ fn build(errors: &Errors, raw: raw::File) -> Result<Workflow, WorkflowError> {
     let moves = moves(errors, &raw.moves, &states)?;
     let (tiers, overdue) = tiers(errors, &raw.tiers, &raw.overdue)?;
     let violation_points = Points::parse(&raw.violation.points).map_err(|r| errors.at("violation.points", r))?;
-    let due_day = u32::try_from(raw.report.due_day).ok().filter(|d| (1..=28).contains(d)).ok_or_else(|| {
-        errors.at("report.due_day", format!("{} is not a day that every month has (1 to 28)", raw.report.due_day))
-    })?;
-    let dispatch_schedule = cron::Schedule::from_str(&raw.dispatch.cron).map_err(|e| {
-        errors.at("dispatch.cron", format!("`{}` is not a cron expression (sec min hour day month weekday): {e}", raw.dispatch.cron))
-    })?;
+    let due_day = u32::try_from(raw.report.due_day)
+        .ok()
+        .filter(|d| (1..=28).contains(d))
+        .ok_or_else(|| errors.at("report.due_day", format!("{} is not a day that every month has (1 to 28)", raw.report.due_day)))?;
+    let dispatch_schedule = cron::Schedule::from_str(&raw.dispatch.cron)
+        .map_err(|e| errors.at("dispatch.cron", format!("`{}` is not a cron expression (sec min hour day month weekday): {e}", raw.dispatch.cron)))?;
     let reminders = reminders(errors, &raw.reminders, &tiers)?;
     let overdue_day = tiers.last().and_then(|t| t.up_to_day).unwrap_or(0) + 1;
     let return_window_days = return_window(errors, raw.corrections.return_window_days, overdue_day)?;
@@ -96,7 +95,10 @@ fn tiers(errors: &Errors, defs: &[raw::TierDef], overdue: &raw::Labelled) -> Res
         let points = Points::parse(&def.points).map_err(|r| errors.at(format!("tiers[{i}].points"), r))?;
         let floor = out.last().map_or(-1, |t| t.up_to_day.unwrap_or(0));
         if def.up_to_day <= floor || def.up_to_day > 3650 {
-            return Err(errors.at(format!("tiers[{i}].up_to_day"), format!("{} must be greater than the previous tier's {} (tiers must increase)", def.up_to_day, floor.max(0))));
+            return Err(errors.at(
+                format!("tiers[{i}].up_to_day"),
+                format!("{} must be greater than the previous tier's {} (tiers must increase)", def.up_to_day, floor.max(0)),
+            ));
         }
         if out.last().is_some_and(|t| t.points > points) {
             return Err(errors.at(format!("tiers[{i}].points"), "a later tier may not cost less than an earlier one"));
@@ -117,7 +119,12 @@ fn return_window(errors: &Errors, days: i64, overdue_day: i64) -> Result<i64, Wo
     if (0..overdue_day).contains(&days) {
         Ok(days)
     } else {
-        Err(errors.at("corrections.return_window_days", format!("{days} must be at least 0 and smaller than the overdue day {overdue_day}, so that a return always comes before the charge can become final")))
+        Err(errors.at(
+            "corrections.return_window_days",
+            format!(
+                "{days} must be at least 0 and smaller than the overdue day {overdue_day}, so that a return always comes before the charge can become final"
+            ),
+        ))
     }
 }
 
@@ -145,9 +152,7 @@ fn reminders(errors: &Errors, raw: &raw::Reminders, tiers: &[Tier]) -> Result<Re
 }
 
 fn calendar(errors: &Errors, raw: &raw::WorkingHours) -> Result<WorkingCalendar, WorkflowError> {
-    let time = |key: &str, text: &str| {
-        NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| errors.at(key, format!("`{text}` is not a time HH:MM")))
-    };
+    let time = |key: &str, text: &str| NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| errors.at(key, format!("`{text}` is not a time HH:MM")));
     let start = time("working_hours.start", &raw.start)?;
     let end = time("working_hours.end", &raw.end)?;
     if end <= start {
