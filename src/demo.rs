@@ -3,9 +3,12 @@
 //! living system in one command. It runs on a test clock (the banner says so)
 //! and drives the same use cases the API does.
 
-use crate::app::{Actor, App, accounts, issues, reports, scheduler};
+use crate::app::{Actor, App, accounts, attachments, issues, moves, scheduler, violations};
 use crate::core::LocalTime;
 use crate::core::state::Role;
+
+/// The photo a demo report carries: a riverbank after the works.
+const PHOTO: &[u8] = include_bytes!("../assets/demo-photo.png");
 
 /// Every demo account has this password (printed at start).
 pub const PASSWORD: &str = "jiaoban2021";
@@ -109,10 +112,16 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
                 (_, Some(false)) => "现场仍有渗漏，复核不通过",
                 _ => "同意销号",
             };
-            issues::act(app, &who, id, issues::requested_action(action, passed).map_err(err)?, Some(note.into()), Vec::new()).await.map_err(err)?;
+            let mut request = moves::MoveRequest::new(moves::requested_action(action, passed).map_err(err)?);
+            request.note = Some(note.into());
+            if action == "report" {
+                // A report carries its photo (rules.md, Evidence).
+                request.attachments.push(attachments::store(app, &who, PHOTO).await.map_err(err)?.as_str().to_string());
+            }
+            moves::act(app, &who, id, request).await.map_err(err)?;
         }
         if day == 40 || day == 58 {
-            reports::record_violation(app, &dispatcher, UNITS[(day as usize) % UNITS.len()].0, Some("未按调度指令启闭闸门".into())).await.map_err(err)?;
+            violations::record(app, &dispatcher, UNITS[(day as usize) % UNITS.len()].0, Some("未按调度指令启闭闸门".into())).await.map_err(err)?;
         }
         day += 1;
     }

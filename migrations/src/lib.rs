@@ -3,12 +3,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_tables;
 mod m20261201_000001_delivery_leases;
+mod m20261202_000001_corrections;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_tables::Migration), Box::new(m20261201_000001_delivery_leases::Migration)]
+        vec![
+            Box::new(m20261128_000001_create_tables::Migration),
+            Box::new(m20261201_000001_delivery_leases::Migration),
+            Box::new(m20261202_000001_corrections::Migration),
+        ]
     }
 }

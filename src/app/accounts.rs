@@ -32,6 +32,10 @@ pub async fn unit_by_name(db: &impl ConnectionTrait, name: &str) -> AppResult<Op
     Ok(unit::Entity::find().filter(unit::Column::Name.eq(name)).one(db).await?)
 }
 
+pub async fn unit_by_id(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<unit::Model>> {
+    Ok(unit::Entity::find_by_id(id.to_string()).one(db).await?)
+}
+
 pub async fn unit_name(db: &impl ConnectionTrait, id: &str) -> AppResult<String> {
     Ok(unit::Entity::find_by_id(id.to_string()).one(db).await?.map(|u| u.name).unwrap_or_default())
 }

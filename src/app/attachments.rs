@@ -1,17 +1,17 @@
 //! Evidence files (photos, PDFs) attached to moves.
 //!
 //! A file is checked by its content, never by its name or the browser's
-//! content type: only JPEG, PNG and PDF magic bytes pass. It is stored under
-//! `<data_dir>/uploads/` with a random name, and a move refers to it by that
-//! name (its id). A file is served only to someone who may see an issue whose
-//! history refers to it — for a unit user, another unit's photo does not
-//! exist — or, before it is attached (a form that was rejected keeps its
-//! files), to the user who uploaded it.
+//! content type: only JPEG, PNG and PDF magic bytes pass. It is stored in
+//! the database (so every instance sharing it sees the file) under a random
+//! id, and a move refers to it by that id. A file is served only to someone
+//! who may see an issue whose history refers to it — for a unit user,
+//! another unit's photo does not exist — or, before it is attached (a form
+//! that was rejected keeps its files), to the user who uploaded it. Files
+//! of release 0.1 are still read from `<data_dir>/uploads/`.
 
 use super::{Actor, App, AppError, AppResult, issues};
-use crate::db::entities::moves;
-use anyhow::Context;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use crate::db::entities::{attachment, moves};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use std::path::PathBuf;
 
 /// Largest file accepted: a phone photo at full resolution fits.
@@ -100,8 +100,13 @@ fn owner_file(app: &App, id: &FileId) -> PathBuf {
 }
 
 /// Checks and stores one uploaded file; returns its id.
-#[tracing::instrument(skip_all, fields(user = %actor.username, bytes = bytes.len()), err)]
 pub async fn store(app: &App, actor: &Actor, bytes: &[u8]) -> AppResult<FileId> {
+    store_named(app, actor, "file", bytes).await
+}
+
+/// [`store`], keeping the name the file had on the user's device.
+#[tracing::instrument(skip_all, fields(user = %actor.username, bytes = bytes.len()), err)]
+pub async fn store_named(app: &App, actor: &Actor, name: &str, bytes: &[u8]) -> AppResult<FileId> {
     if bytes.is_empty() {
         return Err(AppError::BadInput("文件是空的".into()));
     }
@@ -110,10 +115,20 @@ pub async fn store(app: &App, actor: &Actor, bytes: &[u8]) -> AppResult<FileId> 
     }
     let kind = Kind::sniff(bytes).ok_or_else(|| AppError::BadInput("只接受 JPEG、PNG 照片或 PDF 文件".into()))?;
     let id = FileId { id: format!("{}.{}", uuid::Uuid::new_v4().simple(), kind.extension()), kind };
-    let dir = folder(app);
-    tokio::fs::create_dir_all(&dir).await.with_context(|| format!("failed to create {}", dir.display()))?;
-    tokio::fs::write(dir.join(id.as_str()), bytes).await.context("failed to store an upload")?;
-    tokio::fs::write(owner_file(app, &id), &actor.user_id).await.context("failed to store an upload's owner")?;
+    let name: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
+    let (_guard, tx) = app.write().await?;
+    attachment::ActiveModel {
+        id: Set(id.as_str().to_string()),
+        name: Set(name),
+        content_type: Set(kind.content_type().to_string()),
+        size: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
+        owner: Set(actor.user_id.clone()),
+        created_at: Set(app.now().await?.to_string()),
+        bytes: Set(bytes.to_vec()),
+    }
+    .insert(&tx)
+    .await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -124,8 +139,14 @@ async fn issues_referring(app: &App, id: &FileId) -> AppResult<Vec<String>> {
     Ok(rows.into_iter().map(|m| m.issue_id).collect())
 }
 
-async fn uploaded_by(app: &App, id: &FileId) -> Option<String> {
-    tokio::fs::read_to_string(owner_file(app, id)).await.ok()
+async fn uploaded_by(app: &App, id: &FileId) -> AppResult<Option<String>> {
+    let owner =
+        attachment::Entity::find_by_id(id.as_str().to_string()).select_only().column(attachment::Column::Owner).into_tuple::<String>().one(&app.db).await?;
+    // Release 0.1 kept the owner beside the file.
+    Ok(match owner {
+        Some(owner) => Some(owner),
+        None => tokio::fs::read_to_string(owner_file(app, id)).await.ok(),
+    })
 }
 
 /// Ids of files the actor uploaded that no move refers to yet: what a
@@ -133,7 +154,7 @@ async fn uploaded_by(app: &App, id: &FileId) -> Option<String> {
 pub async fn claim(app: &App, actor: &Actor, ids: &[String]) -> AppResult<Vec<FileId>> {
     let mut out = Vec::new();
     for id in ids.iter().filter_map(|text| FileId::parse(text)) {
-        if out.contains(&id) || uploaded_by(app, &id).await.as_deref() != Some(actor.user_id.as_str()) {
+        if out.contains(&id) || uploaded_by(app, &id).await?.as_deref() != Some(actor.user_id.as_str()) {
             continue;
         }
         if issues_referring(app, &id).await?.is_empty() {
@@ -141,6 +162,19 @@ pub async fn claim(app: &App, actor: &Actor, ids: &[String]) -> AppResult<Vec<Fi
         }
     }
     Ok(out)
+}
+
+/// Like [`claim`], for a request that names its files (the API): a file
+/// that is not the actor's own, unattached upload is an error, not dropped.
+pub async fn claim_exact(app: &App, actor: &Actor, ids: &[String]) -> AppResult<Vec<FileId>> {
+    let claimed = claim(app, actor, ids).await?;
+    if let Some(bad) = ids.iter().find(|id| !claimed.iter().any(|c| c.as_str() == id.as_str())) {
+        return Err(AppError::BadInput(format!("附件 `{bad}` 不存在、不是您上传的或已用于其他操作 (no such upload of yours, or already used)")));
+    }
+    if claimed.len() > MAX_FILES {
+        return Err(AppError::BadInput(format!("一次最多 {MAX_FILES} 个附件 (at most {MAX_FILES} files)")));
+    }
+    Ok(claimed)
 }
 
 /// The file's bytes, if the actor may see it; otherwise it does not exist.
@@ -161,12 +195,16 @@ pub async fn open(app: &App, actor: &Actor, text: &str) -> AppResult<(Kind, Vec<
         }
     }
     if referring.is_empty() {
-        allowed = uploaded_by(app, &id).await.as_deref() == Some(actor.user_id.as_str());
+        allowed = uploaded_by(app, &id).await?.as_deref() == Some(actor.user_id.as_str());
     }
     if !allowed {
         return Err(not_found());
     }
-    let bytes = tokio::fs::read(folder(app).join(id.as_str())).await.map_err(|_| not_found())?;
+    let stored = attachment::Entity::find_by_id(id.as_str().to_string()).one(&app.db).await?;
+    let bytes = match stored {
+        Some(row) => row.bytes,
+        None => tokio::fs::read(folder(app).join(id.as_str())).await.map_err(|_| not_found())?,
+    };
     Ok((id.kind(), bytes))
 }
 

@@ -27,10 +27,10 @@ pub fn facts(row: &issue::Model) -> AppResult<Issue> {
         last_report: opt_time(&row.last_report_at)?,
         charged: row.charged,
         awaiting_at_overdue: row.awaiting_at_overdue,
-        // The service makes no corrections yet: one assignment, no returns,
-        // and nothing to take back (a withdrawal would need the charge row).
-        assignment: u32::from(row.dispatched_at.is_some()),
-        returns: 0,
+        assignment: u32::try_from(row.assignment).unwrap_or(0),
+        returns: u32::try_from(row.returns).unwrap_or(0),
+        // The charge lives in its own row: a withdrawal loads it
+        // (`charges::booked`); nothing else asks.
         booked: None,
     })
 }
@@ -43,4 +43,6 @@ pub fn apply_facts(row: &mut issue::Model, facts: &Issue) {
     row.last_report_at = facts.last_report.map(|t| t.to_string());
     row.charged = facts.charged;
     row.awaiting_at_overdue = facts.awaiting_at_overdue;
+    row.assignment = i32::try_from(facts.assignment).unwrap_or(i32::MAX);
+    row.returns = i32::try_from(facts.returns).unwrap_or(i32::MAX);
 }

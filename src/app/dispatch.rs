@@ -76,7 +76,7 @@ pub(crate) async fn dispatch_pool(
         // The rules in force when the clock starts are the issue's rules.
         row.workflow_version = app.wf.version.clone();
         seq += 1;
-        let row = effects::persist(tx, row, decision).await?;
+        let row = effects::persist(tx, row, decision, &super::charges::TakeBack { at, by: actor, note: None }).await?;
         issues::record_move(tx, &row.id, "dispatch", actor, at, None).await?;
         done.push(row);
     }

@@ -1,11 +1,11 @@
 //! Registering issues, reading them, and moving them along the path.
 
-use super::{Actor, App, AppError, AppResult, accounts, convert, effects};
+use super::{Actor, App, AppError, AppResult, accounts, convert};
 use crate::core::engine::{self, Issue};
-use crate::core::state::{Action, Role, State};
+use crate::core::state::{Role, State};
 use crate::core::{LocalTime, clock};
 use crate::db::entities::{charge, issue, moves};
-use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
 /// A registration, already checked (parse, don't validate).
@@ -67,6 +67,9 @@ pub struct MoveView {
     pub at: String,
     pub note: Option<String>,
     pub attachments: serde_json::Value,
+    /// The unit a move names: where 改派 sent the issue, who returned it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 fn trimmed(value: Option<String>) -> Option<String> {
@@ -159,6 +162,8 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
             awaiting_at_overdue: Set(false),
             version: Set(0),
             workflow_version: Set(app.wf.version.clone()),
+            assignment: Set(0),
+            returns: Set(0),
         }
         .insert(tx)
         .await
@@ -168,7 +173,19 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
             other => other,
         })?;
         reg_seq += 1;
-        record_move_with(tx, &row.id, "register", &actor.username, now, None, &new.attachments).await?;
+        super::moves::record(
+            tx,
+            super::moves::NewMove {
+                issue_id: &row.id,
+                action: "register",
+                actor: &actor.username,
+                at: now,
+                note: None,
+                attachments: &new.attachments,
+                detail: None,
+            },
+        )
+        .await?;
         each(row);
     }
     m.tx.commit().await?;
@@ -199,32 +216,7 @@ pub(crate) async fn next_dispatch_seq(db: &impl ConnectionTrait) -> AppResult<i6
 }
 
 pub(crate) async fn record_move(db: &impl ConnectionTrait, issue_id: &str, action: &str, actor: &str, at: LocalTime, note: Option<String>) -> AppResult<()> {
-    record_move_with(db, issue_id, action, actor, at, note, &[]).await
-}
-
-/// A move with its evidence: the attachment ids as a JSON array.
-pub(crate) async fn record_move_with(
-    db: &impl ConnectionTrait,
-    issue_id: &str,
-    action: &str,
-    actor: &str,
-    at: LocalTime,
-    note: Option<String>,
-    attachments: &[String],
-) -> AppResult<()> {
-    let attachments = serde_json::to_string(attachments).map_err(|e| AppError::Unexpected(e.into()))?;
-    moves::ActiveModel {
-        id: NotSet,
-        issue_id: Set(issue_id.into()),
-        action: Set(action.into()),
-        actor: Set(actor.into()),
-        at: Set(at.to_string()),
-        note: Set(note),
-        attachments: Set(attachments),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    super::moves::record(db, super::moves::NewMove { issue_id, action, actor, at, note, attachments: &[], detail: None }).await
 }
 
 /// Finds an issue the actor may see; another unit's issue does not exist for a unit user.
@@ -240,9 +232,17 @@ pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Mod
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let row = visible(app, actor, id).await?;
     let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(&app.db).await?;
+    let names = accounts::unit_names(&app.db).await?;
     let history = history
         .into_iter()
-        .map(|m| MoveView { action: m.action, actor: m.actor, at: m.at, note: m.note, attachments: serde_json::from_str(&m.attachments).unwrap_or_default() })
+        .map(|m| MoveView {
+            unit: m.detail.as_ref().map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone())),
+            action: m.action,
+            actor: m.actor,
+            at: m.at,
+            note: m.note,
+            attachments: serde_json::from_str(&m.attachments).unwrap_or_default(),
+        })
         .collect();
     let unit = app.unit_name(&row.unit_id).await?;
     view(app, &row, &unit, app.now().await?, Some(history)).await
@@ -293,39 +293,6 @@ async fn final_points(app: &App, rows: &[issue::Model]) -> AppResult<std::collec
         }
     }
     Ok(points)
-}
-
-/// The action a request names: `recheck` with `passed`, the others by
-/// their name; parsed here once, so nothing past the edge holds a string.
-pub fn requested_action(name: &str, passed: Option<bool>) -> AppResult<Action> {
-    match (name, passed) {
-        ("accept", _) => Ok(Action::Accept),
-        ("report", _) => Ok(Action::Report),
-        ("close", _) => Ok(Action::Close),
-        ("recheck", Some(passed)) => Ok(Action::recheck(passed)),
-        ("recheck", None) => Err(AppError::BadInput("复核须给出 passed: true 或 false (recheck needs `passed`)".into())),
-        (other, _) => Err(AppError::BadInput(format!("未知操作 `{other}` (unknown action; expected accept, report, recheck, close)"))),
-    }
-}
-
-/// A move requested through the API or the web UI, with the ids of
-/// evidence already stored by [`super::attachments::store`].
-#[tracing::instrument(skip_all, fields(issue = %id, action = %action, user = %actor.username), err)]
-pub async fn act(app: &App, actor: &Actor, id: &str, action: Action, note: Option<String>, attachments: Vec<String>) -> AppResult<IssueView> {
-    let row = visible(app, actor, id).await?;
-    let role = app.wf.moves.iter().find(|m| m.action == action).map(|m| m.role);
-    if role != Some(actor.role) {
-        return Err(AppError::Forbidden(format!("角色 {} 不能执行 {} (forbidden)", actor.role, action.api_name())));
-    }
-    let m = app.begin_move().await?;
-    let now = m.now;
-    let decision = engine::step(&app.wf, &convert::facts(&row)?, action, now).map_err(|e| AppError::Conflict(format!("当前状态不允许此操作: {e}")))?;
-    let row = effects::persist(&m.tx, row, decision).await?;
-    record_move_with(&m.tx, &row.id, action.as_str(), &actor.username, now, note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()), &attachments).await?;
-    m.tx.commit().await?;
-    app.metrics.moved(action.as_str());
-    let unit = app.unit_name(&row.unit_id).await?;
-    view(app, &row, &unit, now, None).await
 }
 
 /// The issue as the API shows it, with days and points so far as of `now`.

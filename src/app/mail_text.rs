@@ -24,8 +24,16 @@ pub struct IssueFacts<'a> {
     pub reported_at: &'a str,
 }
 
+/// What the corrections' mails say besides the issue: the reason given,
+/// and where a reassignment sent the issue.
+#[derive(Debug, Default)]
+pub struct Extra {
+    pub reason: String,
+    pub ruling_to: Option<String>,
+}
+
 /// Subject and body of an issue reminder.
-pub fn reminder_text(wf: &Workflow, reminder: Reminder, issue: &IssueFacts<'_>, public_url: Option<&str>) -> (String, String) {
+pub fn reminder_text(wf: &Workflow, reminder: Reminder, issue: &IssueFacts<'_>, extra: &Extra, public_url: Option<&str>) -> (String, String) {
     let dispatched_on = issue.dispatched_at.get(..10).unwrap_or(issue.dispatched_at);
     let r = IssueRef { code: issue.code, title: issue.title, unit: issue.unit, dispatched_on };
     let day_u32 = |day: i64| u32::try_from(day).unwrap_or(0);
@@ -44,11 +52,12 @@ pub fn reminder_text(wf: &Workflow, reminder: Reminder, issue: &IssueFacts<'_>, 
             let hours = u32::try_from(wf.reminders.recheck_wait_hours).unwrap_or(0);
             reminder_subject_and_body(&ReminderMail::RecheckWait { issue: r, report_no: n, reported_at: issue.reported_at, hours }, link.as_deref())
         }
-        // The corrections' mails; the service makes no corrections yet.
-        other => (
-            format!("【交办】{} {}", issue.code, other.key(issue.code)),
-            format!("{}：\n\n{}（{}）有新的处理结果，请在系统中查看。", issue.unit, issue.code, issue.title),
-        ),
+        Reminder::Return(_) => reminder_subject_and_body(&ReminderMail::Returned { issue: r, reason: &extra.reason }, link.as_deref()),
+        Reminder::Ruling(_) => {
+            reminder_subject_and_body(&ReminderMail::Ruling { issue: r, to: extra.ruling_to.as_deref(), reason: &extra.reason }, link.as_deref())
+        }
+        Reminder::Assign(_) => reminder_subject_and_body(&ReminderMail::Assigned { issue: r }, link.as_deref()),
+        Reminder::Withdrawn => reminder_subject_and_body(&ReminderMail::Withdrawn { issue: r, reason: &extra.reason }, link.as_deref()),
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod charges;
 mod convert;
 pub mod delivery;
 pub mod dispatch;
@@ -12,10 +13,13 @@ mod effects;
 pub mod issues;
 mod mail_text;
 pub mod metrics;
+pub mod moves;
 pub mod outbox;
+mod reminders;
 pub mod reports;
 pub mod scheduler;
 pub mod timers;
+pub mod violations;
 
 use crate::core::state::Role;
 use crate::core::{LocalTime, Workflow};

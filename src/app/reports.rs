@@ -1,14 +1,16 @@
-//! Quarter reports and the open list, from stored charges, through the same
-//! core report builder the replay uses.
+//! Quarter and year reports and the open list, from stored charges, through
+//! the same core report builder the replay uses.
 
-use super::{Actor, App, AppError, AppResult, accounts, convert};
+use super::{Actor, App, AppError, AppResult, accounts, charges, convert};
 use crate::core::charge::is_frozen;
-use crate::core::report::{Class, Item, OpenEntry, QuarterReport, ReportBook, open_entry};
-use crate::core::state::Role;
+use crate::core::report::{Class, Corrected, Item, OpenEntry, QuarterReport, ReportBook, open_entry};
+use crate::core::score::{YearReport, years};
+use crate::core::state::{Role, State};
 use crate::core::workflow::TierIndex;
 use crate::core::{Points, Quarter};
-use crate::db::entities::{charge, issue};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement};
+use crate::db::entities::issue;
+use crate::db::sql;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,46 +26,106 @@ fn may_read(actor: &Actor) -> AppResult<()> {
     actor.require(&[Role::Dispatcher, Role::Assessor, Role::Admin, Role::Unit])
 }
 
+/// The units in report order, and where each id stands in it.
+struct Units {
+    index: HashMap<String, usize>,
+    names: Vec<Arc<str>>,
+}
+
+async fn units(app: &App) -> AppResult<Units> {
+    let rows = accounts::units(&app.db).await?;
+    let index = rows.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
+    Ok(Units { index, names: rows.iter().map(|u| Arc::from(u.name.as_str())).collect() })
+}
+
+/// The unit a unit user may see (None: everyone's).
+async fn own_unit(app: &App, actor: &Actor) -> AppResult<Option<String>> {
+    match actor.role {
+        Role::Unit => Ok(Some(app.unit_name(actor.unit_id.as_deref().unwrap_or_default()).await?)),
+        _ => Ok(None),
+    }
+}
+
 pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterView> {
     may_read(actor)?;
     let q = Quarter::parse(quarter).ok_or_else(|| AppError::BadInput(format!("`{quarter}` 不是季度，格式如 2021Q1 (not a quarter YYYYQn)")))?;
-    let units = accounts::units(&app.db).await?;
-    let index: HashMap<&str, usize> = units.iter().enumerate().map(|(i, u)| (u.id.as_str(), i)).collect();
-    let names: Vec<Arc<str>> = units.iter().map(|u| Arc::from(u.name.as_str())).collect();
-    let mut book = ReportBook::default();
-    for c in charged_in(app, q).await? {
-        let Some(&unit) = index.get(c.unit_id.as_str()) else { continue };
-        let points = Points::from_thousandths(c.points_milli);
-        let (class, item) = if c.kind == "violation" {
-            (Class::Violation, Item::Violation { unit: names[unit].clone(), date: convert::time(&c.known_at)?.date(), points, note: c.note, violation: None })
-        } else {
-            let date = |s: &Option<String>| s.as_deref().and_then(|d| d.parse().ok());
-            let dispatched = date(&c.dispatched).ok_or_else(|| anyhow::anyhow!("a charge of {} without dispatch date", c.known_at))?;
-            let item = Item::Issue {
-                issue: c.code.unwrap_or_default().into(),
-                unit: names[unit].clone(),
-                dispatched,
-                completed: date(&c.completed),
-                days: c.days.unwrap_or(0),
-                points,
-            };
-            (Class::Tier(TierIndex(c.tier.max(0) as usize)), item)
-        };
-        book.add(&app.wf, q, unit, class, item);
-    }
-    let mut report = book.quarters(&app.wf, q, q, &names).remove(0);
-    if actor.role == Role::Unit {
-        let own = app.unit_name(actor.unit_id.as_deref().unwrap_or_default()).await?;
+    let units = units(app).await?;
+    let mut report = build(app, &units, q).await?;
+    if let Some(own) = own_unit(app, actor).await? {
         report.units.retain(|r| r.unit == own);
-        report.items.retain(|i| matches!(i, Item::Issue { unit, .. } | Item::Violation { unit, .. } if **unit == *own));
+        report.items.retain(|i| item_unit(i) == own.as_str());
         report.total = report.units.iter().map(|r| r.points).sum();
     }
     let frozen = is_frozen(&app.wf, q, app.now().await?.date());
     Ok(QuarterView { report, frozen })
 }
 
+fn item_unit(item: &Item) -> &str {
+    match item {
+        Item::Issue { unit, .. } | Item::Violation { unit, .. } | Item::Correction { unit, .. } => unit,
+    }
+}
+
+/// `GET /api/reports/{YYYY}`: the year's score per unit (rules.md, The
+/// item's score), from its four quarters.
+pub async fn year(app: &App, actor: &Actor, year: &str) -> AppResult<YearReport> {
+    may_read(actor)?;
+    let y: i32 = year.parse().ok().filter(|y| (1..=9999).contains(y)).ok_or_else(|| AppError::BadInput(format!("`{year}` 不是年份 (not a year YYYY)")))?;
+    let units = units(app).await?;
+    let mut quarters = Vec::new();
+    for n in 1..=4 {
+        let q = Quarter::parse(&format!("{y:04}Q{n}")).ok_or_else(|| AppError::BadInput(format!("`{year}` 不是年份")))?;
+        quarters.push(build(app, &units, q).await?);
+    }
+    let mut report = years(&app.wf, &quarters).remove(0);
+    if let Some(own) = own_unit(app, actor).await? {
+        report.units.retain(|r| r.unit == own);
+    }
+    Ok(report)
+}
+
+/// One quarter's report from its charge rows, in the order they became final.
+async fn build(app: &App, units: &Units, q: Quarter) -> AppResult<QuarterReport> {
+    let mut book = ReportBook::default();
+    for c in charged_in(app, q).await? {
+        let Some(&unit) = units.index.get(c.unit_id.as_str()) else { continue };
+        let points = Points::from_thousandths(c.points_milli);
+        let name = units.names[unit].clone();
+        let date = |s: &Option<String>| s.as_deref().and_then(|d| d.parse().ok());
+        let (class, item) = match c.kind.as_str() {
+            charges::VIOLATION => {
+                let violation = Some(Arc::from(c.id.to_string()));
+                (Class::Violation, Item::Violation { unit: name, date: convert::time(&c.known_at)?.date(), points, note: c.note, violation })
+            }
+            charges::CORRECTION => {
+                let of = match c.code {
+                    Some(code) => Corrected::Issue(code.into()),
+                    None => Corrected::Violation(c.corrects_id.unwrap_or_default().to_string().into()),
+                };
+                let corrects = c.corrects.as_deref().and_then(Quarter::parse).ok_or_else(|| anyhow::anyhow!("correction {} names no quarter", c.id))?;
+                (Class::Correction, Item::Correction { of, unit: name, corrects, date: convert::time(&c.known_at)?.date(), points })
+            }
+            _ => {
+                let dispatched = date(&c.dispatched).ok_or_else(|| anyhow::anyhow!("a charge of {} without dispatch date", c.known_at))?;
+                let item = Item::Issue {
+                    issue: c.code.unwrap_or_default().into(),
+                    unit: name,
+                    dispatched,
+                    completed: date(&c.completed),
+                    days: c.days.unwrap_or(0),
+                    points,
+                };
+                (Class::Tier(TierIndex(c.tier.max(0) as usize)), item)
+            }
+        };
+        book.add(&app.wf, q, unit, class, item);
+    }
+    Ok(book.quarters(&app.wf, q, q, &units.names).remove(0))
+}
+
 /// A charge row with its issue's code, as the report needs it.
 struct ChargeLine {
+    id: i64,
     kind: String,
     unit_id: String,
     points_milli: i64,
@@ -74,38 +136,43 @@ struct ChargeLine {
     known_at: String,
     note: Option<String>,
     code: Option<String>,
+    corrects: Option<String>,
+    corrects_id: Option<i64>,
 }
 
-/// Every charge of quarter `q` in the order it became final, joined with the
-/// issue code in one query: a million rows must not cost a million lookups.
+/// Every charge still in quarter `q` (a charge taken back before its quarter
+/// froze is not), in the order it became final, joined with the issue code
+/// in one query: a million rows must not cost a million lookups.
 async fn charged_in(app: &App, q: Quarter) -> AppResult<Vec<ChargeLine>> {
-    let placeholder = if app.backend() == DbBackend::Postgres { "$1" } else { "?" };
-    let sql = format!(
-        "SELECT c.kind, c.unit_id, c.points_milli, c.tier, c.days, c.dispatched, c.completed, c.known_at, c.note, i.code \
-         FROM charges c LEFT JOIN issues i ON i.id = c.issue_id WHERE c.quarter = {placeholder} ORDER BY c.known_at, c.id"
-    );
-    let rows = app.db.query_all_raw(Statement::from_sql_and_values(app.backend(), sql, [q.to_string().into()])).await?;
+    let text = "SELECT c.id, c.kind, c.unit_id, c.points_milli, c.tier, c.days, c.dispatched, c.completed, c.known_at, c.note, i.code, c.corrects, c.corrects_id \
+                FROM charges c LEFT JOIN issues i ON i.id = c.issue_id WHERE c.quarter = ? AND NOT c.removed ORDER BY c.known_at, c.id";
+    let rows = app.db.query_all_raw(Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [q.to_string().into()])).await?;
     rows.iter()
         .map(|r| {
             // By position, in the SELECT's order: a name lookup per cell
             // costs seconds over a million rows.
             Ok(ChargeLine {
-                kind: r.try_get_by_index(0)?,
-                unit_id: r.try_get_by_index(1)?,
-                points_milli: r.try_get_by_index(2)?,
-                tier: r.try_get_by_index(3)?,
-                days: r.try_get_by_index(4)?,
-                dispatched: r.try_get_by_index(5)?,
-                completed: r.try_get_by_index(6)?,
-                known_at: r.try_get_by_index(7)?,
-                note: r.try_get_by_index(8)?,
-                code: r.try_get_by_index(9)?,
+                id: r.try_get_by_index(0)?,
+                kind: r.try_get_by_index(1)?,
+                unit_id: r.try_get_by_index(2)?,
+                points_milli: r.try_get_by_index(3)?,
+                tier: r.try_get_by_index(4)?,
+                days: r.try_get_by_index(5)?,
+                dispatched: r.try_get_by_index(6)?,
+                completed: r.try_get_by_index(7)?,
+                known_at: r.try_get_by_index(8)?,
+                note: r.try_get_by_index(9)?,
+                code: r.try_get_by_index(10)?,
+                corrects: r.try_get_by_index(11)?,
+                corrects_id: r.try_get_by_index(12)?,
             })
         })
         .collect::<Result<_, sea_orm::DbErr>>()
         .map_err(AppError::from)
 }
 
+/// Issues dispatched and not final (withdrawn ones are neither), in order
+/// of dispatch — a reassigned issue: of its reassignment.
 pub async fn open(app: &App, actor: &Actor) -> AppResult<Vec<OpenEntry>> {
     may_read(actor)?;
     let now = app.now().await?;
@@ -113,6 +180,7 @@ pub async fn open(app: &App, actor: &Actor) -> AppResult<Vec<OpenEntry>> {
     let mut query = issue::Entity::find()
         .filter(issue::Column::DispatchedAt.is_not_null())
         .filter(issue::Column::Charged.eq(false))
+        .filter(issue::Column::State.ne(State::Withdrawn.as_str()))
         .order_by_asc(issue::Column::DispatchSeq);
     if actor.role == Role::Unit {
         query = query.filter(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default()));
@@ -123,36 +191,4 @@ pub async fn open(app: &App, actor: &Actor) -> AppResult<Vec<OpenEntry>> {
         out.push(open_entry(&app.wf, &row.code, names.get(&row.unit_id).map_or("", |s| s.as_str()), &facts, now));
     }
     Ok(out)
-}
-
-/// `POST /api/violations`: 未执行调度方案或者指令, charged on the day recorded.
-#[tracing::instrument(skip_all, fields(action = "violation", unit = %unit, user = %actor.username), err)]
-pub async fn record_violation(app: &App, actor: &Actor, unit: &str, note: Option<String>) -> AppResult<serde_json::Value> {
-    actor.require(&[Role::Dispatcher])?;
-    let unit = accounts::unit_by_name(&app.db, unit.trim()).await?.ok_or_else(|| AppError::BadInput(format!("责任单位 `{unit}` 不存在 (unknown unit)")))?;
-    let m = app.begin_move().await?;
-    let now = m.now;
-    let quarter = crate::core::charge::violation_quarter(now);
-    let points = app.wf.violation_points;
-    let row = sea_orm::ActiveModelTrait::insert(
-        charge::ActiveModel {
-            id: sea_orm::ActiveValue::NotSet,
-            kind: sea_orm::Set("violation".into()),
-            issue_id: sea_orm::Set(None),
-            unit_id: sea_orm::Set(unit.id.clone()),
-            quarter: sea_orm::Set(quarter.to_string()),
-            points_milli: sea_orm::Set(points.thousandths()),
-            tier: sea_orm::Set(-1),
-            days: sea_orm::Set(None),
-            dispatched: sea_orm::Set(None),
-            completed: sea_orm::Set(None),
-            known_at: sea_orm::Set(now.to_string()),
-            note: sea_orm::Set(note.clone()),
-        },
-        &m.tx,
-    )
-    .await?;
-    m.tx.commit().await?;
-    app.metrics.moved("violation");
-    Ok(serde_json::json!({"id": row.id, "unit": unit.name, "date": now.date(), "at": now, "points": points, "quarter": quarter.to_string(), "note": note}))
 }

@@ -10,11 +10,11 @@
 
 use super::effects::persist;
 use super::timers::{self, Job, QuarterMail};
-use super::{App, AppError, AppResult, accounts, convert, delivery, dispatch, outbox};
+use super::{App, AppError, AppResult, convert, delivery, dispatch, outbox};
 use crate::core::engine::{self, TimerKind};
 use crate::core::mail_keys::quarter_mails;
 use crate::core::{LocalTime, Quarter};
-use crate::db::entities::{clock, issue, timer, unit};
+use crate::db::entities::{clock, issue, timer};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -207,32 +207,13 @@ async fn fire_overdue(app: &App, tx: &DatabaseTransaction, t: &timer::Model, ass
     let Some(row) = load_issue(tx, t).await? else { return Ok(()) };
     let facts = convert::facts(&row)?;
     let decision = engine::on_timer(&app.wf, &facts, TimerKind::Overdue { assignment }, at);
-    persist(tx, row, decision).await?;
+    persist(tx, row, decision, &super::charges::TakeBack { at, by: "scheduler", note: None }).await?;
     Ok(())
 }
 
-/// Sends the reminder if it is still owed now; otherwise it lapses for good.
 async fn fire_reminder(app: &App, tx: &DatabaseTransaction, t: &timer::Model, reminder: engine::Reminder, at: LocalTime) -> AppResult<()> {
     let Some(row) = load_issue(tx, t).await? else { return Ok(()) };
-    if !reminder.is_owed(&convert::facts(&row)?) {
-        return Ok(());
-    }
-    let unit = unit::Entity::find_by_id(row.unit_id.clone()).one(tx).await?;
-    let unit_name = unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
-    let (to, cc) = match reminder {
-        engine::Reminder::RecheckWait(_) => (vec![app.wf.mail.rechecker.clone()], vec![app.wf.mail.dispatcher.clone()]),
-        _ => (unit.as_ref().map(accounts::unit_emails).unwrap_or_default(), vec![app.wf.mail.dispatcher.clone()]),
-    };
-    let facts = super::mail_text::IssueFacts {
-        id: &row.id,
-        code: &row.code,
-        title: &row.title,
-        unit: &unit_name,
-        dispatched_at: row.dispatched_at.as_deref().unwrap_or(""),
-        reported_at: row.last_report_at.as_deref().unwrap_or(""),
-    };
-    let (subject, body) = super::mail_text::reminder_text(&app.wf, reminder, &facts, app.mail.public_url.as_deref());
-    outbox::enqueue(tx, outbox::NewMail { key: reminder.key(&row.id), to, cc, subject, body, attachment: None, send_after: at }).await
+    super::reminders::fire(app, tx, row, reminder, at).await
 }
 
 async fn fire_quarter(app: &App, tx: &DatabaseTransaction, which: QuarterMail, q: Quarter, at: LocalTime) -> AppResult<()> {

@@ -66,6 +66,8 @@ entity!(issue, "issues", {
     pub awaiting_at_overdue: bool,
     pub version: i32,
     pub workflow_version: String,
+    pub assignment: i32,
+    pub returns: i32,
 });
 
 entity!(moves, "moves", {
@@ -77,6 +79,7 @@ entity!(moves, "moves", {
     pub at: String,
     pub note: Option<String>,
     pub attachments: String,
+    pub detail: Option<String>,
 });
 
 entity!(dispatch, "dispatches", {
@@ -102,6 +105,12 @@ entity!(charge, "charges", {
     pub completed: Option<String>,
     pub known_at: String,
     pub note: Option<String>,
+    pub taken_back_at: Option<String>,
+    pub taken_back_by: Option<String>,
+    pub taken_back_note: Option<String>,
+    pub removed: bool,
+    pub corrects: Option<String>,
+    pub corrects_id: Option<i64>,
 });
 
 entity!(timer, "timers", {
@@ -139,4 +148,15 @@ entity!(clock, "clock", {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: i32,
     pub now: String,
+});
+
+entity!(attachment, "attachments", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub owner: String,
+    pub created_at: String,
+    pub bytes: Vec<u8>,
 });

@@ -4,9 +4,9 @@
 use super::HttpState;
 use super::error::{ApiError, ApiResult};
 use super::session::{CurrentUser, clear_cookie, set_cookie, token};
-use crate::app::{AppError, accounts, dispatch, issues, reports, scheduler};
+use crate::app::moves::{self, MoveRequest};
+use crate::app::{AppError, accounts, dispatch, issues, reports, scheduler, violations};
 use crate::core::LocalTime;
-use crate::core::state::Action;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -98,6 +98,9 @@ pub struct NewIssueBody {
     category: Option<String>,
     location: Option<String>,
     description: Option<String>,
+    /// Evidence uploaded first (`POST /api/attachments`).
+    #[serde(default)]
+    attachments: Vec<String>,
 }
 
 pub async fn create_issue(
@@ -107,7 +110,8 @@ pub async fn create_issue(
 ) -> ApiResult<(StatusCode, Json<issues::IssueView>)> {
     let Json(b) = body?;
     a.require(&[crate::core::state::Role::Dispatcher])?;
-    let new = issues::NewIssue::parse(
+    let attachments = crate::app::attachments::claim_exact(&s.app, &a, &b.attachments).await?;
+    let mut new = issues::NewIssue::parse(
         &s.app,
         issues::IssueInput {
             code: b.code,
@@ -119,6 +123,7 @@ pub async fn create_issue(
             description: b.description,
         },
     )?;
+    new.attachments = attachments.iter().map(|f| f.as_str().to_string()).collect();
     Ok((StatusCode::CREATED, Json(issues::register(&s.app, &a, new).await?)))
 }
 
@@ -145,19 +150,17 @@ pub struct ActionBody {
     action: String,
     passed: Option<bool>,
     note: Option<String>,
-}
-
-/// A move as the use case takes it: the action parsed, once, here.
-struct MoveRequest {
-    action: Action,
-    note: Option<String>,
+    /// 改派: the unit's name.
+    unit: Option<String>,
+    #[serde(default)]
+    attachments: Vec<String>,
 }
 
 impl TryFrom<ActionBody> for MoveRequest {
     type Error = AppError;
 
     fn try_from(b: ActionBody) -> Result<MoveRequest, AppError> {
-        Ok(MoveRequest { action: issues::requested_action(&b.action, b.passed)?, note: b.note })
+        Ok(MoveRequest { action: moves::requested_action(&b.action, b.passed)?, note: b.note, unit: b.unit, attachments: b.attachments })
     }
 }
 
@@ -168,8 +171,7 @@ pub async fn act(
     body: Body<ActionBody>,
 ) -> ApiResult<Json<issues::IssueView>> {
     let Json(b) = body?;
-    let request = MoveRequest::try_from(b)?;
-    Ok(Json(issues::act(&s.app, &a, &id, request.action, request.note, Vec::new()).await?))
+    Ok(Json(moves::act(&s.app, &a, &id, MoveRequest::try_from(b)?).await?))
 }
 
 pub async fn dispatch_now(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Response> {
@@ -186,7 +188,7 @@ pub struct ViolationBody {
 
 pub async fn violation(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<ViolationBody>) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(b) = body?;
-    Ok((StatusCode::CREATED, Json(reports::record_violation(&s.app, &a, &b.unit, b.note).await?)))
+    Ok((StatusCode::CREATED, Json(violations::record(&s.app, &a, &b.unit, b.note).await?)))
 }
 
 #[derive(Deserialize)]
@@ -199,12 +201,44 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
         // Like simulate's `open`: the list itself, as of now.
         return Ok(Json(reports::open(&s.app, &a).await?).into_response());
     }
-    let view = reports::quarter(&s.app, &a, &q).await?;
-    match f.format.as_deref() {
-        None | Some("json") => Ok(Json(without_notes(&view)).into_response()),
-        Some("xlsx") => super::xlsx::report(&s.app.wf, &view),
-        Some(other) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("不支持的格式 `{other}` (format must be json or xlsx)"))),
+    let xlsx = match f.format.as_deref() {
+        None | Some("json") => false,
+        Some("xlsx") => true,
+        Some(other) => return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("不支持的格式 `{other}` (format must be json or xlsx)"))),
+    };
+    // `YYYY` is a year (its score), `YYYYQn` a quarter.
+    if q.len() == 4 && q.bytes().all(|b| b.is_ascii_digit()) {
+        let year = reports::year(&s.app, &a, &q).await?;
+        return if xlsx { super::xlsx::year(&year) } else { Ok(Json(year).into_response()) };
     }
+    let view = reports::quarter(&s.app, &a, &q).await?;
+    if xlsx { super::xlsx::report(&s.app.wf, &view) } else { Ok(Json(without_notes(&view)).into_response()) }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeBody {
+    note: Option<String>,
+}
+
+pub async fn revoke(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(id): Path<String>, body: Body<RevokeBody>) -> ApiResult<Json<Value>> {
+    let Json(b) = body?;
+    Ok(Json(violations::revoke(&s.app, &a, &id, b.note).await?))
+}
+
+/// `POST /api/attachments`: one part `file`, checked by content and size.
+pub async fn upload(State(s): State<HttpState>, CurrentUser(a): CurrentUser, mut multipart: axum::extract::Multipart) -> ApiResult<(StatusCode, Json<Value>)> {
+    let bad = |e: axum::extract::multipart::MultipartError| ApiError::new(e.status(), format!("上传格式错误 (bad multipart body): {}", e.body_text()));
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("file").to_string();
+        let bytes = field.bytes().await.map_err(bad)?;
+        let id = crate::app::attachments::store_named(&s.app, &a, &name, &bytes).await?;
+        let body = json!({"id": id.as_str(), "name": name, "content_type": id.kind().content_type(), "size": bytes.len()});
+        return Ok((StatusCode::CREATED, Json(body)));
+    }
+    Err(AppError::BadInput("缺少文件：表单须有一个名为 file 的部分 (a multipart part named `file` is required)".into()).into())
 }
 
 #[derive(Deserialize)]

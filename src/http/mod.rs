@@ -43,6 +43,8 @@ pub fn router(app: App) -> Router {
         .route("/api/issues/{id}/actions", post(api::act))
         .route("/api/dispatches", post(api::dispatch_now))
         .route("/api/violations", post(api::violation))
+        .route("/api/violations/{id}/revoke", post(api::revoke))
+        .route("/api/attachments", post(api::upload).layer(axum::extract::DefaultBodyLimit::max(crate::app::attachments::MAX_BYTES + 64 * 1024)))
         .route("/api/mails", get(api::mails))
         .route("/api/reports/{quarter}", get(api::report))
         .route("/api/openapi.json", get(openapi::document));

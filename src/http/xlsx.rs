@@ -3,6 +3,7 @@
 use super::error::{ApiError, ApiResult};
 use crate::app::reports::QuarterView;
 use crate::core::report::Item;
+use crate::core::score::YearReport;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -51,6 +52,20 @@ pub fn report(wf: &crate::core::Workflow, view: &QuarterView) -> ApiResult<Respo
     let bytes = crate::mail::xlsx_table(&format!("{} 扣分", r.quarter), &headers, &rows)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法生成Excel: {e}")))?;
     let disposition = format!("attachment; filename=\"jiaoban-{}.xlsx\"", r.quarter);
+    Ok((
+        [(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /api/reports/{YYYY}?format=xlsx`: the year's score per unit.
+pub fn year(r: &YearReport) -> ApiResult<Response> {
+    let rows: Vec<Vec<String>> = r.units.iter().map(|u| vec![u.unit.clone(), u.points.to_string(), u.remaining.to_string()]).collect();
+    let headers = ["单位", "全年扣分", &format!("得分（满分 {}）", r.score)];
+    let bytes = crate::mail::xlsx_table(&format!("{} 年度得分", r.year), &headers, &rows)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法生成Excel: {e}")))?;
+    let disposition = format!("attachment; filename=\"jiaoban-{}.xlsx\"", r.year);
     Ok((
         [(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()), (header::CONTENT_DISPOSITION, disposition)],
         bytes,

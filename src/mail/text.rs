@@ -48,6 +48,17 @@ pub enum ReminderMail<'a> {
     QuarterReport { quarter: &'a str, due: &'a str },
     /// `quarter-due:<q>`: the report is due on `due` (that day included).
     QuarterDue { quarter: &'a str, due: &'a str },
+    /// `return:<issue>:<n>`, to 攻坚办: the unit returned the issue.
+    Returned { issue: IssueRef<'a>, reason: &'a str },
+    /// `ruling:<issue>:<n>`, to the unit that returned it: 改派 to `to`
+    /// (`Some`) or 驳回 (`None`, the issue is that unit's again).
+    Ruling { issue: IssueRef<'a>, to: Option<&'a str>, reason: &'a str },
+    /// `assign:<issue>:<a>`, to the new unit: the issue is now its own.
+    Assigned { issue: IssueRef<'a> },
+    /// `withdrawn:<issue>`, to the issue's unit.
+    Withdrawn { issue: IssueRef<'a>, reason: &'a str },
+    /// `revoked:<violation>`, to the violation's unit.
+    Revoked { unit: &'a str, date: &'a str, reason: &'a str },
 }
 
 /// Subject and body of a reminder; `link`, when the service knows its
@@ -88,9 +99,47 @@ pub fn reminder_subject_and_body(mail: &ReminderMail<'_>, link: Option<&str>) ->
             "您好".to_owned(),
             format!("{quarter}扣分情况报送截止日期为{due}（含当日），请及时审核并报送考核督查组。"),
         ),
+        ReminderMail::Returned { issue, reason } => (
+            format!("【退回待定】{} 被{}退回", issue.code, issue.unit),
+            "攻坚办".to_owned(),
+            format!("{}现被{}退回，理由：{}。请尽快改派或驳回；退回期间时限照常计算。", about(issue), issue.unit, or_none(reason)),
+        ),
+        ReminderMail::Ruling { issue, to: Some(to), reason } => (
+            format!("【退回已改派】{} 已改派{to}", issue.code),
+            issue.unit.to_owned(),
+            format!("贵单位退回的问题“{}”（编号{}）已由攻坚办改派{to}，贵单位不再负责。{}", issue.title, issue.code, note_line(reason)),
+        ),
+        ReminderMail::Ruling { issue, to: None, reason } => (
+            format!("【退回被驳回】{} 仍由贵单位整改", issue.code),
+            issue.unit.to_owned(),
+            format!("{}贵单位的退回已被攻坚办驳回，请立即签收整改，时限从原交办日起算。{}", about(issue), note_line(reason)),
+        ),
+        ReminderMail::Assigned { issue } => (
+            format!("【改派交办】{} 改派贵单位", issue.code),
+            issue.unit.to_owned(),
+            format!("问题“{}”（编号{}）于{}改派贵单位整改，时限从改派之日起算。请及时签收。", issue.title, issue.code, issue.dispatched_on),
+        ),
+        ReminderMail::Withdrawn { issue, reason } => (
+            format!("【已撤销】{}", issue.code),
+            issue.unit.to_owned(),
+            format!("{}现已由攻坚办撤销，无需再办理，也不计扣分。{}", about(issue), note_line(reason)),
+        ),
+        ReminderMail::Revoked { unit, date, reason } => (
+            format!("【违规记录已撤销】{date}的未执行调度记录"),
+            unit.to_owned(),
+            format!("贵单位{date}的“未执行调度方案或者指令”记录已由攻坚办撤销，相应扣分不再计入（已报送的季度以更正项退回）。{}", note_line(reason)),
+        ),
     };
     let link = link.map(|url| format!("\n\n查看详情：{url}")).unwrap_or_default();
     (subject, format!("{greeting}：\n\n{text}{link}\n\n{FOOTER}"))
+}
+
+fn or_none(reason: &str) -> &str {
+    if reason.is_empty() { "（未写明）" } else { reason }
+}
+
+fn note_line(reason: &str) -> String {
+    if reason.is_empty() { String::new() } else { format!("说明：{reason}") }
 }
 
 fn about(issue: IssueRef<'_>) -> String {

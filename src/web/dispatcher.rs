@@ -5,7 +5,7 @@ use super::form::Errors;
 use super::layout::{Layout, Me, WebResult, render, render_status};
 use super::view::{Flash, IssueRow, with_flash};
 use crate::app::issues::{self, IssueFilter, IssueView};
-use crate::app::{AppError, accounts, dispatch, reports};
+use crate::app::{AppError, accounts, dispatch, reports, violations};
 use crate::core::Quarter;
 use crate::core::report::Item;
 use crate::core::state::{Role, State as IssueState};
@@ -254,7 +254,7 @@ pub async fn record_violation(State(s): State<HttpState>, me: Me, Form(f): Form<
         errors.add("note", "请写明未执行的调度方案或指令");
     }
     if errors.is_empty() {
-        match reports::record_violation(&s.app, &me.actor, &unit, Some(note.clone())).await {
+        match violations::record(&s.app, &me.actor, &unit, Some(note.clone())).await {
             Ok(_) => return Ok(Redirect::to(&with_flash("/violations", "violation", &[("code", &unit)])).into_response()),
             Err(AppError::BadInput(m)) => errors.add("unit", m),
             Err(e) => return Err(e.into()),

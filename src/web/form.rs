@@ -135,7 +135,7 @@ pub async fn store_evidence(
             errors.add(error_field, format!("最多 {} 个文件，「{}」未上传", attachments::MAX_FILES, upload.name));
             continue;
         }
-        match attachments::store(app, actor, &upload.bytes).await {
+        match attachments::store_named(app, actor, &upload.name, &upload.bytes).await {
             Ok(id) => ids.push(id),
             Err(AppError::BadInput(m)) => errors.add(error_field, format!("「{}」{}", upload.name, m)),
             Err(e) => return Err(e),

@@ -6,6 +6,7 @@ use super::form::{Errors, Kept, Submitted, id_strings, store_evidence};
 use super::layout::{Layout, Me, WebError, WebResult, local_path, render_status};
 use super::tier::date_of;
 use super::view::{Entry, Flash, IssueRow, timeline, with_flash};
+use crate::app::moves::{self, MoveRequest};
 use crate::app::{AppError, issues};
 use crate::core::clock::days_between;
 use crate::core::state::{Role, State as IssueState};
@@ -125,7 +126,8 @@ pub async fn act(State(s): State<HttpState>, me: Me, Path((id, action)): Path<(S
     };
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if errors.is_empty() {
-        match issues::act(&s.app, &me.actor, &id, issues::requested_action(&action, passed)?, Some(note.clone()), id_strings(&files)).await {
+        let request = MoveRequest { action: moves::requested_action(&action, passed)?, note: Some(note.clone()), unit: None, attachments: id_strings(&files) };
+        match moves::act(&s.app, &me.actor, &id, request).await {
             Ok(view) => {
                 let done = match passed {
                     Some(true) => "recheck_pass",

@@ -1,10 +1,11 @@
 //! API tests: the real service on port 0, SQLite and PostgreSQL.
 
 mod access;
+mod corrections;
 mod faults;
 mod fuzz;
 mod helpers;
-mod replay;
+pub mod replay;
 #[path = "../support/require.rs"]
 mod require;
 #[path = "../support/sink.rs"]

@@ -143,7 +143,16 @@ async fn unit_user(w: World, c: Client, name: String, seed: u64) {
         // Both users of a unit see the same first issue; a unit is not
         // quick, so some issues go past their tiers (and mail).
         if let Some((id, action)) = target.filter(|_| rng.random_bool(0.2)) {
-            let status = w.act(&c, &mut rng, &name, &id, json!({"action": action, "note": "已整改"})).await;
+            let mut body = json!({"action": action, "note": "已整改"});
+            if action == "report" {
+                // A report carries a photo (rules.md, Evidence).
+                let part = reqwest::multipart::Part::bytes(include_bytes!("../../assets/demo-photo.png").to_vec()).file_name("after.png");
+                let url = format!("{}/api/attachments", w.base(&mut rng));
+                let (status, photo) = w.send(c.post(url).multipart(reqwest::multipart::Form::new().part("file", part)), "upload a photo").await;
+                assert_eq!(status, 201, "{photo}");
+                body["attachments"] = json!([photo["id"]]);
+            }
+            let status = w.act(&c, &mut rng, &name, &id, body).await;
             assert!(matches!(status, 200 | 409), "{action} answered {status}");
         }
         tokio::time::sleep(Duration::from_millis(rng.random_range(50..300))).await;

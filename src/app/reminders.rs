@@ -1,0 +1,61 @@
+//! Firing an issue's reminder timer: judge whether it is still owed, find
+//! who it goes to and what it says, and queue it in the outbox.
+//!
+//! Recipients (rules.md, Reminders): tier reminders, `assign:` and
+//! `withdrawn:` go to the issue's unit; `recheck-wait:` to the rechecker;
+//! `return:` to 攻坚办; `ruling:` to the unit that made the return — which,
+//! after a reassignment, is no longer the issue's unit, so it is read from
+//! the history (the return move names the unit that made it).
+
+use super::mail_text::{Extra, IssueFacts, reminder_text};
+use super::{App, AppResult, accounts, convert, outbox};
+use crate::core::LocalTime;
+use crate::core::engine::Reminder;
+use crate::db::entities::{issue, moves, unit};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+
+/// Queues the reminder if it is still owed at `at`; otherwise it lapses for good.
+pub async fn fire(app: &App, tx: &DatabaseTransaction, row: issue::Model, reminder: Reminder, at: LocalTime) -> AppResult<()> {
+    if !reminder.is_owed(&convert::facts(&row)?) {
+        return Ok(());
+    }
+    let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(tx).await?;
+    let nth = |action: &str, n: u32| history.iter().filter(|m| m.action == action).nth(n.saturating_sub(1) as usize);
+    let note = |m: Option<&moves::Model>| m.and_then(|m| m.note.clone()).unwrap_or_default();
+    let mut extra = Extra::default();
+    let mut addressee = row.unit_id.clone();
+    match reminder {
+        Reminder::Return(n) => extra.reason = note(nth("return", n)),
+        Reminder::Ruling(n) => {
+            let returned = nth("return", n);
+            addressee = returned.and_then(|m| m.detail.clone()).unwrap_or(addressee);
+            // The ruling is the first reassign / reject after that return.
+            let after = returned.map_or(0, |m| m.id);
+            let ruling = history.iter().find(|m| m.id > after && matches!(m.action.as_str(), "reassign" | "reject_return"));
+            extra.reason = note(ruling);
+            if let Some(to) = ruling.filter(|m| m.action == "reassign").and_then(|m| m.detail.as_deref()) {
+                extra.ruling_to = Some(app.unit_name(to).await?);
+            }
+        }
+        Reminder::Withdrawn => extra.reason = note(history.iter().rfind(|m| m.action == "withdraw")),
+        _ => {}
+    }
+    let unit = unit::Entity::find_by_id(addressee).one(tx).await?;
+    let unit_name = unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+    let dispatcher = app.wf.mail.dispatcher.clone();
+    let (to, cc) = match reminder {
+        Reminder::RecheckWait(_) => (vec![app.wf.mail.rechecker.clone()], vec![dispatcher]),
+        Reminder::Return(_) => (vec![dispatcher], Vec::new()),
+        _ => (unit.as_ref().map(accounts::unit_emails).unwrap_or_default(), vec![dispatcher]),
+    };
+    let facts = IssueFacts {
+        id: &row.id,
+        code: &row.code,
+        title: &row.title,
+        unit: &unit_name,
+        dispatched_at: row.dispatched_at.as_deref().unwrap_or(""),
+        reported_at: row.last_report_at.as_deref().unwrap_or(""),
+    };
+    let (subject, body) = reminder_text(&app.wf, reminder, &facts, &extra, app.mail.public_url.as_deref());
+    outbox::enqueue(tx, outbox::NewMail { key: reminder.key(&row.id), to, cc, subject, body, attachment: None, send_after: at }).await
+}
