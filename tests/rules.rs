@@ -32,14 +32,19 @@ fn a_report_at_midnight_of_day_31_is_too_late() {
 
 #[test]
 fn day_31_charges_at_its_start_and_nothing_more_when_closed_later() {
+    // Dispatched 01-01, still rectifying when 02-01 (day 31) begins; reported
+    // 04-05 and rechecked 04-12, after Q1's due date. Charged at day 31 it is
+    // Q1's, uncompleted, 31 days; charged at the recheck it would be Q2's,
+    // completed 04-05, 94 days — the same points, another quarter and item.
     let out = one_issue(
         "2021-01-01",
-        &[act("2021-03-01T09:00:00", "report", "X"), recheck("2021-03-02T09:00:00", "X", true), act("2021-03-03T09:00:00", "close", "X")],
-        "2021-03-03T09:00:00",
+        &[act("2021-04-05T09:00:00", "report", "X"), recheck("2021-04-12T09:00:00", "X", true), act("2021-04-13T09:00:00", "close", "X")],
+        "2021-04-13T09:00:00",
     );
-    let items: Vec<_> = out["quarters"][0]["items"].as_array().unwrap().clone();
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["points"], "0.05");
+    let (quarter, item) = charged(&out, "X").unwrap();
+    assert_eq!(quarter, "2021Q1");
+    assert_eq!((item["points"].as_str(), item["days"].as_i64(), item["completed"].clone()), (Some("0.05"), Some(31), serde_json::Value::Null));
+    assert!(items(&out, "2021Q2").is_empty(), "nothing more when it is completed and closed later");
     assert_eq!(out["open"], serde_json::json!([]));
 }
 

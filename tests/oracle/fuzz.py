@@ -341,27 +341,32 @@ WRONG = [0, 1.5, True, False, None, [], {}, ["x"], ""]
 MOVES = ["accept", "report", "recheck", "close", "return", "reassign", "reject_return", "withdraw"]
 
 
-def corrupt(lines, rng):
+# Every way corrupt1 breaks a timeline. Bad cases take them in turn, so a
+# run of N bad cases tries each about N / len(KINDS) times.
+KINDS = ["badjson", "nonobject", "unknown-event", "missing", "empty", "wrongtype",
+         "source", "category", "unknown-id", "duplicate", "move", "backwards",
+         "offset", "timefmt", "blank", "empty-file", "as-of-early", "as-of-bad",
+         "sched-accept", "ws-required", "null-optional", "multi",
+         "violation-id", "revoke", "return-late",
+         "dupkey", "surrogate", "badutf8", "oddspace", "crlf", "bom"]
+
+
+def corrupt(lines, rng, kind=None):
     """Returns (lines, as_of_override, description). The oracle decides what is expected."""
     for _ in range(5):
         try:
-            return corrupt1(lines, rng)
+            return corrupt1(lines, rng, kind)
         except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError):
             continue
     return list(lines), None, "noop"
 
 
-def corrupt1(lines, rng):
+def corrupt1(lines, rng, kind=None):
     lines = list(lines)
     n = len(lines)
     i = rng.randrange(n) if n else 0
     ev = json.loads(lines[i]) if n else {}
-    kind = rng.choice(["badjson", "nonobject", "unknown-event", "missing", "empty", "wrongtype",
-                       "source", "category", "unknown-id", "duplicate", "move", "backwards",
-                       "offset", "timefmt", "blank", "empty-file", "as-of-early", "as-of-bad",
-                       "sched-accept", "ws-required", "null-optional", "multi",
-                       "violation-id", "revoke", "return-late", "move", "move"]
-                      + ["dupkey", "surrogate", "badutf8", "oddspace", "crlf", "bom"] * (rng.random() < 0.3))
+    kind = kind or rng.choice(KINDS)
     desc = kind
     as_of = None
     if kind == "badjson":
@@ -626,13 +631,15 @@ def main():
     sig_example = {}
     extra = set()
     kinds = collections.Counter()
+    n_corrupted = 0
     for ci in cases:
         rng = random.Random(args.seed * 1000003 + ci)
         lines, eng = gen_valid(rng)
         as_of = pick_as_of(eng, rng)
         desc = "valid"
         if rng.random() < args.bad_ratio:
-            lines, ao, desc = corrupt(lines, rng)
+            lines, ao, desc = corrupt(lines, rng, KINDS[(args.seed + n_corrupted) % len(KINDS)])
+            n_corrupted += 1
             if ao is not None:
                 as_of = ao
             elif desc.startswith(("as-of", "multi")):

@@ -2,7 +2,11 @@
 """Independent reference implementation ("oracle") of `jiaoban simulate`.
 
 Written from /work/shared/spec/{rules,timeline}.md and the examples only,
-with the numbers of workflows/water-environment.toml hard-coded.
+with the numbers of workflows/water-environment.toml hard-coded. Items 1-12
+below were written before and apart from the Rust engine; item 13 (the
+corrections) was added from the spec by the engineer who had just written
+the Rust side of them, so on corrections the two are less independent than
+elsewhere: a misreading of the spec shared by both would not show.
 
     python3 oracle.py --events FILE [--as-of T] [--reminders]
 
