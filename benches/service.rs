@@ -152,7 +152,7 @@ async fn tick_and_report(n: usize) {
     let started = Instant::now();
     let fired = scheduler::advance_test_clock(&app, LocalTime::parse("2021-03-01T10:00:00").unwrap()).await.unwrap();
     println!("scheduler tick with {n} open issues, {fired} due: {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
-    let assessor = Actor { user_id: "b".into(), username: "b".into(), role: Role::Assessor, unit_id: None };
+    let assessor = Actor::tool("b", Role::Assessor);
     let started = Instant::now();
     let report = reports::quarter(&app, &assessor, "2021Q2").await.unwrap();
     let report_ms = started.elapsed().as_secs_f64() * 1e3;

@@ -25,6 +25,9 @@ const UNITS: &[(&str, &str)] = &[
     ("区生态环境局", "shengtaiju"),
 ];
 
+/// The officer of each unit (姓名), in the order of `UNITS`.
+const PEOPLE: [&str; 6] = ["王建国", "李晓明", "张静", "刘洋", "陈芳", "赵磊"];
+
 const TITLES: &[(&str, &str, &str)] = &[
     ("通启运河东岸排污口疑似偷排", "入河污染源", "巡查发现"),
     ("民生圩北横河坝埂阻水", "阻水障碍物", "12345移交"),
@@ -56,16 +59,24 @@ const EVERY_DAYS: i64 = 3;
 
 /// Seeds a fresh demo database; does nothing if it already has units.
 pub async fn seed(app: &App) -> anyhow::Result<()> {
-    let admin = Actor { user_id: "demo".into(), username: "admin".into(), role: Role::Admin, unit_id: None };
+    let admin = Actor::tool("admin", Role::Admin);
     if !accounts::units(&app.db).await.map_err(err)?.is_empty() {
         return Ok(());
     }
-    for (name, login) in UNITS {
-        accounts::create_unit(app, &admin, name, vec![format!("{login}@example.gov.cn")]).await.map_err(err)?;
-        accounts::create_user(app, &admin, login, PASSWORD, "unit", Some(name)).await.map_err(err)?;
+    let user = |login: &str, role: &str, unit: Option<&str>, name: &str| accounts::NewUser {
+        username: login.into(),
+        password: PASSWORD.into(),
+        role: role.into(),
+        unit: unit.map(str::to_string),
+        name: Some(name.into()),
+    };
+    for ((name, login), person) in UNITS.iter().zip(PEOPLE) {
+        let leaders = vec![format!("{login}-leader@example.gov.cn")];
+        accounts::create_unit(app, &admin, name, vec![format!("{login}@example.gov.cn")], leaders).await.map_err(err)?;
+        accounts::create_user(app, &admin, user(login, "unit", Some(name), person)).await.map_err(err)?;
     }
-    for (login, role) in [("gongjianban", "dispatcher"), ("fuhe", "rechecker"), ("kaohe", "assessor")] {
-        accounts::create_user(app, &admin, login, PASSWORD, role, None).await.map_err(err)?;
+    for (login, role, person) in [("gongjianban", "dispatcher", "周敏"), ("fuhe", "rechecker", "吴刚"), ("kaohe", "assessor", "郑丽")] {
+        accounts::create_user(app, &admin, user(login, role, None, person)).await.map_err(err)?;
     }
     let dispatcher = actor(app, "gongjianban").await?;
     let rechecker = actor(app, "fuhe").await?;
@@ -99,7 +110,9 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         }
         for (i, id) in ids.iter().enumerate() {
             let issue = issues::get(app, &dispatcher, id).await.map_err(err)?;
-            let Some((action, passed)) = issue.days.and_then(|d| planned(i % 6, d)) else { continue };
+            // Days since dispatch (the issue's `days` stop at completion).
+            let since = issue.dispatched_at.as_deref().and_then(|d| LocalTime::parse(d).ok()).map(|d| crate::core::clock::days_between(d.date(), at.date()));
+            let Some((action, passed)) = since.and_then(|d| planned(i % 6, d)) else { continue };
             let who = match action {
                 "accept" | "report" => actor(app, UNITS[(i + i / 6) % UNITS.len()].1).await?,
                 "recheck" => rechecker.clone(),

@@ -87,7 +87,7 @@ pub async fn run(app: &App, path: &Path) -> anyhow::Result<Result<usize, Vec<Bad
         Ok(rows) => rows,
         Err(bad) => return Ok(Err(bad)),
     };
-    let actor = crate::app::Actor { user_id: "import".into(), username: "import".into(), role: Role::Dispatcher, unit_id: None };
+    let actor = crate::app::Actor::tool("import", Role::Dispatcher);
     let bar = indicatif::ProgressBar::new(rows.len() as u64);
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 条 {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
     let count = issues::register_many(app, &actor, rows, |_| bar.inc(1)).await.map_err(|e| anyhow::anyhow!("{e}"))?;

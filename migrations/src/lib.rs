@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_tables;
 mod m20261201_000001_delivery_leases;
 mod m20261202_000001_corrections;
+mod m20261203_000001_toolkit;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_tables::Migration),
             Box::new(m20261201_000001_delivery_leases::Migration),
             Box::new(m20261202_000001_corrections::Migration),
+            Box::new(m20261203_000001_toolkit::Migration),
         ]
     }
 }

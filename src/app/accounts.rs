@@ -18,14 +18,33 @@ pub struct UnitView {
     pub id: String,
     pub name: String,
     pub emails: Vec<String>,
+    /// 分管领导: copied on chases and overdue mails.
+    pub leaders: Vec<String>,
+}
+
+impl UnitView {
+    fn of(u: unit::Model) -> UnitView {
+        UnitView { emails: unit_emails(&u), leaders: unit_leaders(&u), id: u.id, name: u.name }
+    }
 }
 
 #[derive(Debug, Serialize)]
 pub struct UserView {
     pub id: String,
     pub username: String,
+    /// 姓名 (the user name when none was given).
+    pub name: String,
     pub role: String,
     pub unit: Option<String>,
+}
+
+/// Addresses, trimmed and checked.
+fn addresses(list: Vec<String>, what: &str) -> AppResult<Vec<String>> {
+    let list: Vec<String> = list.into_iter().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()).collect();
+    if let Some(bad) = list.iter().find(|e| e.parse::<lettre::Address>().is_err()) {
+        return Err(AppError::BadInput(format!("{what} `{bad}` 格式不正确 (not an e-mail address)")));
+    }
+    Ok(list)
 }
 
 pub async fn unit_by_name(db: &impl ConnectionTrait, name: &str) -> AppResult<Option<unit::Model>> {
@@ -54,17 +73,24 @@ pub fn unit_emails(row: &unit::Model) -> Vec<String> {
     serde_json::from_str(&row.emails).unwrap_or_default()
 }
 
+/// The unit's 分管领导 (copied on chases and overdue mails).
+pub fn unit_leaders(row: &unit::Model) -> Vec<String> {
+    serde_json::from_str(&row.leaders).unwrap_or_default()
+}
+
 #[tracing::instrument(skip_all, fields(action = "create_unit", user = %actor.username), err)]
-pub async fn create_unit(app: &App, actor: &Actor, name: &str, emails: Vec<String>) -> AppResult<UnitView> {
+pub async fn create_unit(app: &App, actor: &Actor, name: &str, emails: Vec<String>, leaders: Vec<String>) -> AppResult<UnitView> {
     actor.require(&[Role::Admin])?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::BadInput("单位名称 name 必填 (name is required)".into()));
     }
-    let emails: Vec<String> = emails.into_iter().map(|e| e.trim().to_string()).collect();
-    if let Some(bad) = emails.iter().find(|e| e.parse::<lettre::Address>().is_err()) {
-        return Err(AppError::BadInput(format!("邮箱 `{bad}` 格式不正确 (not an e-mail address)")));
+    // A line break in a unit's name would read as a header line of a mail.
+    if name.chars().any(char::is_control) {
+        return Err(AppError::BadInput("单位名称不能含控制字符（如换行） (no control characters in a unit's name)".into()));
     }
+    let emails = addresses(emails, "邮箱")?;
+    let leaders = addresses(leaders, "分管领导邮箱")?;
     let (_guard, tx) = app.write().await?;
     if unit_by_name(&tx, name).await?.is_some() {
         return Err(AppError::Conflict(format!("单位 `{name}` 已存在 (unit exists)")));
@@ -76,15 +102,33 @@ pub async fn create_unit(app: &App, actor: &Actor, name: &str, emails: Vec<Strin
         emails: Set(serde_json::to_string(&emails).unwrap_or_default()),
         seq: Set(seq),
         created_at: Set(app.now().await?.to_string()),
+        leaders: Set(serde_json::to_string(&leaders).unwrap_or_default()),
     }
     .insert(&tx)
     .await?;
     tx.commit().await?;
-    Ok(UnitView { id: row.id, name: row.name, emails })
+    Ok(UnitView::of(row))
 }
 
-#[tracing::instrument(skip_all, fields(action = "create_user", user = %actor.username, new_user = %username), err)]
-pub async fn create_user(app: &App, actor: &Actor, username: &str, password: &str, role: &str, unit: Option<&str>) -> AppResult<UserView> {
+/// A user as an admin asks for one.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub unit: Option<String>,
+    /// 姓名; the user name when absent.
+    pub name: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(action = "create_user", user = %actor.username, new_user = %new.username), err)]
+pub async fn create_user(app: &App, actor: &Actor, new: NewUser) -> AppResult<UserView> {
+    let NewUser { username, password, role, unit, name } = new;
+    let (username, password, role, unit) = (username.as_str(), password.as_str(), role.as_str(), unit.as_deref());
+    let name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    if name.as_deref().is_some_and(|n| n.chars().count() > 50 || n.chars().any(char::is_control)) {
+        return Err(AppError::BadInput("姓名不超过50个字，且不能含控制字符 (name: at most 50 characters, no control characters)".into()));
+    }
     actor.require(&[Role::Admin])?;
     let role: Role = role.parse().map_err(|e: String| AppError::BadInput(e))?;
     let username = username.trim();
@@ -103,11 +147,17 @@ pub async fn create_user(app: &App, actor: &Actor, username: &str, password: &st
         return Err(AppError::Conflict(format!("用户名 `{username}` 已存在 (username taken)")));
     }
     let hash = hash_password(password.to_string()).await?;
-    let id = insert_user(app, username, hash, role, unit_row.as_ref().map(|u| u.id.clone())).await?;
-    Ok(UserView { id, username: username.to_string(), role: role.to_string(), unit: unit_row.map(|u| u.name) })
+    let id = insert_user(app, username, hash, role, unit_row.as_ref().map(|u| u.id.clone()), name.clone()).await?;
+    Ok(UserView {
+        id,
+        username: username.to_string(),
+        name: name.unwrap_or_else(|| username.to_string()),
+        role: role.to_string(),
+        unit: unit_row.map(|u| u.name),
+    })
 }
 
-async fn insert_user(app: &App, username: &str, hash: String, role: Role, unit_id: Option<String>) -> AppResult<String> {
+async fn insert_user(app: &App, username: &str, hash: String, role: Role, unit_id: Option<String>, name: Option<String>) -> AppResult<String> {
     let id = uuid::Uuid::now_v7().to_string();
     let (_guard, tx) = app.write().await?;
     user::ActiveModel {
@@ -117,6 +167,7 @@ async fn insert_user(app: &App, username: &str, hash: String, role: Role, unit_i
         role: Set(role.to_string()),
         unit_id: Set(unit_id),
         created_at: Set(app.now().await?.to_string()),
+        display_name: Set(name),
     }
     .insert(&tx)
     .await?;
@@ -133,7 +184,7 @@ pub async fn ensure_admin(app: &App, password: Option<String>) -> AppResult<Opti
     let generated = password.is_none();
     let password = password.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..16].to_string());
     let hash = hash_password(password.clone()).await?;
-    insert_user(app, "admin", hash, Role::Admin, None).await?;
+    insert_user(app, "admin", hash, Role::Admin, None, Some("系统管理员".into())).await?;
     Ok(generated.then_some(password))
 }
 
@@ -180,8 +231,9 @@ pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
 /// Every request asks this, so it is one query (session joined with user).
 pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
     let placeholder = if app.backend() == sea_orm::DbBackend::Postgres { "$1" } else { "?" };
-    let sql =
-        format!("SELECT u.id, u.username, u.role, u.unit_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token = {placeholder}");
+    let sql = format!(
+        "SELECT u.id, u.username, u.role, u.unit_id, u.display_name, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token = {placeholder}"
+    );
     let statement = sea_orm::Statement::from_sql_and_values(app.backend(), sql, [token.into()]);
     let Some(row) = app.db.query_one_raw(statement).await? else { return Ok(None) };
     let expires: String = row.try_get("", "expires_at")?;
@@ -189,25 +241,25 @@ pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
         return Ok(None);
     }
     let role: String = row.try_get("", "role")?;
+    let username: String = row.try_get("", "username")?;
+    let name: Option<String> = row.try_get("", "display_name")?;
     Ok(Some(Actor {
         user_id: row.try_get("", "id")?,
-        username: row.try_get("", "username")?,
+        name: name.unwrap_or_else(|| username.clone()),
+        username,
         role: role.parse().unwrap_or(Role::Assessor),
         unit_id: row.try_get("", "unit_id")?,
     }))
 }
 
 fn actor_of(row: user::Model) -> Actor {
-    Actor { user_id: row.id, username: row.username, role: row.role.parse().unwrap_or(Role::Assessor), unit_id: row.unit_id }
+    let name = row.display_name.unwrap_or_else(|| row.username.clone());
+    Actor { user_id: row.id, username: row.username, name, role: row.role.parse().unwrap_or(Role::Assessor), unit_id: row.unit_id }
 }
 
 pub async fn list_units(app: &App, actor: &Actor) -> AppResult<Vec<UnitView>> {
     let rows = units(&app.db).await?;
-    Ok(rows
-        .into_iter()
-        .filter(|u| actor.role != Role::Unit || actor.unit_id.as_deref() == Some(u.id.as_str()))
-        .map(|u| UnitView { emails: unit_emails(&u), id: u.id, name: u.name })
-        .collect())
+    Ok(rows.into_iter().filter(|u| actor.role != Role::Unit || actor.unit_id.as_deref() == Some(u.id.as_str())).map(UnitView::of).collect())
 }
 
 pub async fn list_users(app: &App, actor: &Actor) -> AppResult<Vec<UserView>> {
@@ -216,8 +268,31 @@ pub async fn list_users(app: &App, actor: &Actor) -> AppResult<Vec<UserView>> {
     let rows = user::Entity::find().order_by_asc(user::Column::CreatedAt).all(&app.db).await?;
     Ok(rows
         .into_iter()
-        .map(|u| UserView { unit: u.unit_id.as_ref().and_then(|id| names.get(id).cloned()), id: u.id, username: u.username, role: u.role })
+        .map(|u| UserView {
+            unit: u.unit_id.as_ref().and_then(|id| names.get(id).cloned()),
+            name: u.display_name.unwrap_or_else(|| u.username.clone()),
+            id: u.id,
+            username: u.username,
+            role: u.role,
+        })
         .collect())
+}
+
+/// User name → (姓名, role label) for the history of an issue. The
+/// scheduler and the command-line tools are not users.
+pub async fn people<'a>(app: &App, usernames: impl Iterator<Item = &'a str>) -> AppResult<HashMap<String, (String, String)>> {
+    let mut wanted: Vec<String> = usernames.map(str::to_string).collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut out = HashMap::new();
+    if wanted.iter().any(|u| u == "scheduler") {
+        out.insert("scheduler".to_string(), (super::SCHEDULER_NAME.to_string(), String::new()));
+    }
+    for u in user::Entity::find().filter(user::Column::Username.is_in(wanted)).all(&app.db).await? {
+        let role = u.role.parse::<Role>().map(|r| app.wf.role_label(r).to_string()).unwrap_or_else(|_| u.role.clone());
+        out.insert(u.username.clone(), (u.display_name.unwrap_or(u.username), role));
+    }
+    Ok(out)
 }
 
 pub async fn actor_by_name(app: &App, username: &str) -> AppResult<Option<Actor>> {

@@ -80,12 +80,12 @@ pub(crate) async fn dispatch_pool(
         issues::record_move(tx, &row.id, "dispatch", actor, at, None).await?;
         done.push(row);
     }
-    queue_list_mails(app, tx, at, &done).await?;
+    queue_list_mails(app, tx, at, &id, &done).await?;
     Ok((Some(id), done))
 }
 
 /// One mail per unit with its part of the list, as a table and an .xlsx.
-async fn queue_list_mails(app: &App, tx: &DatabaseTransaction, at: LocalTime, rows: &[issue::Model]) -> AppResult<()> {
+async fn queue_list_mails(app: &App, tx: &DatabaseTransaction, at: LocalTime, list: &str, rows: &[issue::Model]) -> AppResult<()> {
     let mut by_unit: BTreeMap<&str, Vec<&issue::Model>> = BTreeMap::new();
     for row in rows {
         by_unit.entry(row.unit_id.as_str()).or_default().push(row);
@@ -113,12 +113,22 @@ async fn queue_list_mails(app: &App, tx: &DatabaseTransaction, at: LocalTime, ro
                 to: accounts::unit_emails(&unit),
                 cc: vec![app.wf.mail.dispatcher.clone()],
                 subject: format!("【交办】{} 交办清单（{}项）", unit.name, issues.len()),
-                body: crate::mail::dispatch_mail_body(&unit.name, &at.to_string(), &table),
+                body: with_print_link(app, crate::mail::dispatch_mail_body(&unit.name, &at.to_string(), &table), list, &unit.id),
                 attachment: xlsx.map(|bytes| (format!("交办清单-{}.xlsx", at.date()), bytes)),
                 send_after: app.wf.calendar.next_working(at),
+                audience: outbox::Audience::Unit(unit.id.clone()),
             },
         )
         .await?;
     }
     Ok(())
+}
+
+/// The printable 交办单 of the unit's part of the list, when the service
+/// knows the address users reach it at.
+fn with_print_link(app: &App, body: String, list: &str, unit: &str) -> String {
+    match app.mail.public_url.as_deref() {
+        Some(url) => format!("{body}\n\n打印交办单（签收用）：{}/dispatches/{list}/print?unit={unit}", url.trim_end_matches('/')),
+        None => body,
+    }
 }

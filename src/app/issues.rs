@@ -54,6 +54,8 @@ pub struct IssueView {
     pub points_so_far: String,
     pub charged: bool,
     pub reports: i32,
+    /// How often 攻坚办 has chased it (催办).
+    pub chases: i32,
     pub version: i32,
     pub workflow_version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -70,6 +72,10 @@ pub struct MoveView {
     /// The unit a move names: where 改派 sent the issue, who returned it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// Who, as people say it: 姓名 and the role's label (the scheduler is
+    /// 系统（定时交办）).
+    pub actor_name: String,
+    pub actor_role: String,
 }
 
 fn trimmed(value: Option<String>) -> Option<String> {
@@ -164,6 +170,7 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
             workflow_version: Set(app.wf.version.clone()),
             assignment: Set(0),
             returns: Set(0),
+            chases: Set(0),
         }
         .insert(tx)
         .await
@@ -233,10 +240,13 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let row = visible(app, actor, id).await?;
     let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(&app.db).await?;
     let names = accounts::unit_names(&app.db).await?;
+    let people = accounts::people(app, history.iter().map(|m| m.actor.as_str())).await?;
     let history = history
         .into_iter()
         .map(|m| MoveView {
             unit: m.detail.as_ref().map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone())),
+            actor_name: people.get(&m.actor).map_or_else(|| m.actor.clone(), |p| p.0.clone()),
+            actor_role: people.get(&m.actor).map_or_else(String::new, |p| p.1.clone()),
             action: m.action,
             actor: m.actor,
             at: m.at,
@@ -248,51 +258,32 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     view(app, &row, &unit, app.now().await?, Some(history)).await
 }
 
-#[derive(Debug, Default)]
-pub struct IssueFilter {
-    pub state: Option<State>,
-    pub unit: Option<String>,
-    pub code: Option<String>,
-}
-
-pub async fn list(app: &App, actor: &Actor, filter: IssueFilter) -> AppResult<Vec<IssueView>> {
-    let units = accounts::unit_names(&app.db).await?;
-    let mut query = issue::Entity::find().order_by_asc(issue::Column::RegSeq);
-    if let Some(state) = filter.state {
-        query = query.filter(issue::Column::State.eq(state.as_str()));
-    }
-    if let Some(code) = filter.code.filter(|s| !s.is_empty()) {
-        query = query.filter(issue::Column::Code.eq(code));
-    }
-    if let Some(unit) = filter.unit.filter(|s| !s.is_empty()) {
-        let id = units.iter().find(|(_, name)| **name == unit).map(|(id, _)| id.clone()).unwrap_or(unit);
-        query = query.filter(issue::Column::UnitId.eq(id));
-    }
-    if actor.role == Role::Unit {
-        query = query.filter(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default()));
-    }
-    let now = app.now().await?;
-    let rows = query.all(&app.db).await?;
-    let charged = final_points(app, &rows).await?;
-    rows.iter()
-        .map(|row| {
-            let unit = units.get(&row.unit_id).map_or("", String::as_str);
-            build_view(app, row, unit, now, None, charged.get(&row.id).copied())
-        })
-        .collect()
-}
+pub use super::search::{IssueFilter, IssueList, Page, list, list_page};
 
 /// The final points of the charged issues among `rows`, in one query per
 /// 500 issues rather than one per issue.
-async fn final_points(app: &App, rows: &[issue::Model]) -> AppResult<std::collections::HashMap<String, crate::core::Points>> {
+pub(crate) async fn final_points(app: &App, rows: &[issue::Model]) -> AppResult<std::collections::HashMap<String, Final>> {
     let ids: Vec<String> = rows.iter().filter(|r| r.charged).map(|r| r.id.clone()).collect();
     let mut points = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
-        for c in charge::Entity::find().filter(charge::Column::IssueId.is_in(chunk.to_vec())).all(&app.db).await? {
-            points.insert(c.issue_id.unwrap_or_default(), crate::core::Points::from_thousandths(c.points_milli));
+        let found = charge::Entity::find()
+            .filter(charge::Column::Kind.eq(super::charges::ISSUE))
+            .filter(charge::Column::IssueId.is_in(chunk.to_vec()))
+            .all(&app.db)
+            .await?;
+        for c in found {
+            let days = c.days.unwrap_or(0);
+            points.insert(c.issue_id.unwrap_or_default(), Final { points: crate::core::Points::from_thousandths(c.points_milli), days });
         }
     }
     Ok(points)
+}
+
+/// An issue's final charge: its points and the days it was charged for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Final {
+    points: crate::core::Points,
+    days: i64,
 }
 
 /// The issue as the API shows it, with days and points so far as of `now`.
@@ -301,19 +292,28 @@ pub async fn view(app: &App, row: &issue::Model, unit: &str, now: LocalTime, his
     build_view(app, row, unit, now, history, charged.get(&row.id).copied())
 }
 
-/// The view from the row alone; `final_points` is the issue's charge, if any.
-fn build_view(
+/// The view from the row alone; `charge` is the issue's final charge, if any.
+pub(crate) fn build_view(
     app: &App,
     row: &issue::Model,
     unit: &str,
     now: LocalTime,
     history: Option<Vec<MoveView>>,
-    final_points: Option<crate::core::Points>,
+    charge: Option<Final>,
 ) -> AppResult<IssueView> {
     let facts: Issue = convert::facts(row)?;
-    let days = facts.dispatched_at.map(|d| clock::days_between(d.date(), now.date()));
-    let points = if facts.charged {
-        final_points.unwrap_or_default()
+    // Done issues show the days they were charged for (c − d), not the days
+    // since dispatch, which would go on growing after completion.
+    let done = matches!(facts.state, State::Rechecked | State::Closed);
+    let days = match (charge, done) {
+        (Some(c), true) => Some(c.days),
+        _ => facts.dispatched_at.map(|d| clock::days_between(d.date(), now.date())),
+    };
+    let points = if facts.state == State::Withdrawn {
+        // Withdrawn: never charged, or its charge taken back.
+        crate::core::Points::ZERO
+    } else if facts.charged {
+        charge.map(|c| c.points).unwrap_or_default()
     } else if facts.dispatched_at.is_some() {
         engine::provisional_points(&app.wf, &facts, now)
     } else {
@@ -337,6 +337,7 @@ fn build_view(
         points_so_far: points.to_string(),
         charged: row.charged,
         reports: row.reports,
+        chases: row.chases,
         version: row.version,
         workflow_version: row.workflow_version.clone(),
         history,

@@ -6,10 +6,12 @@
 pub mod accounts;
 pub mod attachments;
 pub mod charges;
+pub mod chase;
 mod convert;
 pub mod delivery;
 pub mod dispatch;
 mod effects;
+pub mod inbox;
 pub mod issues;
 mod mail_text;
 pub mod metrics;
@@ -18,6 +20,8 @@ pub mod outbox;
 mod reminders;
 pub mod reports;
 pub mod scheduler;
+pub mod search;
+pub mod stats;
 pub mod timers;
 pub mod violations;
 
@@ -80,18 +84,28 @@ fn sqlstate(e: &sea_orm::DbErr) -> Option<String> {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// How the history names the scheduler's moves (the scheduled dispatch).
+pub const SCHEDULER_NAME: &str = "系统（定时交办）";
+
 /// Who is acting: a signed-in user, or the scheduler.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: String,
     pub username: String,
+    /// 姓名, as the header and the history show it.
+    pub name: String,
     pub role: Role,
     pub unit_id: Option<String>,
 }
 
 impl Actor {
     pub fn scheduler() -> Actor {
-        Actor { user_id: "scheduler".into(), username: "scheduler".into(), role: Role::Dispatcher, unit_id: None }
+        Actor { user_id: "scheduler".into(), username: "scheduler".into(), name: SCHEDULER_NAME.into(), role: Role::Dispatcher, unit_id: None }
+    }
+
+    /// An actor of the command line (import, demo).
+    pub fn tool(username: &str, role: Role) -> Actor {
+        Actor { user_id: username.into(), username: username.into(), name: username.into(), role, unit_id: None }
     }
 
     pub fn require(&self, roles: &[Role]) -> AppResult<()> {

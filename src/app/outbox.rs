@@ -19,11 +19,36 @@ pub struct NewMail {
     pub body: String,
     pub attachment: Option<(String, Vec<u8>)>,
     pub send_after: LocalTime,
+    /// Who sees it in the app's inbox (消息).
+    pub audience: Audience,
+}
+
+/// Whom a mail is meant for inside the service: a unit's users, or the
+/// users of a role (攻坚办's mails to dispatchers, recheck mails to the
+/// rechecker, quarter mails to the assessor and 攻坚办).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    Unit(String),
+    Dispatcher,
+    Rechecker,
+    Quarter,
+}
+
+impl Audience {
+    fn columns(&self) -> (Option<String>, &'static str) {
+        match self {
+            Audience::Unit(id) => (Some(id.clone()), "unit"),
+            Audience::Dispatcher => (None, "dispatcher"),
+            Audience::Rechecker => (None, "rechecker"),
+            Audience::Quarter => (None, "quarter"),
+        }
+    }
 }
 
 /// Queues a mail unless one with the same key was ever queued.
 pub async fn enqueue(db: &impl ConnectionTrait, mail: NewMail) -> AppResult<()> {
     let (attachment_name, attachment) = mail.attachment.map_or((None, None), |(n, b)| (Some(n), Some(b)));
+    let (unit_id, audience) = mail.audience.columns();
     let row = outbox::ActiveModel {
         id: NotSet,
         key: Set(mail.key),
@@ -41,6 +66,8 @@ pub async fn enqueue(db: &impl ConnectionTrait, mail: NewMail) -> AppResult<()> 
         claimed_by: Set(None),
         claimed_until: Set(None),
         retry_at: Set(None),
+        unit_id: Set(unit_id),
+        audience: Set(Some(audience.to_string())),
     };
     outbox::Entity::insert(row).on_conflict_do_nothing_on([outbox::Column::Key]).exec_without_returning(db).await?;
     Ok(())

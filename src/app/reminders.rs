@@ -8,6 +8,7 @@
 //! the history (the return move names the unit that made it).
 
 use super::mail_text::{Extra, IssueFacts, reminder_text};
+use super::outbox::Audience;
 use super::{App, AppResult, accounts, convert, outbox};
 use crate::core::LocalTime;
 use crate::core::engine::Reminder;
@@ -43,10 +44,18 @@ pub async fn fire(app: &App, tx: &DatabaseTransaction, row: issue::Model, remind
     let unit = unit::Entity::find_by_id(addressee).one(tx).await?;
     let unit_name = unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
     let dispatcher = app.wf.mail.dispatcher.clone();
-    let (to, cc) = match reminder {
-        Reminder::RecheckWait(_) => (vec![app.wf.mail.rechecker.clone()], vec![dispatcher]),
-        Reminder::Return(_) => (vec![dispatcher], Vec::new()),
-        _ => (unit.as_ref().map(accounts::unit_emails).unwrap_or_default(), vec![dispatcher]),
+    let overdue = matches!(reminder, Reminder::Tier { day, .. } if day == app.wf.overdue_day());
+    let (to, cc, audience) = match reminder {
+        Reminder::RecheckWait(_) => (vec![app.wf.mail.rechecker.clone()], vec![dispatcher], Audience::Rechecker),
+        Reminder::Return(_) => (vec![dispatcher], Vec::new(), Audience::Dispatcher),
+        _ => {
+            let mut cc = vec![dispatcher];
+            // The unit's 分管领导 hear of an issue once it is overdue.
+            if overdue {
+                cc.extend(unit.as_ref().map(accounts::unit_leaders).unwrap_or_default());
+            }
+            (unit.as_ref().map(accounts::unit_emails).unwrap_or_default(), cc, Audience::Unit(unit.as_ref().map(|u| u.id.clone()).unwrap_or_default()))
+        }
     };
     let facts = IssueFacts {
         id: &row.id,
@@ -57,5 +66,5 @@ pub async fn fire(app: &App, tx: &DatabaseTransaction, row: issue::Model, remind
         reported_at: row.last_report_at.as_deref().unwrap_or(""),
     };
     let (subject, body) = reminder_text(&app.wf, reminder, &facts, &extra, app.mail.public_url.as_deref());
-    outbox::enqueue(tx, outbox::NewMail { key: reminder.key(&row.id), to, cc, subject, body, attachment: None, send_after: at }).await
+    outbox::enqueue(tx, outbox::NewMail { key: reminder.key(&row.id), to, cc, subject, body, attachment: None, send_after: at, audience }).await
 }

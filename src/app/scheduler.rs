@@ -229,6 +229,7 @@ async fn fire_quarter(app: &App, tx: &DatabaseTransaction, which: QuarterMail, q
             body,
             attachment: None,
             send_after: at,
+            audience: outbox::Audience::Quarter,
         },
     )
     .await?;

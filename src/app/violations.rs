@@ -81,6 +81,7 @@ pub async fn revoke(app: &App, actor: &Actor, id: &str, note: Option<String>) ->
             body,
             attachment: None,
             send_after: app.wf.calendar.next_working(now),
+            audience: outbox::Audience::Unit(found.unit_id.clone()),
         },
     )
     .await?;

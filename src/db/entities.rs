@@ -25,6 +25,7 @@ entity!(unit, "units", {
     pub emails: String,
     pub seq: i64,
     pub created_at: String,
+    pub leaders: String,
 });
 
 entity!(user, "users", {
@@ -35,6 +36,7 @@ entity!(user, "users", {
     pub role: String,
     pub unit_id: Option<String>,
     pub created_at: String,
+    pub display_name: Option<String>,
 });
 
 entity!(session, "sessions", {
@@ -68,6 +70,7 @@ entity!(issue, "issues", {
     pub workflow_version: String,
     pub assignment: i32,
     pub returns: i32,
+    pub chases: i32,
 });
 
 entity!(moves, "moves", {
@@ -142,6 +145,8 @@ entity!(outbox, "outbox", {
     pub claimed_by: Option<String>,
     pub claimed_until: Option<i64>,
     pub retry_at: Option<i64>,
+    pub unit_id: Option<String>,
+    pub audience: Option<String>,
 });
 
 entity!(clock, "clock", {
@@ -159,4 +164,12 @@ entity!(attachment, "attachments", {
     pub owner: String,
     pub created_at: String,
     pub bytes: Vec<u8>,
+});
+
+entity!(inbox_read, "inbox_reads", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub user_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub outbox_id: i64,
+    pub read_at: String,
 });

@@ -37,7 +37,7 @@ pub async fn sign_in(State(s): State<HttpState>, body: Body<SignIn>) -> ApiResul
         Some(id) => Some(s.app.unit_name(id).await?),
         None => None,
     };
-    let body = Json(json!({"username": actor.username, "role": actor.role, "unit": unit}));
+    let body = Json(json!({"username": actor.username, "name": actor.name, "role": actor.role, "unit": unit}));
     Ok(([(header::SET_COOKIE, set_cookie(&token, s.secure_cookies))], body).into_response())
 }
 
@@ -53,7 +53,7 @@ pub async fn whoami(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> 
         Some(id) => Some(s.app.unit_name(id).await?),
         None => None,
     };
-    Ok(Json(json!({"username": a.username, "role": a.role, "unit": unit})))
+    Ok(Json(json!({"username": a.username, "name": a.name, "role": a.role, "unit": unit})))
 }
 
 #[derive(Deserialize)]
@@ -61,11 +61,14 @@ pub struct NewUnit {
     name: String,
     #[serde(default)]
     emails: Vec<String>,
+    /// 分管领导's addresses.
+    #[serde(default)]
+    leaders: Vec<String>,
 }
 
 pub async fn create_unit(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<NewUnit>) -> ApiResult<(StatusCode, Json<accounts::UnitView>)> {
     let Json(b) = body?;
-    Ok((StatusCode::CREATED, Json(accounts::create_unit(&s.app, &a, &b.name, b.emails).await?)))
+    Ok((StatusCode::CREATED, Json(accounts::create_unit(&s.app, &a, &b.name, b.emails, b.leaders).await?)))
 }
 
 pub async fn list_units(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
@@ -78,11 +81,14 @@ pub struct NewUser {
     password: String,
     role: String,
     unit: Option<String>,
+    /// 姓名.
+    name: Option<String>,
 }
 
 pub async fn create_user(State(s): State<HttpState>, CurrentUser(a): CurrentUser, body: Body<NewUser>) -> ApiResult<(StatusCode, Json<accounts::UserView>)> {
     let Json(b) = body?;
-    Ok((StatusCode::CREATED, Json(accounts::create_user(&s.app, &a, &b.username, &b.password, &b.role, b.unit.as_deref()).await?)))
+    let new = accounts::NewUser { username: b.username, password: b.password, role: b.role, unit: b.unit, name: b.name };
+    Ok((StatusCode::CREATED, Json(accounts::create_user(&s.app, &a, new).await?)))
 }
 
 pub async fn list_users(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
@@ -132,13 +138,47 @@ pub struct IssueQuery {
     state: Option<String>,
     unit: Option<String>,
     code: Option<String>,
+    q: Option<String>,
+    source: Option<String>,
+    category: Option<String>,
+    tier: Option<usize>,
+    /// Dispatched on or after / on or before, `YYYY-MM-DD`.
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<u64>,
+    per_page: Option<u64>,
 }
 
-pub async fn list_issues(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Query(q): Query<IssueQuery>) -> ApiResult<Json<Value>> {
-    // An unknown state is a question with no answer, not an empty list.
-    let state = q.state.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose().map_err(AppError::BadInput)?;
-    let filter = issues::IssueFilter { state, unit: q.unit, code: q.code };
-    Ok(Json(json!({"issues": issues::list(&s.app, &a, filter).await?})))
+/// The list's filters, parsed: a bad value is a question with no answer (400), not an empty list.
+impl TryFrom<IssueQuery> for (issues::IssueFilter, Option<issues::Page>) {
+    type Error = AppError;
+
+    fn try_from(q: IssueQuery) -> Result<Self, AppError> {
+        let state = q.state.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose().map_err(AppError::BadInput)?;
+        let date = |d: Option<String>, what: &str| {
+            d.filter(|d| !d.is_empty())
+                .map(|d| d.parse::<chrono::NaiveDate>().map_err(|_| AppError::BadInput(format!("{what} `{d}` 不是日期 YYYY-MM-DD"))))
+                .transpose()
+        };
+        let filter = issues::IssueFilter {
+            state,
+            unit: q.unit,
+            code: q.code,
+            q: q.q,
+            source: q.source,
+            category: q.category,
+            tier: q.tier,
+            dispatched_from: date(q.from, "from")?,
+            dispatched_to: date(q.to, "to")?,
+        };
+        let page = (q.page.is_some() || q.per_page.is_some()).then(|| issues::Page::new(q.page, q.per_page)).transpose()?;
+        Ok((filter, page))
+    }
+}
+
+pub async fn list_issues(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Query(q): Query<IssueQuery>) -> ApiResult<Json<issues::IssueList>> {
+    let (filter, page) = q.try_into()?;
+    Ok(Json(issues::list_page(&s.app, &a, filter, page).await?))
 }
 
 pub async fn get_issue(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<issues::IssueView>> {
@@ -209,10 +249,55 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
     // `YYYY` is a year (its score), `YYYYQn` a quarter.
     if q.len() == 4 && q.bytes().all(|b| b.is_ascii_digit()) {
         let year = reports::year(&s.app, &a, &q).await?;
-        return if xlsx { super::xlsx::year(&year) } else { Ok(Json(year).into_response()) };
+        if !xlsx {
+            return Ok(Json(year).into_response());
+        }
+        let trend = crate::app::stats::trend(&s.app, &a, year.year).await?;
+        return super::xlsx::year(&year, &trend);
     }
     let view = reports::quarter(&s.app, &a, &q).await?;
-    if xlsx { super::xlsx::report(&s.app.wf, &view) } else { Ok(Json(without_notes(&view)).into_response()) }
+    if !xlsx {
+        return Ok(Json(without_notes(&view)).into_response());
+    }
+    let stats = crate::app::stats::quarter(&s.app, &a, &q).await?;
+    let open = reports::open(&s.app, &a).await?;
+    super::xlsx::report(&s.app.wf, &view, &stats, &open)
+}
+
+/// `GET /api/stats/{YYYYQn}` (per unit: rates, days, returns, chases) or
+/// `/api/stats/{YYYY}` (points per unit over the year's quarters).
+pub async fn stats(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(q): Path<String>) -> ApiResult<Response> {
+    if q.len() == 4
+        && let Ok(year) = q.parse::<i32>()
+    {
+        return Ok(Json(crate::app::stats::trend(&s.app, &a, year).await?).into_response());
+    }
+    Ok(Json(crate::app::stats::quarter(&s.app, &a, &q).await?).into_response())
+}
+
+pub async fn inbox(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<crate::app::inbox::Inbox>> {
+    Ok(Json(crate::app::inbox::list(&s.app, &a).await?))
+}
+
+pub async fn read_message(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let id = if id == "all" { None } else { Some(id.parse().map_err(|_| AppError::NotFound("没有这条消息 (no such message)".into()))?) };
+    crate::app::inbox::mark_read(&s.app, &a, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct ChaseBody {
+    note: Option<String>,
+}
+
+pub async fn chase(
+    State(s): State<HttpState>,
+    CurrentUser(a): CurrentUser,
+    Path(id): Path<String>,
+    body: Body<ChaseBody>,
+) -> ApiResult<Json<issues::IssueView>> {
+    let Json(b) = body?;
+    Ok(Json(crate::app::chase::chase(&s.app, &a, &id, b.note).await?))
 }
 
 #[derive(Deserialize)]

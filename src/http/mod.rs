@@ -12,7 +12,7 @@ mod hygiene;
 pub(crate) mod limiter;
 mod openapi;
 pub mod session;
-mod xlsx;
+pub mod xlsx;
 
 use crate::app::App;
 use axum::Router;
@@ -41,11 +41,15 @@ pub fn router(app: App) -> Router {
         .route("/api/issues", post(api::create_issue).get(api::list_issues))
         .route("/api/issues/{id}", get(api::get_issue))
         .route("/api/issues/{id}/actions", post(api::act))
+        .route("/api/issues/{id}/chase", post(api::chase))
         .route("/api/dispatches", post(api::dispatch_now))
         .route("/api/violations", post(api::violation))
         .route("/api/violations/{id}/revoke", post(api::revoke))
         .route("/api/attachments", post(api::upload).layer(axum::extract::DefaultBodyLimit::max(crate::app::attachments::MAX_BYTES + 64 * 1024)))
         .route("/api/mails", get(api::mails))
+        .route("/api/inbox", get(api::inbox))
+        .route("/api/stats/{period}", get(api::stats))
+        .route("/api/inbox/{id}/read", post(api::read_message))
         .route("/api/reports/{quarter}", get(api::report))
         .route("/api/openapi.json", get(openapi::document));
     if test_clock {

@@ -1,74 +1,133 @@
-//! `?format=xlsx`: the quarter report as a workbook (units, then items).
+//! `?format=xlsx`: the reports as workbooks a leader can work with.
+//!
+//! Figures are numbers (points formatted `0.00`, rates `0%`), so Excel sums
+//! them; the units sheet has the page's columns in the page's order
+//! ([`unit_columns`], shared with the page); the items and the carried-over
+//! issues have sheets of their own; a year has its own workbook.
 
 use super::error::{ApiError, ApiResult};
 use crate::app::reports::QuarterView;
-use crate::core::report::Item;
+use crate::app::stats::{QuarterStats, Trend};
+use crate::core::Workflow;
+use crate::core::report::{Corrected, Item, OpenEntry};
 use crate::core::score::YearReport;
+use crate::mail::{Cell, Sheet, xlsx_book};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-pub fn report(wf: &crate::core::Workflow, view: &QuarterView) -> ApiResult<Response> {
+/// The units table's columns, in order — the report page shows the same.
+pub fn unit_columns(wf: &Workflow) -> Vec<String> {
+    let first = wf.tiers.first().map_or("", |t| t.label.as_str()).to_string();
+    let middle = wf.tiers.iter().skip(1).map(|t| t.label.as_str()).collect::<Vec<_>>().join("/");
+    ["单位".to_string(), "扣分".into(), first, middle, wf.overdue.label.clone(), wf.violation_label.clone()]
+        .into_iter()
+        .chain(["按期完成率", "返工率", "平均完成天数", "退回", "催办"].map(String::from))
+        .collect()
+}
+
+fn points(p: crate::core::Points) -> Cell {
+    Cell::Points(p.to_string().parse().unwrap_or(0.0))
+}
+
+fn number(n: impl Into<f64>) -> Cell {
+    Cell::Number(n.into())
+}
+
+fn text(t: impl ToString) -> Cell {
+    Cell::Text(t.to_string())
+}
+
+fn rate(r: &Option<String>) -> Cell {
+    r.as_deref().and_then(|r| r.parse().ok()).map_or(Cell::Empty, Cell::Rate)
+}
+
+pub fn report(wf: &Workflow, view: &QuarterView, stats: &QuarterStats, open: &[OpenEntry]) -> ApiResult<Response> {
     let r = &view.report;
-    let mut rows: Vec<Vec<String>> = r
+    let mut units: Vec<Vec<Cell>> = r
+        .units
+        .iter()
+        .zip(&stats.units)
+        .map(|(u, s)| {
+            vec![
+                text(&u.unit),
+                points(u.points),
+                number(u.on_time as f64),
+                number(u.late_16_30 as f64),
+                number(u.late_over_30 as f64),
+                number(u.violations as f64),
+                rate(&s.on_time_rate),
+                rate(&s.rework_rate),
+                s.average_days.as_deref().and_then(|d| d.parse().ok()).map_or(Cell::Empty, Cell::Number),
+                number(s.returns as f64),
+                number(s.chases as f64),
+            ]
+        })
+        .collect();
+    units.push(vec![text("合计"), points(r.total)]);
+    let items = r
+        .items
+        .iter()
+        .map(|item| match item {
+            Item::Issue { issue, unit, dispatched, completed, days, points: p } => vec![
+                text("问题"),
+                text(issue),
+                text(unit),
+                text(dispatched),
+                completed.map_or_else(|| text("未完成"), text),
+                number(*days as f64),
+                points(*p),
+                Cell::Empty,
+            ],
+            Item::Violation { unit, date, points: p, note, .. } => {
+                vec![text("未执行调度"), text(note.clone().unwrap_or_default()), text(unit), text(date), Cell::Empty, Cell::Empty, points(*p), Cell::Empty]
+            }
+            Item::Correction { of, unit, corrects, date, points: p } => {
+                let what = match of {
+                    Corrected::Issue(code) => format!("问题 {code}"),
+                    Corrected::Violation(id) => format!("违规记录 {id}"),
+                };
+                vec![text("更正"), text(what), text(unit), text(date), Cell::Empty, Cell::Empty, points(*p), text(corrects)]
+            }
+        })
+        .collect();
+    let carried = open
+        .iter()
+        .map(|o| vec![text(&o.issue), text(&o.unit), text(wf.state_label(o.state)), text(o.dispatched), number(o.days as f64), points(o.provisional_points)])
+        .collect();
+    let sheets = [
+        Sheet { name: format!("{} 扣分", r.quarter), headers: unit_columns(wf), rows: units },
+        Sheet {
+            name: "明细".into(),
+            headers: ["类型", "编号 / 说明", "单位", "交办 / 记录日期", "完成日期", "天数", "扣分", "更正季度"].map(String::from).to_vec(),
+            rows: items,
+        },
+        Sheet {
+            name: "跨季度未定分".into(), headers: ["编号", "单位", "状态", "交办日期", "天数", "暂计扣分"].map(String::from).to_vec(), rows: carried
+        },
+    ];
+    workbook(&sheets, &r.quarter)
+}
+
+/// The year: each unit's points per quarter, the year's points and score.
+pub fn year(year: &YearReport, trend: &Trend) -> ApiResult<Response> {
+    let rows = year
         .units
         .iter()
         .map(|u| {
-            vec![u.unit.clone(), u.points.to_string(), u.on_time.to_string(), u.late_16_30.to_string(), u.late_over_30.to_string(), u.violations.to_string()]
+            let quarters = trend.units.iter().find(|t| t.unit == u.unit).map(|t| t.points.clone()).unwrap_or_default();
+            std::iter::once(text(&u.unit))
+                .chain(quarters.iter().map(|p| Cell::Points(p.parse().unwrap_or(0.0))))
+                .chain([points(u.points), points(u.remaining)])
+                .collect()
         })
         .collect();
-    rows.push(vec!["合计".into(), r.total.to_string()]);
-    rows.push(vec![]);
-    rows.push(vec!["明细".into(), "编号".into(), "单位".into(), "交办日期".into(), "完成日期".into(), "天数".into(), "扣分".into()]);
-    for item in &r.items {
-        rows.push(match item {
-            Item::Issue { issue, unit, dispatched, completed, days, points } => vec![
-                "问题".into(),
-                issue.to_string(),
-                unit.to_string(),
-                dispatched.to_string(),
-                completed.map(|c| c.to_string()).unwrap_or_else(|| "未完成".into()),
-                days.to_string(),
-                points.to_string(),
-            ],
-            Item::Violation { unit, date, points, note, .. } => vec![
-                "未执行调度".into(),
-                note.clone().unwrap_or_default(),
-                unit.to_string(),
-                date.to_string(),
-                String::new(),
-                String::new(),
-                points.to_string(),
-            ],
-            Item::Correction { unit, corrects, date, points, .. } => {
-                vec!["更正".into(), corrects.to_string(), unit.to_string(), date.to_string(), String::new(), String::new(), points.to_string()]
-            }
-        });
-    }
-    // Column names are the workflow's tier labels, not numbers of ours.
-    let middle: Vec<&str> = wf.tiers.iter().skip(1).map(|t| t.label.as_str()).collect();
-    let middle = middle.join("/");
-    let first = wf.tiers.first().map_or("", |t| t.label.as_str());
-    let headers = ["单位", "扣分", first, middle.as_str(), wf.overdue.label.as_str(), wf.violation_label.as_str()];
-    let bytes = crate::mail::xlsx_table(&format!("{} 扣分", r.quarter), &headers, &rows)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法生成Excel: {e}")))?;
-    let disposition = format!("attachment; filename=\"jiaoban-{}.xlsx\"", r.quarter);
-    Ok((
-        [(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()), (header::CONTENT_DISPOSITION, disposition)],
-        bytes,
-    )
-        .into_response())
+    let headers =
+        std::iter::once("单位".to_string()).chain(trend.quarters.iter().cloned()).chain(["全年扣分".into(), format!("得分（满分 {}）", year.score)]).collect();
+    workbook(&[Sheet { name: format!("{} 年度得分", year.year), headers, rows }], &year.year.to_string())
 }
 
-/// `GET /api/reports/{YYYY}?format=xlsx`: the year's score per unit.
-pub fn year(r: &YearReport) -> ApiResult<Response> {
-    let rows: Vec<Vec<String>> = r.units.iter().map(|u| vec![u.unit.clone(), u.points.to_string(), u.remaining.to_string()]).collect();
-    let headers = ["单位", "全年扣分", &format!("得分（满分 {}）", r.score)];
-    let bytes = crate::mail::xlsx_table(&format!("{} 年度得分", r.year), &headers, &rows)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法生成Excel: {e}")))?;
-    let disposition = format!("attachment; filename=\"jiaoban-{}.xlsx\"", r.year);
-    Ok((
-        [(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()), (header::CONTENT_DISPOSITION, disposition)],
-        bytes,
-    )
-        .into_response())
+fn workbook(sheets: &[Sheet], name: &str) -> ApiResult<Response> {
+    let bytes = xlsx_book(sheets).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法生成Excel: {e:#}")))?;
+    let disposition = format!("attachment; filename=\"jiaoban-{name}.xlsx\"");
+    Ok(([(header::CONTENT_TYPE, crate::mail::XLSX_CONTENT_TYPE.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }

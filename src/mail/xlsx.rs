@@ -48,6 +48,67 @@ pub fn xlsx_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow
     workbook.save_to_buffer().context("failed to write the workbook")
 }
 
+/// A typed cell of a report workbook: figures are numbers Excel can sum,
+/// shown with the format a reader expects; text stays text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    /// A count or a number of days.
+    Number(f64),
+    /// Points, shown `0.00`.
+    Points(f64),
+    /// A share, shown `0%`.
+    Rate(f64),
+    Empty,
+}
+
+/// One sheet: a bold, frozen header row and the rows below it.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub name: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A workbook of several typed sheets (the reports).
+pub fn xlsx_book(sheets: &[Sheet]) -> anyhow::Result<Vec<u8>> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
+    let points = Format::new().set_num_format("0.00");
+    let rate = Format::new().set_num_format("0%");
+    let plain = Format::new();
+    for sheet in sheets {
+        // Constant memory: rows go to disk as they are written, so a big
+        // report's workbook does not grow the service's memory.
+        let worksheet = workbook.add_worksheet_with_constant_memory().context("failed to add a worksheet")?;
+        worksheet.set_name(sheet_name(&sheet.name)).context("failed to name the worksheet")?;
+        let mut widths = vec![MIN_WIDTH; sheet.headers.len().max(sheet.rows.iter().map(Vec::len).max().unwrap_or(0))];
+        for (c, h) in sheet.headers.iter().enumerate() {
+            widths[c] = widths[c].max(display_width(h) + 2);
+            worksheet.set_column_width(c as u16, widths[c].min(MAX_WIDTH) as f64).context("failed to size a column")?;
+        }
+        for (c, h) in sheet.headers.iter().enumerate() {
+            worksheet.write_string_with_format(0, c as u16, h, &bold).context("failed to write a header")?;
+        }
+        for (r, line) in sheet.rows.iter().enumerate() {
+            let row = u32::try_from(r + 1).context("too many rows for one sheet")?;
+            for (c, cell) in line.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(t) => worksheet.write_string_with_format(row, c, escape_cell(t).as_ref(), &plain).map(|_| ()),
+                    Cell::Number(n) => worksheet.write_number(row, c, *n).map(|_| ()),
+                    Cell::Points(n) => worksheet.write_number_with_format(row, c, *n, &points).map(|_| ()),
+                    Cell::Rate(n) => worksheet.write_number_with_format(row, c, *n, &rate).map(|_| ()),
+                    Cell::Empty => Ok(()),
+                }
+                .with_context(|| format!("failed to write cell ({r}, {c}) of {}", sheet.name))?;
+            }
+        }
+        worksheet.set_freeze_panes(1, 0).context("failed to freeze the header row")?;
+    }
+    workbook.save_to_buffer().context("failed to write the workbook")
+}
+
 /// Prefixes `'` to a cell that a spreadsheet could take for a formula
 /// (`=`, `+`, `-`, `@`, tab, CR first).
 ///

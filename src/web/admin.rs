@@ -36,10 +36,14 @@ pub struct UnitForm {
     name: String,
     #[serde(default)]
     emails: String,
+    #[serde(default)]
+    leaders: String,
 }
 
 #[derive(Default, Deserialize)]
 pub struct UserForm {
+    #[serde(default)]
+    name: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -124,17 +128,23 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash>
     Ok(render(&admin_page(&s, &me, UnitForm::default(), UserForm::default(), Errors::default(), Errors::default(), flash.message()).await?))
 }
 
+/// Addresses as a clerk types them: separated by commas (either width),
+/// semicolons or spaces.
+fn split_addresses(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c == '，' || c == ';' || c == '；' || c.is_whitespace()).filter(|e| !e.is_empty()).map(str::to_string).collect()
+}
+
 pub async fn create_unit(State(s): State<HttpState>, me: Me, Form(f): Form<UnitForm>) -> WebResult {
     me.require(&[Role::Admin])?;
     let mut errors = Errors::default();
-    let emails: Vec<String> =
-        f.emails.split(|c: char| c == ',' || c == '，' || c == ';' || c == '；' || c.is_whitespace()).filter(|e| !e.is_empty()).map(str::to_string).collect();
+    let emails = split_addresses(&f.emails);
     if f.name.trim().is_empty() {
         errors.add("name", "请填写单位名称");
     } else {
-        match accounts::create_unit(&s.app, &me.actor, &f.name, emails).await {
+        match accounts::create_unit(&s.app, &me.actor, &f.name, emails, split_addresses(&f.leaders)).await {
             Ok(unit) => return Ok(Redirect::to(&with_flash("/admin", "unit", &[("code", &unit.name)])).into_response()),
             Err(AppError::BadInput(m)) if m.starts_with("邮箱") => errors.add("emails", m),
+            Err(AppError::BadInput(m)) if m.starts_with("分管领导") => errors.add("leaders", m),
             Err(AppError::BadInput(m) | AppError::Conflict(m)) => errors.add("name", m),
             Err(e) => return Err(e.into()),
         }
@@ -159,7 +169,14 @@ pub async fn create_user(State(s): State<HttpState>, me: Me, Form(mut f): Form<U
     }
     if errors.is_empty() {
         let unit = (f.role == "unit").then_some(f.unit.as_str());
-        match accounts::create_user(&s.app, &me.actor, &f.username, &f.password, &f.role, unit).await {
+        let new = accounts::NewUser {
+            username: f.username.clone(),
+            password: f.password.clone(),
+            role: f.role.clone(),
+            unit: unit.map(str::to_string),
+            name: Some(f.name.clone()),
+        };
+        match accounts::create_user(&s.app, &me.actor, new).await {
             Ok(user) => return Ok(Redirect::to(&with_flash("/admin", "user", &[("code", &user.username)])).into_response()),
             Err(AppError::BadInput(m) | AppError::Conflict(m)) => {
                 let field = if m.contains("单位") {

@@ -81,6 +81,8 @@ pub struct NavItem {
 
 pub struct Header {
     pub username: String,
+    /// 姓名 (the user name when none was given).
+    pub name: String,
     pub role: String,
     pub unit: Option<String>,
 }
@@ -118,7 +120,12 @@ impl Layout {
     pub async fn new(s: &HttpState, me: &Me, title: &str, active: &str) -> Layout {
         let mut layout = Layout::bare(s, title).await;
         layout.nav = nav_for(me.role()).iter().map(|(href, label)| NavItem { href, label, active: *href == active }).collect();
-        layout.me = Some(Header { username: me.actor.username.clone(), role: s.app.wf.role_label(me.role()).to_string(), unit: me.unit.clone() });
+        layout.me = Some(Header {
+            username: me.actor.username.clone(),
+            name: me.actor.name.clone(),
+            role: s.app.wf.role_label(me.role()).to_string(),
+            unit: me.unit.clone(),
+        });
         layout
     }
 

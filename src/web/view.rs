@@ -96,7 +96,7 @@ pub fn timeline(wf: &Workflow, history: &[MoveView]) -> Vec<Entry> {
         .map(|m| Entry {
             label: action_label(wf, &m.action),
             action: m.action.clone(),
-            actor: m.actor.clone(),
+            actor: if m.actor_role.is_empty() { m.actor_name.clone() } else { format!("{}（{}）", m.actor_name, m.actor_role) },
             at: short_time(&m.at),
             note: m.note.clone().unwrap_or_default(),
             files: files_of(&m.attachments),

@@ -12,4 +12,5 @@ mod require;
 mod sink;
 mod smtp;
 mod soak;
+mod toolkit;
 mod upgrade;

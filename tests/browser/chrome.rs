@@ -171,7 +171,8 @@ impl Page<'_> {
         self.fill("#username", username).await;
         self.fill("#password", password).await;
         self.click("#sign-in").await;
-        self.wait_text("#me", username).await;
+        // The header names the person (姓名); the user name is its data.
+        self.find(&format!("#me [data-user='{username}']")).await;
     }
 
     pub async fn sign_out(&self) {

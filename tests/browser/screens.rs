@@ -36,7 +36,7 @@ async fn every_role_main_page_renders_on_desktop_and_phone() {
             }
             p.goto(path).await;
             p.wait_text("#test-clock", "测试时钟").await;
-            p.wait_text("#me", user).await;
+            p.find(&format!("#me [data-user='{user}']")).await;
             p.wait_text("h1", heading).await;
             let found = p.c.find_all(fantoccini::Locator::Css(own)).await.unwrap().len();
             assert!(found >= *at_least, "{path} as {user}: {found} of `{own}`, expected at least {at_least}");

@@ -1,0 +1,153 @@
+//! Finding issues: the filters of every list (search words, unit, state,
+//! tier, source, category, dispatch dates) and pagination.
+//!
+//! Everything is one SQL query on indexed columns (plus a count when a page
+//! is asked for), so a list stays fast with 100,000 issues; the tier of an
+//! open issue is a range of dispatch dates as of today, that of a charged
+//! one its charge's tier. Closed and withdrawn issues are found like any
+//! other: a filter narrows, nothing is hidden by default.
+
+use super::issues::{IssueView, build_view, final_points};
+use super::{Actor, App, AppError, AppResult, accounts};
+use crate::core::clock::add_days;
+use crate::core::state::{Role, State};
+use crate::db::entities::issue;
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+/// Most issues one page holds.
+pub const MAX_PER_PAGE: u64 = 500;
+
+#[derive(Debug, Default, Clone)]
+pub struct IssueFilter {
+    pub state: Option<State>,
+    pub unit: Option<String>,
+    pub code: Option<String>,
+    /// Words of the code, title or location (all of them, any case).
+    pub q: Option<String>,
+    pub source: Option<String>,
+    pub category: Option<String>,
+    /// The tier an issue stands in (0 the first; the overdue tier last).
+    pub tier: Option<usize>,
+    pub dispatched_from: Option<NaiveDate>,
+    pub dispatched_to: Option<NaiveDate>,
+}
+
+/// A page of a list, numbered from 1.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub number: u64,
+    pub per_page: u64,
+}
+
+impl Page {
+    pub fn new(number: Option<u64>, per_page: Option<u64>) -> AppResult<Page> {
+        let (number, per_page) = (number.unwrap_or(1), per_page.unwrap_or(50));
+        if number == 0 || per_page == 0 || per_page > MAX_PER_PAGE {
+            return Err(AppError::BadInput(format!("page 从 1 起，per_page 为 1 到 {MAX_PER_PAGE} (page starts at 1, per_page 1..={MAX_PER_PAGE})")));
+        }
+        Ok(Page { number, per_page })
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct IssueList {
+    pub issues: Vec<IssueView>,
+    /// Every matching issue, when a page was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+/// Every issue matching `filter` the actor may see, in registration order.
+pub async fn list(app: &App, actor: &Actor, filter: IssueFilter) -> AppResult<Vec<IssueView>> {
+    Ok(list_page(app, actor, filter, None).await?.issues)
+}
+
+pub async fn list_page(app: &App, actor: &Actor, filter: IssueFilter, page: Option<Page>) -> AppResult<IssueList> {
+    let units = accounts::unit_names(&app.db).await?;
+    let now = app.now().await?;
+    let condition = condition(app, actor, &filter, &units, now.date())?;
+    let query = issue::Entity::find().filter(condition.clone()).order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
+    let (rows, total) = match page {
+        Some(p) => {
+            let total = issue::Entity::find().filter(condition).count(&app.db).await?;
+            (query.offset((p.number - 1) * p.per_page).limit(p.per_page).all(&app.db).await?, Some(total))
+        }
+        None => (query.all(&app.db).await?, None),
+    };
+    let charged = final_points(app, &rows).await?;
+    let issues = rows
+        .iter()
+        .map(|row| build_view(app, row, units.get(&row.unit_id).map_or("", String::as_str), now, None, charged.get(&row.id).copied()))
+        .collect::<AppResult<_>>()?;
+    Ok(IssueList { issues, total })
+}
+
+fn text(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn condition(app: &App, actor: &Actor, f: &IssueFilter, units: &std::collections::HashMap<String, String>, today: NaiveDate) -> AppResult<Condition> {
+    let mut c = Condition::all();
+    if let Some(state) = f.state {
+        c = c.add(issue::Column::State.eq(state.as_str()));
+    }
+    if let Some(code) = text(&f.code) {
+        c = c.add(issue::Column::Code.eq(code));
+    }
+    if let Some(unit) = text(&f.unit) {
+        let id = units.iter().find(|(_, name)| name.as_str() == unit).map_or(unit, |(id, _)| id.as_str());
+        c = c.add(issue::Column::UnitId.eq(id));
+    }
+    if actor.role == Role::Unit {
+        c = c.add(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default()));
+    }
+    if let Some(source) = text(&f.source) {
+        c = c.add(issue::Column::Source.eq(source));
+    }
+    if let Some(category) = text(&f.category) {
+        c = c.add(issue::Column::Category.eq(category));
+    }
+    for word in text(&f.q).into_iter().flat_map(str::split_whitespace) {
+        let pattern = format!("%{}%", word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let like = |col: issue::Column| Expr::expr(Func::lower(Expr::col(col))).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'));
+        c = c.add(Condition::any().add(like(issue::Column::Code)).add(like(issue::Column::Title)).add(like(issue::Column::Location)));
+    }
+    if let Some(from) = f.dispatched_from {
+        c = c.add(issue::Column::DispatchedAt.gte(format!("{from}T00:00:00")));
+    }
+    if let Some(to) = f.dispatched_to {
+        c = c.add(issue::Column::DispatchedAt.lt(format!("{}T00:00:00", add_days(to, 1))));
+    }
+    if let Some(tier) = f.tier {
+        c = c.add(tier_condition(app, tier, today)?);
+    }
+    Ok(c)
+}
+
+/// Issues in tier `t`: open ones dispatched so many days before today,
+/// charged ones by their charge.
+fn tier_condition(app: &App, t: usize, today: NaiveDate) -> AppResult<Condition> {
+    let wf = &app.wf;
+    if t > wf.tiers.len() {
+        return Err(AppError::BadInput(format!("tier 为 0 到 {} (tier is 0..={})", wf.tiers.len(), wf.tiers.len())));
+    }
+    // Days since dispatch covered by tier t: (previous tier's last day, this one's].
+    let first = if t == 0 { 0 } else { wf.tiers[t - 1].up_to_day.unwrap_or(0) + 1 };
+    let last = wf.tiers.get(t).and_then(|tier| tier.up_to_day);
+    let mut open = Condition::all().add(issue::Column::Charged.eq(false)).add(issue::Column::DispatchedAt.is_not_null());
+    // days ≥ first ⇔ d ≤ today − first; days ≤ last ⇔ d ≥ today − last.
+    open = open.add(issue::Column::DispatchedAt.lt(format!("{}T00:00:00", add_days(today, 1 - first))));
+    if let Some(last) = last {
+        open = open.add(issue::Column::DispatchedAt.gte(format!("{}T00:00:00", add_days(today, -last))));
+    }
+    let charged_in_tier = Query::select()
+        .column(crate::db::entities::charge::Column::IssueId)
+        .from(crate::db::entities::charge::Entity)
+        .and_where(crate::db::entities::charge::Column::Kind.eq(super::charges::ISSUE))
+        .and_where(crate::db::entities::charge::Column::Tier.eq(i32::try_from(t).unwrap_or(i32::MAX)))
+        .to_owned();
+    let charged = Condition::all().add(issue::Column::Charged.eq(true)).add(issue::Column::Id.in_subquery(charged_in_tier));
+    Ok(Condition::any().add(open).add(charged))
+}

@@ -1,0 +1,123 @@
+//! What a leader reads beside the points (issue 10): per unit and quarter,
+//! the on-time rate (按期完成率), the rework rate (返工率: failed rechecks ÷
+//! rechecks), the average days to completion, the returns and the chases;
+//! and the points of every unit over the quarters of a year (the trend).
+//!
+//! Completion figures come from the quarter's report (the issues it
+//! charges as completed), so they agree with the points; rechecks, returns
+//! and chases are the moves made in the quarter's dates, counted for the
+//! unit the issue belongs to.
+
+use super::reports::{self, QuarterView};
+use super::{Actor, App, AppError, AppResult};
+use crate::core::Quarter;
+use crate::core::report::Item;
+use crate::db::sql;
+use sea_orm::{ConnectionTrait, Statement};
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Serialize, Default, Clone)]
+pub struct UnitStats {
+    pub unit: String,
+    /// Issues the quarter charges as completed, and those on time.
+    pub completed: u64,
+    pub on_time: u64,
+    /// on_time ÷ completed, two decimals; none when nothing was completed.
+    pub on_time_rate: Option<String>,
+    pub rechecks: u64,
+    pub failed_rechecks: u64,
+    pub rework_rate: Option<String>,
+    pub average_days: Option<String>,
+    pub returns: u64,
+    pub chases: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QuarterStats {
+    pub quarter: String,
+    pub units: Vec<UnitStats>,
+}
+
+fn ratio(a: u64, b: u64) -> Option<String> {
+    (b > 0).then(|| format!("{:.2}", a as f64 / b as f64))
+}
+
+pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterStats> {
+    let view: QuarterView = reports::quarter(app, actor, quarter).await?;
+    let q = Quarter::parse(quarter).ok_or_else(|| AppError::BadInput(format!("`{quarter}` 不是季度")))?;
+    let mut by_unit: Vec<UnitStats> = view.report.units.iter().map(|u| UnitStats { unit: u.unit.clone(), ..UnitStats::default() }).collect();
+    let index: HashMap<String, usize> = by_unit.iter().enumerate().map(|(i, u)| (u.unit.clone(), i)).collect();
+    let first_tier_last_day = app.wf.tiers.first().and_then(|t| t.up_to_day).unwrap_or(0);
+    let mut days: Vec<Vec<i64>> = vec![Vec::new(); by_unit.len()];
+    for item in &view.report.items {
+        if let Item::Issue { unit, completed: Some(_), days: d, .. } = item
+            && let Some(&i) = index.get(unit.as_ref())
+        {
+            by_unit[i].completed += 1;
+            by_unit[i].on_time += u64::from(*d <= first_tier_last_day);
+            days[i].push(*d);
+        }
+    }
+    // The moves of the quarter, with their issue's unit.
+    let (from, to) = (format!("{}T00:00:00", q.first_day()), format!("{}T00:00:00", q.next().first_day()));
+    let names = super::accounts::unit_names(&app.db).await?;
+    // A return counts for the unit that made it (the issue may have moved on).
+    let text = "SELECT m.action, CASE WHEN m.action = 'return' THEN COALESCE(m.detail, i.unit_id) ELSE i.unit_id END \
+                FROM moves m JOIN issues i ON i.id = m.issue_id \
+                WHERE m.at >= ? AND m.at < ? AND m.action IN ('recheck_pass', 'recheck_fail', 'return', 'chase')";
+    let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [from.into(), to.into()]);
+    let rows = app.db.query_all_raw(statement).await?;
+    for row in rows {
+        let (action, unit_id): (String, String) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+        let Some(&i) = names.get(&unit_id).and_then(|n| index.get(n)) else { continue };
+        let s = &mut by_unit[i];
+        match action.as_str() {
+            "recheck_pass" => s.rechecks += 1,
+            "recheck_fail" => {
+                s.rechecks += 1;
+                s.failed_rechecks += 1;
+            }
+            "return" => s.returns += 1,
+            _ => s.chases += 1,
+        }
+    }
+    for (s, d) in by_unit.iter_mut().zip(days) {
+        s.on_time_rate = ratio(s.on_time, s.completed);
+        s.rework_rate = ratio(s.failed_rechecks, s.rechecks);
+        s.average_days = (!d.is_empty()).then(|| format!("{:.1}", d.iter().sum::<i64>() as f64 / d.len() as f64));
+    }
+    Ok(QuarterStats { quarter: view.report.quarter, units: by_unit })
+}
+
+#[derive(Debug, Serialize)]
+pub struct Trend {
+    pub year: i32,
+    pub quarters: Vec<String>,
+    /// Each unit's points in each quarter, in `quarters`' order.
+    pub units: Vec<TrendRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrendRow {
+    pub unit: String,
+    pub points: Vec<String>,
+}
+
+/// Points per unit over the quarters of `year`.
+pub async fn trend(app: &App, actor: &Actor, year: i32) -> AppResult<Trend> {
+    let mut quarters = Vec::new();
+    let mut rows: Vec<TrendRow> = Vec::new();
+    for n in 1..=4 {
+        let q = format!("{year:04}Q{n}");
+        let view = reports::quarter(app, actor, &q).await?;
+        for (i, u) in view.report.units.iter().enumerate() {
+            if rows.len() <= i {
+                rows.push(TrendRow { unit: u.unit.clone(), points: Vec::new() });
+            }
+            rows[i].points.push(u.points.to_string());
+        }
+        quarters.push(q);
+    }
+    Ok(Trend { year, quarters, units: rows })
+}
