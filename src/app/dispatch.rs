@@ -8,7 +8,6 @@ use crate::core::state::{Action, Role};
 use crate::db::entities::{dispatch, issue, unit};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Serialize)]
 pub struct DispatchView {
@@ -84,14 +83,23 @@ pub(crate) async fn dispatch_pool(
     Ok((Some(id), done))
 }
 
-/// One mail per unit with its part of the list, as a table and an .xlsx.
+/// How long the first list of an instant waits (real time) for a second
+/// one of the same instant to join its mail.
+const GATHER: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// One mail per unit with its part of the lists of this instant — this one
+/// and any dispatched before at the same instant — as a table and an .xlsx.
 async fn queue_list_mails(app: &App, tx: &DatabaseTransaction, at: LocalTime, list: &str, rows: &[issue::Model]) -> AppResult<()> {
-    let mut by_unit: BTreeMap<&str, Vec<&issue::Model>> = BTreeMap::new();
-    for row in rows {
-        by_unit.entry(row.unit_id.as_str()).or_default().push(row);
-    }
-    for (unit_id, issues) in by_unit {
+    let units: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.unit_id.as_str()).collect();
+    let lists: Vec<String> = dispatch::Entity::find().filter(dispatch::Column::At.eq(at.to_string())).all(tx).await?.into_iter().map(|d| d.id).collect();
+    for unit_id in units {
         let Some(unit) = unit::Entity::find_by_id(unit_id.to_string()).one(tx).await? else { continue };
+        let issues = issue::Entity::find()
+            .filter(issue::Column::DispatchId.is_in(lists.clone()))
+            .filter(issue::Column::UnitId.eq(unit_id))
+            .order_by_asc(issue::Column::DispatchSeq)
+            .all(tx)
+            .await?;
         let table: Vec<Vec<String>> = issues
             .iter()
             .map(|i| {
@@ -106,7 +114,7 @@ async fn queue_list_mails(app: &App, tx: &DatabaseTransaction, at: LocalTime, li
             })
             .collect();
         let xlsx = crate::mail::xlsx_table("交办清单", &crate::mail::DISPATCH_COLUMNS, &table).ok();
-        outbox::enqueue(
+        outbox::enqueue_or_extend(
             tx,
             outbox::NewMail {
                 key: dispatch_key(at, &unit.id),
@@ -118,6 +126,7 @@ async fn queue_list_mails(app: &App, tx: &DatabaseTransaction, at: LocalTime, li
                 send_after: app.wf.calendar.next_working(at),
                 audience: outbox::Audience::Unit(unit.id.clone()),
             },
+            GATHER,
         )
         .await?;
     }

@@ -9,6 +9,7 @@ use crate::core::LocalTime;
 use crate::db::entities::outbox;
 use crate::mail::{Attachment, OutgoingMail, Transport};
 use chrono::TimeZone;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::NotSet, ConnectionTrait, EntityTrait, QueryOrder, Set};
 
 pub struct NewMail {
@@ -47,9 +48,33 @@ impl Audience {
 
 /// Queues a mail unless one with the same key was ever queued.
 pub async fn enqueue(db: &impl ConnectionTrait, mail: NewMail) -> AppResult<()> {
+    let row = new_row(mail);
+    outbox::Entity::insert(row).on_conflict_do_nothing_on([outbox::Column::Key]).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// A mail whose content may grow until it is sent — the dispatch mail of
+/// an instant, which names every list dispatched to the unit then (rules.md:
+/// lists of one instant make one mail, one key). The first list's row is
+/// held back for `gather` on the real clock, so a second list in the same
+/// instant extends it before any sender takes it; an already sent mail is
+/// never touched.
+pub async fn enqueue_or_extend(db: &impl ConnectionTrait, mail: NewMail, gather: std::time::Duration) -> AppResult<()> {
+    let mut row = new_row(mail);
+    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    row.retry_at = Set(Some(wall + gather.as_millis() as i64));
+    let update = OnConflict::column(outbox::Column::Key)
+        .update_columns([outbox::Column::Subject, outbox::Column::Body, outbox::Column::AttachmentName, outbox::Column::Attachment])
+        .action_and_where(Expr::col((outbox::Entity, outbox::Column::SentAt)).is_null())
+        .to_owned();
+    outbox::Entity::insert(row).on_conflict(update).exec_without_returning(db).await?;
+    Ok(())
+}
+
+fn new_row(mail: NewMail) -> outbox::ActiveModel {
     let (attachment_name, attachment) = mail.attachment.map_or((None, None), |(n, b)| (Some(n), Some(b)));
     let (unit_id, audience) = mail.audience.columns();
-    let row = outbox::ActiveModel {
+    outbox::ActiveModel {
         id: NotSet,
         key: Set(mail.key),
         recipients: Set(serde_json::to_string(&mail.to).unwrap_or_default()),
@@ -68,9 +93,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, mail: NewMail) -> AppResult<()> 
         retry_at: Set(None),
         unit_id: Set(unit_id),
         audience: Set(Some(audience.to_string())),
-    };
-    outbox::Entity::insert(row).on_conflict_do_nothing_on([outbox::Column::Key]).exec_without_returning(db).await?;
-    Ok(())
+    }
 }
 
 /// Builds a row's message and hands it to the transport (SMTP or files).

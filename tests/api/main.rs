@@ -8,6 +8,7 @@ mod helpers;
 pub mod replay;
 #[path = "../support/require.rs"]
 mod require;
+mod security;
 #[path = "../support/sink.rs"]
 mod sink;
 mod smtp;
