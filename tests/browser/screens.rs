@@ -47,7 +47,7 @@ async fn every_role_main_page_renders_on_desktop_and_phone() {
         // The unit's report form, as the officer at the riverbank sees it.
         p.sign_out().await;
         p.sign_in("zhongxing", jiaoban::demo::PASSWORD).await;
-        p.click("#rectifying .card-link, #returned .card-link").await;
+        p.click("#rectifying .card-link, #rework .card-link").await;
         p.wait_text("main", "反馈整改情况").await;
         p.screenshot("unit-report-form-phone", PHONE).await;
         p.c.execute("document.querySelector('#report').scrollIntoView()", vec![]).await.unwrap();
