@@ -50,6 +50,8 @@ pub struct MoveForm {
     /// The URL's last segment: `/issues/{id}/{action}`.
     pub action: &'static str,
     pub heading: &'static str,
+    /// The one fact to read first (the last day of a return).
+    pub fact: Option<String>,
     pub explain: Vec<String>,
     /// What the form must carry, said before the button is pressed.
     pub needs: Option<String>,
@@ -61,6 +63,8 @@ pub struct MoveForm {
     pub buttons: Vec<Button>,
     pub back: &'static str,
     pub danger: bool,
+    /// Rare and final (撤销): folded until opened, or until a try of it failed.
+    pub folded: bool,
     /// The move's window has closed: this sentence instead of the form.
     pub closed: Option<String>,
     pub tried: Tried,
@@ -103,6 +107,7 @@ fn new_form(cx: &Context<'_>, action: Action, w: &Words, button: Button) -> Move
         key: w.key,
         action: action.api_name(),
         heading: w.heading,
+        fact: None,
         explain: w.explain.iter().map(|s| s.to_string()).collect(),
         needs: None,
         note: w.note.map(|(id, label, placeholder)| NoteField { id, label, placeholder, required: false, optional: true }),
@@ -110,6 +115,7 @@ fn new_form(cx: &Context<'_>, action: Action, w: &Words, button: Button) -> Move
         photos_required: false,
         units: if action == Action::Reassign { cx.other_units.clone() } else { Vec::new() },
         danger: w.danger,
+        folded: w.folded,
         buttons: vec![button],
         back: w.back,
         closed: None,
@@ -120,31 +126,32 @@ fn new_form(cx: &Context<'_>, action: Action, w: &Words, button: Button) -> Move
         Action::Return => {
             let last = d.map(|d| d + Duration::days(cx.wf.return_window_days));
             if let Some((d, last)) = d.zip(last) {
-                form.explain.push(format!("退回截止日：{last}（交办日 {d} 起 {} 天内，含当日）；签收后不能退回。", cx.wf.return_window_days));
-                form.explain.push(format!("退回期间时限不停止：若攻坚办驳回，仍按交办日 {d} 计算。"));
+                form.fact = Some(format!("退回截止日：{last}（含当日）"));
+                form.explain
+                    .push(format!("交办日 {d} 起 {} 天内、签收前可退回。退回期间时限不停止：若攻坚办驳回，仍按交办日 {d} 计算。", cx.wf.return_window_days));
                 if cx.today > last {
                     form.closed = Some(format!("退回期限已于 {last} 截止。如确属交办错误，请联系攻坚办。"));
                 }
             }
         }
         Action::Reassign => {
-            form.explain.push(format!("作为一次新的交办：新单位从今天（{}）起算时限；{} 的这次交办作废，不计分。", cx.today, cx.unit));
+            form.explain.push(format!("作为一次新的交办：新单位从今天（{}）起算时限；{}的这次交办作废，不计分。", cx.today, cx.unit));
         }
         Action::RejectReturn => {
             if let Some(d) = d {
-                form.explain.push(format!("问题交还 {}，交办日 {d} 不变，时限照常计算。", cx.unit));
+                form.explain.push(format!("问题交还{}，交办日 {d} 不变，时限照常计算。", cx.unit));
                 if crate::core::clock::days_between(d, cx.today) >= cx.wf.overdue_day() {
                     form.explain.push(format!("已过第 {} 天：驳回即按「{}」计 {} 分。", cx.wf.overdue_day(), cx.wf.overdue.label, cx.wf.overdue.points));
                 }
             }
         }
-        Action::Withdraw => form.explain.push(cx.withdraw_effect.clone()),
-        _ => {}
-    }
-    if action == Action::Withdraw {
-        for b in &mut form.buttons {
-            b.confirm = format!("{} {}", b.confirm, cx.withdraw_effect);
+        Action::Withdraw => {
+            form.fact = Some(cx.withdraw_effect.clone());
+            for b in &mut form.buttons {
+                b.confirm = format!("{}{}", b.confirm, cx.withdraw_effect);
+            }
         }
+        _ => {}
     }
     form
 }
@@ -152,10 +159,8 @@ fn new_form(cx: &Context<'_>, action: Action, w: &Words, button: Button) -> Move
 /// The form's requirements from the workflow: one sentence, and the note
 /// and photos marked required when every move of the form needs them.
 fn with_evidence(mut form: MoveForm, evidence: &[(String, crate::core::workflow::Evidence)]) -> MoveForm {
-    let said: Vec<String> = evidence
-        .iter()
-        .filter_map(|(label, e)| evidence_text(*e).map(|text| if evidence.len() > 1 { format!("{label}{text}") } else { text }))
-        .collect();
+    let said: Vec<String> =
+        evidence.iter().filter_map(|(label, e)| evidence_text(*e).map(|text| if evidence.len() > 1 { format!("{label}{text}") } else { text })).collect();
     form.needs = (!said.is_empty()).then(|| said.join("；"));
     let all_note = evidence.iter().all(|(_, e)| e.note);
     let any_note = evidence.iter().any(|(_, e)| e.note);

@@ -84,7 +84,7 @@ pub async fn board(State(s): State<HttpState>, me: Me, Query(q): Query<BoardQuer
         Tile { label: "期限内", count: count(&|r| running(r) && colour_of(r) == "green"), class: "green", href: "/board?colour=green" },
         Tile { label: "已进入扣分档", count: count(&|r| running(r) && colour_of(r) == "yellow"), class: "yellow", href: "/board?colour=yellow" },
         Tile { label: "已超期", count: count(&|r| running(r) && colour_of(r) == "red"), class: "red", href: "/board?colour=red" },
-        Tile { label: "退回待定", count: returned.len(), class: "plain", href: "/board#returned" },
+        Tile { label: "退回待定", count: returned.len(), class: if returned.is_empty() { "plain" } else { "attention" }, href: "/board#returned" },
         Tile { label: "待复核", count: count(&|r| r.state == IssueState::Reported), class: "plain", href: "/board?colour=reported" },
         Tile { label: "待销号", count: count(&|r| r.state == IssueState::Rechecked), class: "plain", href: "/closeout" },
     ];

@@ -55,12 +55,12 @@ fn notice(view: &IssueView, history: &[MoveView]) -> Option<Notice> {
         IssueState::Returned => last("return").map(|m| Notice {
             id: "pending-return",
             title: "已退回，待攻坚办裁定",
-            text: format!("{} 于 {} 退回，理由：{}。攻坚办将改派给其他单位，或驳回交还原单位。", view.unit, super::layout::short_time(&m.at), note(m)),
+            text: format!("{}于 {} 退回，理由：{}。攻坚办将改派给其他单位，或驳回交还原单位。", view.unit, super::layout::short_time(&m.at), note(m)),
         }),
         IssueState::Withdrawn => last("withdraw").map(|m| Notice {
             id: "withdrawn",
             title: "已撤销",
-            text: format!("{} 于 {} 撤销，理由：{}。此问题不再计分。", m.actor, super::layout::short_time(&m.at), note(m)),
+            text: format!("{} 于 {} 撤销，理由：{}。此问题不再计分、不再提醒。", m.actor, super::layout::short_time(&m.at), note(m)),
         }),
         _ => None,
     }
@@ -99,7 +99,10 @@ async fn issue_page(s: &HttpState, me: &Me, id: &str, tried: Option<(&str, Tried
     let mut error = None;
     if let Some((action, tried)) = tried {
         match forms.iter_mut().find(|f| f.action == action) {
-            Some(form) => form.tried = tried,
+            Some(form) => {
+                form.folded = false;
+                form.tried = tried;
+            }
             None => error = tried.error.or(tried.note_error).or(tried.unit_error),
         }
     }

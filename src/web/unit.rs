@@ -58,7 +58,9 @@ pub async fn my_issues(State(s): State<HttpState>, me: Me, Query(flash): Query<F
         Group { key: "rework", title: "复核未通过", hint: "复核不通过，请按复核意见重新整改后再次反馈", cards: Vec::new() },
         Group { key: "rectifying", title: "整改中", hint: "整改完成后拍照反馈", cards: Vec::new() },
         Group { key: "awaiting", title: "待复核", hint: "已反馈，等待现场复核", cards: Vec::new() },
-        Group { key: "returned", title: "已退回，待攻坚办裁定", hint: "改派后将不再出现在这里；驳回则交还本单位，时限照常计算", cards: Vec::new() },
+        Group {
+            key: "returned", title: "已退回，待攻坚办裁定", hint: "改派后将不再出现在这里；驳回则交还本单位，时限照常计算", cards: Vec::new()
+        },
     ];
     let mut done = Vec::new();
     for v in issues::list(&s.app, &me.actor, IssueFilter::default()).await? {

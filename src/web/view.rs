@@ -105,7 +105,7 @@ pub fn timeline(wf: &Workflow, history: &[MoveView]) -> Vec<Entry> {
             note: m.note.clone().unwrap_or_default(),
             detail: match (m.action.as_str(), &m.unit) {
                 ("reassign", Some(unit)) => format!("改派至 {unit}"),
-                ("return", Some(unit)) => format!("{unit} 退回"),
+                ("return", Some(unit)) => unit.clone(),
                 _ => String::new(),
             },
             files: files_of(&m.attachments),

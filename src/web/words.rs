@@ -27,6 +27,8 @@ pub struct Words {
     pub back: &'static str,
     /// A correction: set apart from the path's own forms.
     pub danger: bool,
+    /// Folded until opened: rare, final, and on every page of 攻坚办's.
+    pub folded: bool,
     /// The note field's error when the workflow needs a note and there is none.
     pub missing_note: &'static str,
 }
@@ -43,6 +45,7 @@ const PLAIN: Words = Words {
     confirm: "",
     back: "",
     danger: false,
+    folded: false,
     missing_note: "请填写说明",
 };
 
@@ -86,7 +89,7 @@ pub fn of(action: Action) -> Option<Words> {
         Action::Return => Words {
             key: "return",
             heading: "退回攻坚办",
-            explain: &["不属于本单位职责的问题，可在签收前退回攻坚办，由攻坚办改派或驳回。"],
+            explain: &["不属于本单位职责的问题，可退回攻坚办，由攻坚办改派或驳回。"],
             note: Some(("return-note", "退回理由", "如：该排口位于竹行街道辖区，不属于本单位")),
             button: "return-button",
             class: "danger big",
@@ -125,6 +128,7 @@ pub fn of(action: Action) -> Option<Words> {
             class: "danger big",
             confirm: "确认撤销？撤销后不能恢复。",
             danger: true,
+            folded: true,
             missing_note: "请写明撤销理由",
             ..PLAIN
         },

@@ -141,7 +141,10 @@ async fn gongjianban_withdraws_an_issue_and_revokes_a_violation_through_the_page
     assert!(r.text().await.unwrap().contains("请写明撤销理由"));
     assert_eq!(points(s.get(&gjb, "/api/reports/2021Q1").await.1), "0.01", "nothing changed");
     let r = revoke("记错单位").await.unwrap();
-    assert_eq!((r.status(), r.headers()["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/violations?q=2021Q1&ok=revoked&unit=%E7%AB%B9%E8%A1%8C%E8%A1%97%E9%81%93"));
+    assert_eq!(
+        (r.status(), r.headers()["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/violations?q=2021Q1&ok=revoked&unit=%E7%AB%B9%E8%A1%8C%E8%A1%97%E9%81%93")
+    );
     assert_eq!(points(s.get(&gjb, "/api/reports/2021Q1").await.1), "0.00");
     let (_, html) = page(&gjb, s.url("/violations?q=2021Q1")).await;
     let row = &html[html.find(&format!("id=\"violation-{id}\"")).unwrap()..];
