@@ -121,6 +121,8 @@ async fn gongjianban_withdraws_an_issue_and_revokes_a_violation_through_the_page
     let (_, html) = page(&gjb, s.url(&location)).await;
     assert!(html.contains("W-2 已撤销，不再计分") && section(&html, "withdrawn").contains("与 W-1 重复"), "{html}");
     assert!(!html.contains("<form method=\"post\" action=\"/issues/"), "a withdrawn issue offers no move");
+    let (_, board) = page(&gjb, s.url("/board")).await;
+    assert!(!board.contains("data-code=\"W-2\""), "a withdrawn issue is not on the board: {board}");
     let zh = server::sign_in(&s.base, "zh", PASSWORD).await;
     let (_, my) = page(&zh, s.url("/my")).await;
     let done = &my[my.find("class=\"group done\"").expect("the done list")..];
