@@ -11,6 +11,7 @@ use super::words::{self, Words};
 use crate::app::moves::evidence_text;
 use crate::core::Workflow;
 use crate::core::state::{Action, Role, State};
+use crate::core::workflow::Evidence;
 use chrono::{Duration, NaiveDate};
 
 pub struct Button {
@@ -80,13 +81,13 @@ pub struct Context<'a> {
     pub today: NaiveDate,
     /// Every unit but the issue's own (改派's choices).
     pub other_units: Vec<String>,
-    /// What withdrawing it would do to points (see [`words::withdraw_effect`]).
+    /// What withdrawing it would do to points (see [`words::take_back_effect`]).
     pub withdraw_effect: String,
 }
 
 /// The viewer's forms, in the workflow file's order.
 pub fn forms(cx: &Context<'_>) -> Vec<MoveForm> {
-    let mut out: Vec<(MoveForm, Vec<(String, crate::core::workflow::Evidence)>)> = Vec::new();
+    let mut out: Vec<(MoveForm, Vec<(String, Evidence)>)> = Vec::new();
     for rule in cx.wf.moves_from(cx.state).filter(|m| m.role == cx.role) {
         // Dispatch moves a whole list (交办清单), never one issue from its page.
         let Some(w) = words::of(rule.action) else { continue };
@@ -158,7 +159,7 @@ fn new_form(cx: &Context<'_>, action: Action, w: &Words, button: Button) -> Move
 
 /// The form's requirements from the workflow: one sentence, and the note
 /// and photos marked required when every move of the form needs them.
-fn with_evidence(mut form: MoveForm, evidence: &[(String, crate::core::workflow::Evidence)]) -> MoveForm {
+fn with_evidence(mut form: MoveForm, evidence: &[(String, Evidence)]) -> MoveForm {
     let said: Vec<String> =
         evidence.iter().filter_map(|(label, e)| evidence_text(*e).map(|text| if evidence.len() > 1 { format!("{label}{text}") } else { text })).collect();
     form.needs = (!said.is_empty()).then(|| said.join("；"));
@@ -176,3 +177,6 @@ fn with_evidence(mut form: MoveForm, evidence: &[(String, crate::core::workflow:
     form.photos_required = photos > 0;
     form
 }
+
+#[cfg(test)]
+mod tests;
