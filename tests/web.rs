@@ -1,7 +1,10 @@
 //! The web UI over plain HTTP (no browser): sign-in, CSRF, uploads checked
-//! by content, cross-unit access, Excel import, admin and violation forms.
+//! by content, cross-unit access, Excel import, admin and violation forms,
+//! and the corrections' forms (web/corrections.rs).
 //! The browser tests (tests/browser) walk the pages; these pin the edges.
 
+#[path = "web/corrections.rs"]
+mod corrections;
 #[path = "support/require.rs"]
 mod require;
 #[path = "browser/server.rs"]

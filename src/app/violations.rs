@@ -13,8 +13,10 @@ use crate::core::charge::violation_quarter;
 use crate::core::correction::{Undo, undo};
 use crate::core::mail_keys::revoked_key;
 use crate::core::state::Role;
+use crate::core::{Points, Quarter};
 use crate::db::entities::charge;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 fn trimmed(note: Option<String>) -> Option<String> {
@@ -89,4 +91,47 @@ pub async fn revoke(app: &App, actor: &Actor, id: &str, note: Option<String>) ->
     app.metrics.moved("revoke");
     let corrected = matches!(outcome, Undo::Correct(_));
     Ok(json!({"id": id, "unit": unit_name, "revoked": true, "revoked_at": now, "note": note, "correction": corrected}))
+}
+
+/// A recorded violation as the violations page lists it, revoked or not.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViolationView {
+    pub id: String,
+    pub unit: String,
+    pub date: chrono::NaiveDate,
+    /// The quarter that carries it (the quarter of its date).
+    pub quarter: String,
+    pub points: Points,
+    pub note: Option<String>,
+    pub revoked_at: Option<String>,
+    pub revoked_by: Option<String>,
+    pub revoked_note: Option<String>,
+    /// Revoked after its quarter froze: it stays there, a correction answers it.
+    pub corrected: bool,
+}
+
+/// Every recorded violation, newest first. Read from the charge rows rather
+/// than from the quarter reports: a violation revoked before its quarter
+/// froze is gone from the report, but not from the record.
+pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<ViolationView>> {
+    actor.require(&[Role::Dispatcher, app.wf.revoke.role])?;
+    let names = accounts::unit_names(&app.db).await?;
+    let rows = charge::Entity::find().filter(charge::Column::Kind.eq(charges::VIOLATION)).order_by_desc(charge::Column::Id).all(&app.db).await?;
+    rows.into_iter()
+        .map(|c| {
+            let quarter = Quarter::parse(&c.quarter).map_or_else(|| c.quarter.clone(), |q| q.to_string());
+            Ok(ViolationView {
+                id: c.id.to_string(),
+                unit: names.get(&c.unit_id).cloned().unwrap_or_default(),
+                date: charges::date_of(&c)?,
+                quarter,
+                points: Points::from_thousandths(c.points_milli),
+                corrected: c.taken_back_at.is_some() && !c.removed && c.points_milli != 0,
+                note: c.note,
+                revoked_at: c.taken_back_at,
+                revoked_by: c.taken_back_by,
+                revoked_note: c.taken_back_note,
+            })
+        })
+        .collect()
 }

@@ -30,8 +30,14 @@ pub fn bars(title: &str, bars: &[(String, Decimal, String)]) -> String {
     );
     for (i, (unit, points, shown)) in bars.iter().enumerate() {
         let y = TOP + i as f64 * (BAR + GAP);
+        // A refund (a quarter of corrections only) is no charge: a stub in
+        // green, its figure beside it; the scale starts at zero.
         let w = (points.to_f64().unwrap_or(0.0) * scale).max(if points.is_zero() { 0.0 } else { 2.0 });
-        let class = if points.is_zero() { "bar zero" } else { "bar" };
+        let class = match points {
+            p if p.is_zero() => "bar zero",
+            p if p.is_sign_negative() => "bar refund",
+            _ => "bar",
+        };
         let _ = write!(
             svg,
             r##"<text class="unit" x="{lx}" y="{ty}" text-anchor="end">{u}</text><rect class="{class}" x="{LABEL}" y="{y}" width="{w:.1}" height="{BAR}" rx="3"/><text class="value" x="{vx:.1}" y="{ty}">{v}</text>"##,
@@ -65,5 +71,11 @@ mod tests {
         assert_eq!(svg.matches("<rect").count(), 2);
         assert!(svg.contains("中兴街道") && svg.contains("A&amp;B&lt;") && svg.contains(">0.07<"));
         assert!(!svg.contains("A&B<"));
+    }
+
+    #[test]
+    fn a_refund_is_a_green_stub_with_its_negative_figure() {
+        let svg = bars("扣分", &[("中兴街道".into(), Decimal::new(-5, 2), "-0.05".into())]);
+        assert!(svg.contains(r#"class="bar refund""#) && svg.contains(r#"width="2.0""#) && svg.contains(">-0.05<"), "{svg}");
     }
 }

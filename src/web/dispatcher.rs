@@ -1,32 +1,49 @@
-//! 攻坚办's desk: the board of open issues, the dispatch lists, close-out
-//! (销号) and violations (未执行调度).
+//! 攻坚办's desk: the board of open issues with the returns awaiting a
+//! ruling (退回待定), the dispatch lists and close-out (销号).
 
-use super::form::Errors;
-use super::layout::{Layout, Me, WebResult, render, render_status};
+use super::layout::{Layout, Me, WebResult, render, short_time};
 use super::view::{Flash, IssueRow, with_flash};
 use crate::app::issues::{self, IssueFilter, IssueView};
-use crate::app::{AppError, accounts, dispatch, reports, violations};
-use crate::core::Quarter;
-use crate::core::report::Item;
+use crate::app::{AppError, accounts, dispatch};
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Every issue the actor may see, with history for those awaiting recheck
-/// (their tier is fixed by the report date).
-async fn rows(s: &HttpState, me: &Me, filter: IssueFilter) -> Result<Vec<IssueRow>, AppError> {
-    let mut out = Vec::new();
+/// (their tier is fixed by the report date) and for those returned (the
+/// reason is on the board).
+async fn rows_with_returns(s: &HttpState, me: &Me, filter: IssueFilter) -> Result<(Vec<IssueRow>, Vec<Returned>), AppError> {
+    let (mut out, mut returned) = (Vec::new(), Vec::new());
     for v in issues::list(&s.app, &me.actor, filter).await? {
-        let history = if v.state == IssueState::Reported { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
-        out.push(IssueRow::new(&s.app.wf, &v, history.as_deref()));
+        let needs_history = matches!(v.state, IssueState::Reported | IssueState::Returned);
+        let history = if needs_history { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
+        let row = IssueRow::new(&s.app.wf, &v, history.as_deref());
+        if v.state == IssueState::Returned {
+            let last = history.as_deref().and_then(|h| h.iter().rev().find(|m| m.action == "return"));
+            returned.push(Returned {
+                issue: IssueRow::new(&s.app.wf, &v, None),
+                at: last.map(|m| short_time(&m.at)).unwrap_or_default(),
+                reason: last.and_then(|m| m.note.clone()).unwrap_or_default(),
+            });
+        }
+        out.push(row);
     }
-    Ok(out)
+    Ok((out, returned))
+}
+
+async fn rows(s: &HttpState, me: &Me, filter: IssueFilter) -> Result<Vec<IssueRow>, AppError> {
+    Ok(rows_with_returns(s, me, filter).await?.0)
+}
+
+/// A return awaiting 攻坚办's ruling (改派 or 驳回), with the unit's reason.
+pub struct Returned {
+    pub issue: IssueRow,
+    pub at: String,
+    pub reason: String,
 }
 
 pub struct Tile {
@@ -42,6 +59,7 @@ struct BoardPage {
     layout: Layout,
     tiles: Vec<Tile>,
     open: Vec<IssueRow>,
+    returned: Vec<Returned>,
     units: Vec<String>,
     unit: String,
     colour: String,
@@ -57,7 +75,7 @@ pub struct BoardQuery {
 
 pub async fn board(State(s): State<HttpState>, me: Me, Query(q): Query<BoardQuery>) -> WebResult {
     me.require(&[Role::Dispatcher, Role::Rechecker, Role::Assessor, Role::Admin])?;
-    let all = rows(&s, &me, IssueFilter::default()).await?;
+    let (all, returned) = rows_with_returns(&s, &me, IssueFilter::default()).await?;
     let count = |f: &dyn Fn(&IssueRow) -> bool| all.iter().filter(|r| f(r)).count();
     let colour_of = |r: &IssueRow| r.badge.as_ref().map_or("", |b| b.class);
     let running = |r: &IssueRow| r.state.with_unit();
@@ -66,6 +84,7 @@ pub async fn board(State(s): State<HttpState>, me: Me, Query(q): Query<BoardQuer
         Tile { label: "期限内", count: count(&|r| running(r) && colour_of(r) == "green"), class: "green", href: "/board?colour=green" },
         Tile { label: "已进入扣分档", count: count(&|r| running(r) && colour_of(r) == "yellow"), class: "yellow", href: "/board?colour=yellow" },
         Tile { label: "已超期", count: count(&|r| running(r) && colour_of(r) == "red"), class: "red", href: "/board?colour=red" },
+        Tile { label: "退回待定", count: returned.len(), class: if returned.is_empty() { "plain" } else { "attention" }, href: "/board#returned" },
         Tile { label: "待复核", count: count(&|r| r.state == IssueState::Reported), class: "plain", href: "/board?colour=reported" },
         Tile { label: "待销号", count: count(&|r| r.state == IssueState::Rechecked), class: "plain", href: "/closeout" },
     ];
@@ -82,7 +101,7 @@ pub async fn board(State(s): State<HttpState>, me: Me, Query(q): Query<BoardQuer
     open.sort_by_key(|r| std::cmp::Reverse(r.urgency()));
     let units = accounts::units(&s.app.db).await?.into_iter().map(|u| u.name).collect();
     let layout = Layout::new(&s, &me, "督办看板", "/board").await;
-    Ok(render(&BoardPage { layout, tiles, open, units, unit: q.unit, colour: q.colour }))
+    Ok(render(&BoardPage { layout, tiles, open, returned, units, unit: q.unit, colour: q.colour }))
 }
 
 pub struct UnitPart {
@@ -160,106 +179,4 @@ pub async fn closeout(State(s): State<HttpState>, me: Me, Query(flash): Query<Fl
     let ready = rows(&s, &me, IssueFilter { state: Some(IssueState::Rechecked), ..IssueFilter::default() }).await?;
     let layout = Layout::new(&s, &me, "待销号", "/closeout").await.with_flash(flash.message());
     Ok(render(&CloseoutPage { layout, ready }))
-}
-
-pub struct ViolationRow {
-    pub unit: String,
-    pub date: String,
-    pub points: String,
-    pub note: String,
-}
-
-#[derive(Template)]
-#[template(path = "violations.html")]
-struct ViolationsPage {
-    layout: Layout,
-    quarter: String,
-    prev: String,
-    next: Option<String>,
-    list: Vec<ViolationRow>,
-    units: Vec<String>,
-    points: String,
-    label: String,
-    unit: String,
-    note: String,
-    errors: Errors,
-}
-
-#[derive(Deserialize, Default)]
-pub struct QuarterQuery {
-    q: Option<String>,
-    #[serde(flatten)]
-    flash: Flash,
-}
-
-async fn violations_page(
-    s: &HttpState,
-    me: &Me,
-    q: Option<&str>,
-    unit: String,
-    note: String,
-    errors: Errors,
-    flash: Option<String>,
-) -> Result<ViolationsPage, AppError> {
-    let current = Quarter::of(s.app.now().await?.date());
-    let quarter = q.and_then(Quarter::parse).unwrap_or(current);
-    let report = reports::quarter(&s.app, &me.actor, &quarter.to_string()).await?;
-    let list = report
-        .report
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Violation { unit, date, points, note, .. } => {
-                Some(ViolationRow { unit: unit.to_string(), date: date.to_string(), points: points.to_string(), note: note.clone().unwrap_or_default() })
-            }
-            Item::Issue { .. } | Item::Correction { .. } => None,
-        })
-        .collect();
-    Ok(ViolationsPage {
-        layout: Layout::new(s, me, "违规记录", "/violations").await.with_flash(flash),
-        quarter: quarter.to_string(),
-        prev: super::reports::previous(quarter).to_string(),
-        next: (quarter < current).then(|| quarter.next().to_string()),
-        list,
-        units: accounts::units(&s.app.db).await?.into_iter().map(|u| u.name).collect(),
-        points: s.app.wf.violation_points.to_string(),
-        label: s.app.wf.violation_label.clone(),
-        unit,
-        note,
-        errors,
-    })
-}
-
-pub async fn violations(State(s): State<HttpState>, me: Me, Query(q): Query<QuarterQuery>) -> WebResult {
-    me.require(&[Role::Dispatcher])?;
-    Ok(render(&violations_page(&s, &me, q.q.as_deref(), String::new(), String::new(), Errors::default(), q.flash.message()).await?))
-}
-
-#[derive(Deserialize)]
-pub struct ViolationForm {
-    #[serde(default)]
-    unit: String,
-    #[serde(default)]
-    note: String,
-}
-
-pub async fn record_violation(State(s): State<HttpState>, me: Me, Form(f): Form<ViolationForm>) -> WebResult {
-    me.require(&[Role::Dispatcher])?;
-    let (unit, note) = (f.unit.trim().to_string(), f.note.trim().to_string());
-    let mut errors = Errors::default();
-    if unit.is_empty() {
-        errors.add("unit", "请选择责任单位");
-    }
-    if note.is_empty() {
-        errors.add("note", "请写明未执行的调度方案或指令");
-    }
-    if errors.is_empty() {
-        match violations::record(&s.app, &me.actor, &unit, Some(note.clone())).await {
-            Ok(_) => return Ok(Redirect::to(&with_flash("/violations", "violation", &[("code", &unit)])).into_response()),
-            Err(AppError::BadInput(m)) => errors.add("unit", m),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let page = violations_page(&s, &me, None, unit, note, errors, None).await?;
-    Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }

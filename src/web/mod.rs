@@ -10,9 +10,11 @@
 //! - [`form`]: multipart reading, uploads, field errors.
 //! - [`tier`]: the colour and "days left" of an issue, from the workflow.
 //! - [`view`]: issue rows, timeline entries, messages after a redirect.
-//! - one module per area: [`login`], [`pool`], [`dispatcher`], [`issue`], [`unit`],
-//!   [`rechecker`], [`reports`] (with the SVG [`chart`]), [`admin`], [`files`].
+//! - one module per area: [`login`], [`pool`], [`dispatcher`], [`issue`] (its
+//!   forms from the workflow in [`actions`], their words in [`words`]), [`unit`],
+//!   [`rechecker`], [`violations`], [`reports`] (with the SVG [`chart`]), [`admin`], [`files`].
 
+mod actions;
 mod admin;
 mod assets;
 mod chart;
@@ -24,10 +26,13 @@ mod layout;
 mod login;
 mod pool;
 mod rechecker;
+mod report_rows;
 mod reports;
 mod tier;
 mod unit;
 mod view;
+mod violations;
+mod words;
 
 use crate::app::attachments;
 use crate::http::HttpState;
@@ -49,7 +54,8 @@ pub fn router() -> Router<HttpState> {
         .route("/pool/import", post(pool::import))
         .route("/dispatches", get(dispatcher::dispatches).post(dispatcher::dispatch_now))
         .route("/closeout", get(dispatcher::closeout))
-        .route("/violations", get(dispatcher::violations).post(dispatcher::record_violation))
+        .route("/violations", get(violations::page).post(violations::record))
+        .route("/violations/{id}/revoke", post(violations::revoke))
         .route("/issues/{id}", get(issue::page))
         .route("/issues/{id}/{action}", post(issue::act))
         .route("/my", get(unit::my_issues))

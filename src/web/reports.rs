@@ -1,13 +1,16 @@
 //! The quarter report as a page: the table per unit, the ranking, a bar
-//! chart, the items behind each figure, the issues carried over, whether
-//! the quarter is frozen, and the .xlsx download. A unit sees its own row.
+//! chart, the items behind each figure, the corrections of earlier quarters,
+//! the issues carried over, whether the quarter is frozen, the year's score
+//! so far, and the .xlsx download. A unit sees its own row.
 
 use super::chart;
 use super::layout::{Layout, Me, WebResult, render};
+use super::report_rows::{self as rows, CorrectionRow, ItemRow, OpenRow};
 use crate::app::issues::{self, IssueFilter};
 use crate::app::reports;
 use crate::core::Quarter;
-use crate::core::report::{Item, UnitRow};
+use crate::core::report::UnitRow;
+use crate::core::score::YearReport;
 use crate::core::state::Role;
 use crate::http::HttpState;
 use askama::Template;
@@ -22,28 +25,6 @@ pub fn previous(q: Quarter) -> Quarter {
 pub struct Rank {
     pub place: usize,
     pub unit: String,
-    pub points: String,
-}
-
-pub struct ItemRow {
-    pub kind: String,
-    pub code: String,
-    pub id: Option<String>,
-    pub unit: String,
-    pub dispatched: String,
-    pub completed: String,
-    pub days: String,
-    pub points: String,
-    pub note: String,
-}
-
-pub struct OpenRow {
-    pub code: String,
-    pub id: Option<String>,
-    pub unit: String,
-    pub state: String,
-    pub dispatched: String,
-    pub days: i64,
     pub points: String,
 }
 
@@ -62,7 +43,9 @@ struct ReportPage {
     ranking: Vec<Rank>,
     chart: String,
     items: Vec<ItemRow>,
+    corrections: Vec<CorrectionRow>,
     open: Vec<OpenRow>,
+    year: YearReport,
     as_of: String,
     own_unit: bool,
 }
@@ -99,58 +82,9 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuer
     let middle: Vec<&str> = wf.tiers.iter().skip(1).map(|t| t.label.as_str()).collect();
     let columns = [wf.tiers.first().map(|t| t.label.clone()).unwrap_or_default(), middle.join("、"), wf.overdue.label.clone(), "未执行调度".to_string()];
     let bars: Vec<(String, rust_decimal::Decimal, String)> = r.units.iter().map(|u| (u.unit.clone(), u.points.decimal(), u.points.to_string())).collect();
-    let items = r
-        .items
-        .iter()
-        .map(|i| match i {
-            Item::Issue { issue, unit, dispatched, completed, days, points } => ItemRow {
-                kind: "问题".into(),
-                id: ids.get(&**issue).cloned(),
-                code: issue.to_string(),
-                unit: unit.to_string(),
-                dispatched: dispatched.to_string(),
-                completed: completed.map_or_else(|| "未完成".to_string(), |c| c.to_string()),
-                days: days.to_string(),
-                points: points.to_string(),
-                note: String::new(),
-            },
-            Item::Violation { unit, date, points, note, .. } => ItemRow {
-                kind: "未执行调度".into(),
-                id: None,
-                code: String::new(),
-                unit: unit.to_string(),
-                dispatched: date.to_string(),
-                completed: String::new(),
-                days: String::new(),
-                points: points.to_string(),
-                note: note.clone().unwrap_or_default(),
-            },
-            Item::Correction { unit, corrects, date, points, .. } => ItemRow {
-                kind: "更正".into(),
-                id: None,
-                code: String::new(),
-                unit: unit.to_string(),
-                dispatched: date.to_string(),
-                completed: String::new(),
-                days: String::new(),
-                points: points.to_string(),
-                note: corrects.to_string(),
-            },
-        })
-        .collect();
-    let open = reports::open(&s.app, &me.actor)
-        .await?
-        .into_iter()
-        .map(|o| OpenRow {
-            id: ids.get(&o.issue).cloned(),
-            code: o.issue,
-            unit: o.unit,
-            state: wf.state_label(o.state).to_string(),
-            dispatched: o.dispatched.to_string(),
-            days: o.days,
-            points: o.provisional_points.to_string(),
-        })
-        .collect();
+    let (items, corrections) = rows::items(&r.items, &ids);
+    let open = rows::open(wf, reports::open(&s.app, &me.actor).await?, &ids);
+    let year = reports::year(&s.app, &me.actor, &quarter.year.to_string()).await?;
     let own_unit = me.role() == Role::Unit;
     let title = if own_unit { "本单位扣分" } else { "考核报表" };
     let layout = Layout::new(&s, &me, &format!("{quarter} {title}"), "/reports").await;
@@ -167,7 +101,9 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuer
         chart: chart::bars(&format!("{quarter} 各单位扣分"), &bars),
         units: r.units,
         items,
+        corrections,
         open,
+        year,
         as_of: super::layout::short_time(&now.to_string()),
         own_unit,
     }))

@@ -51,13 +51,14 @@ pub fn badge(wf: &Workflow, days: i64, running: bool) -> Badge {
     Badge { class, label, hint, urgency }
 }
 
-/// The badge of an issue as it stands: counting while the unit holds it,
-/// frozen at the last report while it awaits recheck, none before dispatch
-/// or after a passing recheck.
+/// The badge of an issue as it stands: counting while the unit holds it
+/// and while it is returned (a rejected return keeps its dispatch date),
+/// frozen at the last report while it awaits recheck, none before dispatch,
+/// after a passing recheck or once withdrawn.
 pub fn of_issue(wf: &Workflow, issue: &IssueView, history: Option<&[MoveView]>) -> Option<Badge> {
     let days = issue.days?;
     match issue.state.as_str() {
-        "assigned" | "rectifying" => Some(badge(wf, days, true)),
+        "assigned" | "rectifying" | "returned" => Some(badge(wf, days, true)),
         "reported" => {
             let dispatched = date_of(issue.dispatched_at.as_deref()?)?;
             let reported = history.and_then(last_report_date).unwrap_or(dispatched + chrono::Duration::days(days));

@@ -11,8 +11,8 @@ use axum::extract::{Query, State};
 
 pub struct Card {
     pub issue: IssueRow,
-    /// Why the last recheck failed (returned issues).
-    pub returned: String,
+    /// Why the last recheck failed (`rework`), or why the unit returned it (`returned`).
+    pub reason: String,
 }
 
 pub struct Group {
@@ -36,6 +36,16 @@ fn group_of(row: &IssueRow) -> Option<usize> {
         IssueState::Rectifying if row.reports > 0 => Some(1),
         IssueState::Rectifying => Some(2),
         IssueState::Reported => Some(3),
+        IssueState::Returned => Some(4),
+        _ => None,
+    }
+}
+
+/// The move whose note a card shows: the failed recheck, or the unit's return.
+fn reason_of(state: IssueState) -> Option<&'static str> {
+    match state {
+        IssueState::Rectifying => Some("recheck_fail"),
+        IssueState::Returned => Some("return"),
         _ => None,
     }
 }
@@ -44,18 +54,25 @@ pub async fn my_issues(State(s): State<HttpState>, me: Me, Query(flash): Query<F
     me.require(&[Role::Unit])?;
     let mut groups = vec![
         Group { key: "to-sign", title: "待签收", hint: "新交办的问题，请先签收", cards: Vec::new() },
-        Group { key: "returned", title: "被退回", hint: "复核不通过，请按复核意见重新整改后再次反馈", cards: Vec::new() },
+        // Not "returned": that is the unit returning an issue to 攻坚办 (below).
+        Group { key: "rework", title: "复核未通过", hint: "复核不通过，请按复核意见重新整改后再次反馈", cards: Vec::new() },
         Group { key: "rectifying", title: "整改中", hint: "整改完成后拍照反馈", cards: Vec::new() },
         Group { key: "awaiting", title: "待复核", hint: "已反馈，等待现场复核", cards: Vec::new() },
+        Group {
+            key: "returned", title: "已退回，待攻坚办裁定", hint: "改派后将不再出现在这里；驳回则交还本单位，时限照常计算", cards: Vec::new()
+        },
     ];
     let mut done = Vec::new();
     for v in issues::list(&s.app, &me.actor, IssueFilter::default()).await? {
-        let needs_history = v.state == IssueState::Reported || (v.state == IssueState::Rectifying && v.reports > 0);
+        let needs_history = matches!(v.state, IssueState::Reported | IssueState::Returned) || (v.state == IssueState::Rectifying && v.reports > 0);
         let history = if needs_history { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
         let row = IssueRow::new(&s.app.wf, &v, history.as_deref());
-        let returned = history.as_deref().and_then(|h| h.iter().rev().find(|m| m.action == "recheck_fail")).and_then(|m| m.note.clone()).unwrap_or_default();
+        let reason = reason_of(v.state)
+            .and_then(|action| history.as_deref()?.iter().rev().find(|m| m.action == action))
+            .and_then(|m| m.note.clone())
+            .unwrap_or_default();
         match group_of(&row) {
-            Some(i) => groups[i].cards.push(Card { issue: row, returned }),
+            Some(i) => groups[i].cards.push(Card { issue: row, reason }),
             None if row.state != IssueState::Registered => done.push(row),
             None => {}
         }

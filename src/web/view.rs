@@ -43,7 +43,9 @@ impl IssueRow {
             registered: short_time(&v.registered_at),
             dispatched: v.dispatched_at.as_deref().map(|d| d.get(..10).unwrap_or(d).to_string()).unwrap_or_default(),
             days: v.days,
-            points: v.points_so_far.clone(),
+            // Withdrawn: nothing is owed for it any more, whatever its tier
+            // would be today (a frozen charge is answered by a correction).
+            points: if v.state == State::Withdrawn { crate::core::Points::ZERO.to_string() } else { v.points_so_far.clone() },
             charged: v.charged,
             reports: v.reports,
             badge: tier::of_issue(wf, v, history),
@@ -66,6 +68,8 @@ pub struct Entry {
     pub actor: String,
     pub at: String,
     pub note: String,
+    /// The unit the move names: where 改派 sent the issue, who returned it.
+    pub detail: String,
     pub files: Vec<FileLink>,
 }
 
@@ -99,6 +103,11 @@ pub fn timeline(wf: &Workflow, history: &[MoveView]) -> Vec<Entry> {
             actor: if m.actor_role.is_empty() { m.actor_name.clone() } else { format!("{}（{}）", m.actor_name, m.actor_role) },
             at: short_time(&m.at),
             note: m.note.clone().unwrap_or_default(),
+            detail: match (m.action.as_str(), &m.unit) {
+                ("reassign", Some(unit)) => format!("改派至 {unit}"),
+                ("return", Some(unit)) => unit.clone(),
+                _ => String::new(),
+            },
             files: files_of(&m.attachments),
         })
         .collect()
@@ -110,12 +119,14 @@ pub struct Flash {
     ok: Option<String>,
     n: Option<String>,
     code: Option<String>,
+    unit: Option<String>,
 }
 
 impl Flash {
     pub fn message(&self) -> Option<String> {
         let n = self.n.as_deref().unwrap_or("");
         let code = self.code.as_deref().unwrap_or("");
+        let unit = self.unit.as_deref().unwrap_or("");
         Some(match self.ok.as_deref()? {
             "registered" => format!("已登记 {code}，进入待交办池。"),
             "imported" => format!("已从 Excel 导入 {n} 个问题，进入待交办池。"),
@@ -127,6 +138,11 @@ impl Flash {
             "recheck_pass" => "已复核通过，待攻坚办销号。".to_string(),
             "recheck_fail" => "复核不通过，已退回责任单位重新整改。".to_string(),
             "close" => format!("{code} 已销号。"),
+            "return" => format!("已退回 {code}，等待攻坚办裁定。"),
+            "reassign" => format!("{code} 已改派给 {unit}，新单位从今天起算时限。"),
+            "reject_return" => format!("已驳回退回，{code} 交还 {unit}，交办日期不变。"),
+            "withdraw" => format!("{code} 已撤销，不再计分。"),
+            "revoked" => format!("已撤销{unit}的这条违规记录。"),
             "unit" => format!("已新增单位 {code}。"),
             "user" => format!("已新增用户 {code}。"),
             _ => return None,

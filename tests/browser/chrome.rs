@@ -201,9 +201,9 @@ impl Page<'_> {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
         let png = self.c.screenshot().await.unwrap();
-        let dir = screenshot_dir();
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{name}.png"));
+        // `name` may hold a folder (`corrections/…`): one test's pictures apart.
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, png).unwrap();
         self.c.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
         path

@@ -104,7 +104,7 @@ async fn every_role_walks_an_issue_from_registration_to_close_out_in_chromium() 
         // Day 20: the unit finds it returned with the reason, reports again.
         assert_eq!(server.advance("2021-02-21T10:00:00").await, reqwest::StatusCode::OK);
         p.sign_in("zx", PASSWORD).await;
-        p.wait_text("#returned", "排口仍有渗漏").await;
+        p.wait_text("#rework", "排口仍有渗漏").await;
         report(&p, &id, "已彻底封堵", &photo).await;
         p.sign_out().await;
 

@@ -2,6 +2,7 @@
 //! day's work through the pages, as a person would.
 
 mod chrome;
+mod corrections;
 mod cycle;
 #[path = "../support/require.rs"]
 mod require;

@@ -19,8 +19,11 @@ const PAGES: &[(&str, &str, &str, &str, &str, usize)] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_main_page_renders_on_desktop_and_phone() {
     with_browser(|c| async move {
-        // A fresh folder: the count below must not include an earlier run's files.
-        let _ = std::fs::remove_dir_all(screenshot_dir());
+        // A fresh folder: the count below must not include an earlier run's
+        // files. Its subfolders are other tests' (corrections/), kept.
+        for old in std::fs::read_dir(screenshot_dir()).into_iter().flatten().flatten().filter(|e| e.path().extension().is_some_and(|x| x == "png")) {
+            let _ = std::fs::remove_file(old.path());
+        }
         let server = server::start_demo().await;
         let p = Page { c: &c, base: &server.base };
         p.goto("/login").await;
@@ -47,7 +50,7 @@ async fn every_role_main_page_renders_on_desktop_and_phone() {
         // The unit's report form, as the officer at the riverbank sees it.
         p.sign_out().await;
         p.sign_in("zhongxing", jiaoban::demo::PASSWORD).await;
-        p.click("#rectifying .card-link, #returned .card-link").await;
+        p.click("#rectifying .card-link, #rework .card-link").await;
         p.wait_text("main", "反馈整改情况").await;
         p.screenshot("unit-report-form-phone", PHONE).await;
         p.c.execute("document.querySelector('#report').scrollIntoView()", vec![]).await.unwrap();
