@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 16;
 const UNITS: [&str; 4] = ["中兴街道", "竹行街道", "新开街道", "区住建局"];
-const PASSWORD: &str = "bench-password-1";
+const PASSWORD: &str = "bench-river-lantern-42";
 
 async fn start(dir: &std::path::Path, database_url: Option<String>) -> String {
     let config = Config {
@@ -27,6 +27,7 @@ async fn start(dir: &std::path::Path, database_url: Option<String>) -> String {
         test_clock: None,
         public_url: None,
         admin_password: Some(PASSWORD.into()),
+        sessions: Default::default(),
     };
     let app = Application::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());

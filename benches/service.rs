@@ -29,6 +29,7 @@ async fn start(dir: &std::path::Path, test_clock: Option<&str>) -> (Application,
         test_clock: test_clock.map(str::to_string),
         public_url: None,
         admin_password: Some("bench-password".into()),
+        sessions: Default::default(),
     };
     let app = Application::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -49,9 +50,14 @@ async fn http_moves() {
     let admin = client(&base, "admin", "bench-password").await;
     admin.post(format!("{base}/api/units")).json(&json!({"name": "中兴街道", "emails": []})).send().await.unwrap();
     for (u, role, unit) in [("d", "dispatcher", None), ("u", "unit", Some("中兴街道"))] {
-        admin.post(format!("{base}/api/users")).json(&json!({"username": u, "password": "password-1", "role": role, "unit": unit})).send().await.unwrap();
+        admin
+            .post(format!("{base}/api/users"))
+            .json(&json!({"username": u, "password": "bench-river-lantern-42", "role": role, "unit": unit}))
+            .send()
+            .await
+            .unwrap();
     }
-    let d = client(&base, "d", "password-1").await;
+    let d = client(&base, "d", "bench-river-lantern-42").await;
     let mut ids = Vec::new();
     for i in 0..MOVES {
         let r: serde_json::Value = d
@@ -66,7 +72,7 @@ async fn http_moves() {
         ids.push(r["id"].as_str().unwrap().to_string());
     }
     d.post(format!("{base}/api/dispatches")).send().await.unwrap();
-    let u = client(&base, "u", "password-1").await;
+    let u = client(&base, "u", "bench-river-lantern-42").await;
     let started = Instant::now();
     // CLIENTS officers at once, as on a busy morning; writes still queue
     // for SQLite's single writer.

@@ -26,6 +26,16 @@ pub enum Command {
     Demo(DemoArgs),
     /// Register a dispatch list from an Excel file (编号, 责任单位, 标题, …).
     Import(ImportArgs),
+    /// Check that no history row was altered, removed or inserted by hand.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    #[arg(long, env = "JIAOBAN_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[arg(long, env = "JIAOBAN_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -74,9 +84,23 @@ pub struct ServeArgs {
     /// The URL users reach the service at (links in mails; https → Secure cookies).
     #[arg(long, env = "JIAOBAN_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// A sign-in ends after this many minutes without a request.
+    #[arg(long, env = "JIAOBAN_SESSION_IDLE_MINUTES", default_value_t = 120)]
+    pub session_idle_minutes: u64,
+    /// A sign-in ends this many hours after it began, however busy.
+    #[arg(long, env = "JIAOBAN_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u64,
 }
 
 impl ServeArgs {
+    fn sessions(&self) -> crate::app::sessions::SessionRules {
+        use std::time::Duration;
+        crate::app::sessions::SessionRules {
+            idle: Duration::from_secs(self.session_idle_minutes * 60),
+            lifetime: Duration::from_secs(self.session_hours * 3600),
+        }
+    }
+
     pub fn config(&self) -> crate::startup::Config {
         crate::startup::Config {
             bind: self.bind.clone(),
@@ -87,6 +111,7 @@ impl ServeArgs {
             test_clock: self.test_clock.clone(),
             public_url: self.public_url.clone(),
             admin_password: std::env::var("JIAOBAN_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+            sessions: self.sessions(),
         }
     }
 }
@@ -114,6 +139,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(args.config()),
         Command::Demo(args) => demo(args),
         Command::Import(args) => import(args),
+        Command::Verify(args) => verify(args),
     }
 }
 
@@ -166,6 +192,7 @@ fn demo(args: DemoArgs) -> ExitCode {
         test_clock: Some(crate::demo::START.into()),
         public_url: None,
         admin_password: Some(std::env::var("JIAOBAN_ADMIN_PASSWORD").unwrap_or_else(|_| crate::demo::PASSWORD.into())),
+        sessions: Default::default(),
     };
     run_async(async move {
         let application = crate::startup::Application::build(config).await?;
@@ -185,6 +212,28 @@ fn demo(args: DemoArgs) -> ExitCode {
     })
 }
 
+/// Exit 0 with what was verified, or 1 naming the first row that is wrong.
+fn verify(args: VerifyArgs) -> ExitCode {
+    let url = args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=ro", args.data_dir.join("jiaoban.db").display()));
+    let outcome = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| {
+        rt.block_on(async move {
+            let db = sea_orm::Database::connect(&url).await.map_err(|e| anyhow::anyhow!("cannot open {}: {e}", crate::db::redact(&url)))?;
+            crate::app::history::verify(&db).await.map_err(|e| anyhow::anyhow!("{e}"))
+        })
+    });
+    match outcome {
+        Ok(Ok(fine)) => {
+            println!("{fine}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(broken)) => {
+            println!("history NOT intact: {broken}");
+            ExitCode::FAILURE
+        }
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}
+
 fn application_address(application: &crate::startup::Application) -> String {
     format!("127.0.0.1:{}", application.port())
 }
@@ -200,6 +249,7 @@ fn import(args: ImportArgs) -> ExitCode {
         test_clock: None,
         public_url: None,
         admin_password: None,
+        sessions: Default::default(),
     };
     let file = args.file;
     let outcome = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| {

@@ -11,7 +11,7 @@ use crate::core::state::Role;
 const PHOTO: &[u8] = include_bytes!("../assets/demo-photo.png");
 
 /// Every demo account has this password (printed at start).
-pub const PASSWORD: &str = "jiaoban2021";
+pub const PASSWORD: &str = "tongqi-canal-2021";
 /// The demo's quarter starts here (a Monday) and stops at `END`.
 pub const START: &str = "2021-01-04T08:00:00";
 const END: &str = "2021-03-26T10:00:00";

@@ -23,6 +23,8 @@ pub struct Config {
     pub test_clock: Option<String>,
     pub public_url: Option<String>,
     pub admin_password: Option<String>,
+    /// How long a sign-in lasts without a request, and in all.
+    pub sessions: crate::app::sessions::SessionRules,
 }
 
 pub struct Application {
@@ -38,8 +40,14 @@ impl Application {
         let url = config.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", config.data_dir.join("jiaoban.db").display()));
         let pools = crate::db::connect(&url).await?;
         let mail = MailSettings { smtp_url: config.smtp_url.clone(), data_dir: config.data_dir.clone(), public_url: config.public_url.clone() };
-        let app = App::new(pools, Arc::new(wf), test_start.is_some(), mail);
+        let mut app = App::new(pools, Arc::new(wf), test_start.is_some(), mail);
+        app.sessions = config.sessions;
         scheduler::init(&app, test_start).await.map_err(|e| anyhow::anyhow!("failed to start the scheduler: {e}"))?;
+        let sealed = crate::app::history::seal(&app).await.map_err(|e| anyhow::anyhow!("failed to seal the history: {e}"))?;
+        if sealed > 0 {
+            tracing::info!(moves = sealed, "sealed the history rows of an earlier release");
+        }
+        crate::app::audit::workflow_in_force(&app).await.map_err(|e| anyhow::anyhow!("failed to audit the workflow: {e}"))?;
         if let Some(password) = accounts::ensure_admin(&app, config.admin_password.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))? {
             tracing::warn!("first start: created user `admin` with password {password} (shown once; set JIAOBAN_ADMIN_PASSWORD to choose it)");
         }
@@ -60,6 +68,7 @@ impl Application {
         }
         background.spawn(delivery::run_worker(self.app.clone()));
         background.spawn(delivery::run_heartbeat(self.app.clone()));
+        background.spawn(housekeeping(self.app.clone()));
         let router = crate::http::router(self.app);
         tracing::info!(port = self.listener.local_addr()?.port(), "serving");
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await;
@@ -83,6 +92,23 @@ impl Drop for Background {
     fn drop(&mut self) {
         for task in &self.0 {
             task.abort();
+        }
+    }
+}
+
+/// Every minute: anchor the days the history has closed, and remove
+/// uploads no move took within a day.
+async fn housekeeping(app: App) {
+    let mut interval = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        interval.tick().await;
+        if let Err(e) = crate::app::history::anchor_past_days(&app).await {
+            tracing::error!(error = %e, "failed to anchor the history");
+        }
+        match crate::app::attachments::sweep(&app).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "removed uploads no move took"),
+            Err(e) => tracing::error!(error = %e, "failed to remove stale uploads"),
         }
     }
 }

@@ -246,19 +246,24 @@ async fn registration_and_admin_forms_keep_the_input_and_name_the_field() {
     assert!(html.contains("格式不正确") && html.contains("value=\"新开街道\""), "{html}");
     let r = admin.post(s.url("/admin/units")).form(&[("name", "新开街道"), ("emails", "xk@example.gov.cn, xk2@example.gov.cn")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = admin.post(s.url("/admin/users")).form(&[("username", "xk"), ("password", "password-123"), ("role", "unit"), ("unit", "")]).send().await.unwrap();
+    let r = admin
+        .post(s.url("/admin/users"))
+        .form(&[("username", "xk"), ("password", "river-bank-lantern-42"), ("role", "unit"), ("unit", "")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("责任单位的用户须选择所属单位"));
     let r = admin
         .post(s.url("/admin/users"))
-        .form(&[("username", "xk"), ("password", "password-123"), ("role", "unit"), ("unit", "新开街道")])
+        .form(&[("username", "xk"), ("password", "river-bank-lantern-42"), ("role", "unit"), ("unit", "新开街道")])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = page(&admin, s.url("/admin")).await;
     assert!(html.contains("xk2@example.gov.cn") && html.contains("water-environment") && html.contains("2021.1"), "{html}");
-    server::sign_in(&s.base, "xk", "password-123").await;
+    server::sign_in(&s.base, "xk", "river-bank-lantern-42").await;
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod m20261128_000001_create_tables;
 mod m20261201_000001_delivery_leases;
 mod m20261202_000001_corrections;
 mod m20261203_000001_toolkit;
+mod m20261204_000001_hardening;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_delivery_leases::Migration),
             Box::new(m20261202_000001_corrections::Migration),
             Box::new(m20261203_000001_toolkit::Migration),
+            Box::new(m20261204_000001_hardening::Migration),
         ]
     }
 }

@@ -2,16 +2,12 @@
 
 use super::{Actor, App, AppError, AppResult};
 use crate::core::state::Role;
-use crate::db::entities::{session, unit, user};
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use crate::db::entities::{unit, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use std::collections::HashMap;
 
 /// How long a session lives without signing in again.
-const SESSION_DAYS: i64 = 30;
 
 #[derive(Debug, Serialize)]
 pub struct UnitView {
@@ -106,6 +102,8 @@ pub async fn create_unit(app: &App, actor: &Actor, name: &str, emails: Vec<Strin
     }
     .insert(&tx)
     .await?;
+    let detail = Some(format!("emails {emails:?}, leaders {leaders:?}"));
+    super::audit::record(&tx, super::audit::Entry { actor: &actor.username, action: "unit_created", target: Some(name.to_string()), detail, ip: None }).await?;
     tx.commit().await?;
     Ok(UnitView::of(row))
 }
@@ -131,23 +129,24 @@ pub async fn create_user(app: &App, actor: &Actor, new: NewUser) -> AppResult<Us
     }
     actor.require(&[Role::Admin])?;
     let role: Role = role.parse().map_err(|e: String| AppError::BadInput(e))?;
-    let username = username.trim();
-    if username.is_empty() || username.chars().count() > 64 {
-        return Err(AppError::BadInput("用户名 username 必填 (username is required)".into()));
-    }
-    if password.chars().count() < 8 {
-        return Err(AppError::BadInput("密码至少8位 (password must have at least 8 characters)".into()));
-    }
+    let username = super::identity::new_username(username)?;
+    let username = username.as_str();
+    super::identity::check_password(password, username)?;
     let unit_row = match (role, unit.map(str::trim).filter(|u| !u.is_empty())) {
         (Role::Unit, None) => return Err(AppError::BadInput("单位用户必须指定 unit (role unit needs a unit)".into())),
         (_, Some(name)) => Some(unit_by_name(&app.db, name).await?.ok_or_else(|| AppError::BadInput(format!("单位 `{name}` 不存在 (unknown unit)")))?),
         (_, None) => None,
     };
-    if user::Entity::find().filter(user::Column::Username.eq(username)).one(&app.db).await?.is_some() {
-        return Err(AppError::Conflict(format!("用户名 `{username}` 已存在 (username taken)")));
+    // `Admin`, `ａｄｍｉｎ` and `admin` are one name: only one may exist.
+    let wanted = super::identity::canonical(username);
+    if let Some(twin) = user::Entity::find().all(&app.db).await?.into_iter().find(|u| super::identity::canonical(&u.username) == wanted) {
+        return Err(AppError::Conflict(format!("用户名 `{username}` 与已有的 `{}` 相同 (username taken)", twin.username)));
     }
-    let hash = hash_password(password.to_string()).await?;
+    let hash = super::sessions::hash_password(password.to_string()).await?;
     let id = insert_user(app, username, hash, role, unit_row.as_ref().map(|u| u.id.clone()), name.clone()).await?;
+    let detail = Some(format!("role {role}{}", unit_row.as_ref().map(|u| format!(", unit {}", u.name)).unwrap_or_default()));
+    super::audit::note(app, super::audit::Entry { actor: &actor.username, action: "user_created", target: Some(username.to_string()), detail, ip: None })
+        .await?;
     Ok(UserView {
         id,
         username: username.to_string(),
@@ -168,6 +167,7 @@ async fn insert_user(app: &App, username: &str, hash: String, role: Role, unit_i
         unit_id: Set(unit_id),
         created_at: Set(app.now().await?.to_string()),
         display_name: Set(name),
+        must_change_password: Set(false),
     }
     .insert(&tx)
     .await?;
@@ -183,78 +183,15 @@ pub async fn ensure_admin(app: &App, password: Option<String>) -> AppResult<Opti
     }
     let generated = password.is_none();
     let password = password.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..16].to_string());
-    let hash = hash_password(password.clone()).await?;
+    let hash = super::sessions::hash_password(password.clone()).await?;
     insert_user(app, "admin", hash, Role::Admin, None, Some("系统管理员".into())).await?;
     Ok(generated.then_some(password))
 }
 
-/// Argon2 is deliberately slow: hash off the async threads.
-pub async fn hash_password(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
-        .await
-        .map_err(|e| AppError::Unexpected(e.into()))?
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("failed to hash a password: {e}")))
-}
-
-async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()))
-        .await
-        .unwrap_or(false)
-}
-
-/// Checks the password and opens a session; returns its token and the user.
-#[tracing::instrument(skip_all, fields(action = "sign_in", user = %username))]
-pub async fn sign_in(app: &App, username: &str, password: &str) -> AppResult<(String, Actor)> {
-    let row = user::Entity::find().filter(user::Column::Username.eq(username.trim())).one(&app.db).await?;
-    // Verify against a dummy hash for unknown users, so timing does not tell.
-    let hash =
-        row.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG".into());
-    let ok = verify_password(password.to_string(), hash).await;
-    let row = row.filter(|_| ok).ok_or(AppError::Unauthenticated)?;
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    let expires = chrono::Utc::now() + chrono::Duration::days(SESSION_DAYS);
-    let (_guard, tx) = app.write().await?;
-    session::ActiveModel { token: Set(token.clone()), user_id: Set(row.id.clone()), expires_at: Set(expires.to_rfc3339()) }.insert(&tx).await?;
-    tx.commit().await?;
-    Ok((token, actor_of(row)))
-}
-
-#[tracing::instrument(skip_all, fields(action = "sign_out"), err)]
-pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
-    let (_guard, tx) = app.write().await?;
-    session::Entity::delete_by_id(token.to_string()).exec(&tx).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// The actor behind a session token, if the session is alive.
-/// Every request asks this, so it is one query (session joined with user).
-pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
-    let placeholder = if app.backend() == sea_orm::DbBackend::Postgres { "$1" } else { "?" };
-    let sql = format!(
-        "SELECT u.id, u.username, u.role, u.unit_id, u.display_name, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token = {placeholder}"
-    );
-    let statement = sea_orm::Statement::from_sql_and_values(app.backend(), sql, [token.into()]);
-    let Some(row) = app.db.query_one_raw(statement).await? else { return Ok(None) };
-    let expires: String = row.try_get("", "expires_at")?;
-    if chrono::DateTime::parse_from_rfc3339(&expires).map_or(true, |e| e < chrono::Utc::now()) {
-        return Ok(None);
-    }
-    let role: String = row.try_get("", "role")?;
-    let username: String = row.try_get("", "username")?;
-    let name: Option<String> = row.try_get("", "display_name")?;
-    Ok(Some(Actor {
-        user_id: row.try_get("", "id")?,
-        name: name.unwrap_or_else(|| username.clone()),
-        username,
-        role: role.parse().unwrap_or(Role::Assessor),
-        unit_id: row.try_get("", "unit_id")?,
-    }))
-}
-
-fn actor_of(row: user::Model) -> Actor {
+pub(crate) fn actor_of(row: user::Model) -> Actor {
     let name = row.display_name.unwrap_or_else(|| row.username.clone());
-    Actor { user_id: row.id, username: row.username, name, role: row.role.parse().unwrap_or(Role::Assessor), unit_id: row.unit_id }
+    let role = row.role.parse().unwrap_or(Role::Assessor);
+    Actor { user_id: row.id, username: row.username, name, role, unit_id: row.unit_id, must_change_password: row.must_change_password }
 }
 
 pub async fn list_units(app: &App, actor: &Actor) -> AppResult<Vec<UnitView>> {

@@ -11,11 +11,13 @@
 
 use super::{Actor, App, AppError, AppResult, issues};
 use crate::db::entities::{attachment, moves};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 use std::path::PathBuf;
 
 /// Largest file accepted: a phone photo at full resolution fits.
 pub const MAX_BYTES: usize = 12 * 1024 * 1024;
+/// Uploads a user may have waiting for a move at once.
+pub const PENDING_QUOTA: u64 = 60;
 /// Most files on one move.
 pub const MAX_FILES: usize = 9;
 
@@ -114,6 +116,15 @@ pub async fn store_named(app: &App, actor: &Actor, name: &str, bytes: &[u8]) -> 
         return Err(AppError::BadInput(format!("文件超过 {} MB，请压缩后再传", MAX_BYTES / 1024 / 1024)));
     }
     let kind = Kind::sniff(bytes).ok_or_else(|| AppError::BadInput("只接受 JPEG、PNG 照片或 PDF 文件".into()))?;
+    // A quota of files waiting for their move, so nobody fills the database.
+    let pending = attachment::Entity::find()
+        .filter(attachment::Column::Owner.eq(actor.user_id.clone()))
+        .filter(attachment::Column::Attached.eq(false))
+        .count(&app.db)
+        .await?;
+    if pending >= PENDING_QUOTA {
+        return Err(AppError::TooManyUploads(PENDING_QUOTA));
+    }
     let id = FileId { id: format!("{}.{}", uuid::Uuid::new_v4().simple(), kind.extension()), kind };
     let name: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
     let (_guard, tx) = app.write().await?;
@@ -125,6 +136,9 @@ pub async fn store_named(app: &App, actor: &Actor, name: &str, bytes: &[u8]) -> 
         owner: Set(actor.user_id.clone()),
         created_at: Set(app.now().await?.to_string()),
         bytes: Set(bytes.to_vec()),
+        // Not yet carried by a move: removed after a day unless one does.
+        attached: Set(false),
+        uploaded_at: Set(Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),
     }
     .insert(&tx)
     .await?;
@@ -162,6 +176,29 @@ pub async fn claim(app: &App, actor: &Actor, ids: &[String]) -> AppResult<Vec<Fi
         }
     }
     Ok(out)
+}
+
+/// Marks files as carried by a move (kept for good), inside its transaction.
+pub async fn mark_attached(db: &impl sea_orm::ConnectionTrait, ids: &[String]) -> AppResult<()> {
+    if !ids.is_empty() {
+        attachment::Entity::update_many()
+            .col_expr(attachment::Column::Attached, sea_orm::sea_query::Expr::value(true))
+            .filter(attachment::Column::Id.is_in(ids.to_vec()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Uploads no move took within a day are removed: a rejected form's photos
+/// must not stay for ever.
+pub async fn sweep(app: &App) -> AppResult<u64> {
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (_guard, tx) = app.write().await?;
+    let gone =
+        attachment::Entity::delete_many().filter(attachment::Column::Attached.eq(false)).filter(attachment::Column::UploadedAt.lt(cutoff)).exec(&tx).await?;
+    tx.commit().await?;
+    Ok(gone.rows_affected)
 }
 
 /// Like [`claim`], for a request that names its files (the API): a file

@@ -60,6 +60,9 @@ pub struct IssueView {
     pub workflow_version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<MoveView>>,
+    /// With the history: whether its hash chain verifies (记录完整).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_intact: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -180,6 +183,7 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
             other => other,
         })?;
         reg_seq += 1;
+        super::attachments::mark_attached(tx, &new.attachments).await?;
         super::moves::record(
             tx,
             super::moves::NewMove {
@@ -239,6 +243,7 @@ pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Mod
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let row = visible(app, actor, id).await?;
     let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(&app.db).await?;
+    let intact = super::history::check_chain(&history).is_none();
     let names = accounts::unit_names(&app.db).await?;
     let people = accounts::people(app, history.iter().map(|m| m.actor.as_str())).await?;
     let history = history
@@ -255,7 +260,9 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
         })
         .collect();
     let unit = app.unit_name(&row.unit_id).await?;
-    view(app, &row, &unit, app.now().await?, Some(history)).await
+    let mut view = view(app, &row, &unit, app.now().await?, Some(history)).await?;
+    view.history_intact = Some(intact);
+    Ok(view)
 }
 
 pub use super::search::{IssueFilter, IssueList, Page, list, list_page};
@@ -341,5 +348,6 @@ pub(crate) fn build_view(
         version: row.version,
         workflow_version: row.workflow_version.clone(),
         history,
+        history_intact: None,
     })
 }

@@ -5,12 +5,15 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod audit;
 pub mod charges;
 pub mod chase;
 mod convert;
 pub mod delivery;
 pub mod dispatch;
 mod effects;
+pub mod history;
+pub mod identity;
 pub mod inbox;
 pub mod issues;
 mod mail_text;
@@ -21,6 +24,7 @@ mod reminders;
 pub mod reports;
 pub mod scheduler;
 pub mod search;
+pub mod sessions;
 pub mod stats;
 pub mod timers;
 pub mod violations;
@@ -47,6 +51,8 @@ pub enum AppError {
     Conflict(String),
     #[error("登录尝试过多，请稍后再试 (too many attempts)")]
     TooManyAttempts,
+    #[error("待提交的上传文件已达 {0} 个，请先提交或稍后再传 (too many uploads waiting for a move)")]
+    TooManyUploads(u64),
     /// Shown with its whole cause chain (`{:#}`), so one log line says
     /// what failed and why.
     #[error("{0:#}")]
@@ -96,16 +102,25 @@ pub struct Actor {
     pub name: String,
     pub role: Role,
     pub unit_id: Option<String>,
+    /// An admin reset the password: nothing but changing it until then.
+    pub must_change_password: bool,
 }
 
 impl Actor {
     pub fn scheduler() -> Actor {
-        Actor { user_id: "scheduler".into(), username: "scheduler".into(), name: SCHEDULER_NAME.into(), role: Role::Dispatcher, unit_id: None }
+        Actor {
+            user_id: "scheduler".into(),
+            username: "scheduler".into(),
+            name: SCHEDULER_NAME.into(),
+            role: Role::Dispatcher,
+            unit_id: None,
+            must_change_password: false,
+        }
     }
 
     /// An actor of the command line (import, demo).
     pub fn tool(username: &str, role: Role) -> Actor {
-        Actor { user_id: username.into(), username: username.into(), name: username.into(), role, unit_id: None }
+        Actor { user_id: username.into(), username: username.into(), name: username.into(), role, unit_id: None, must_change_password: false }
     }
 
     pub fn require(&self, roles: &[Role]) -> AppResult<()> {
@@ -154,6 +169,8 @@ pub struct App {
     /// This instance's mail senders.
     pub(crate) delivery: Arc<delivery::Delivery>,
     pub metrics: Arc<metrics::Metrics>,
+    /// How long sign-ins last (configuration).
+    pub sessions: sessions::SessionRules,
     /// Built once: an SMTP transport keeps a connection pool.
     pub(crate) transport: Arc<tokio::sync::OnceCell<crate::mail::Transport>>,
     /// Unit id → name. Units are never renamed or deleted, so every instance
@@ -175,6 +192,7 @@ impl App {
             clock_gate: Arc::default(),
             delivery: Arc::default(),
             metrics: Arc::default(),
+            sessions: sessions::SessionRules::default(),
             transport: Arc::default(),
             unit_names: Arc::default(),
         }

@@ -9,12 +9,9 @@
 use super::charges::{self, TakeBack};
 use super::issues::{IssueView, next_dispatch_seq, view};
 use super::{Actor, App, AppError, AppResult, accounts, attachments, convert, effects};
-use crate::core::LocalTime;
 use crate::core::engine::{self, Refused};
 use crate::core::state::Action;
 use crate::core::workflow::Evidence;
-use crate::db::entities::moves;
-use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ConnectionTrait, Set};
 
 /// A move as a request names it, parsed: nothing past the edge holds a string.
 #[derive(Debug, Clone)]
@@ -127,6 +124,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, request: MoveRequest) -> Ap
     let row = effects::persist(&m.tx, row, decision, &stamp).await?;
     let files: Vec<String> = files.iter().map(|f| f.as_str().to_string()).collect();
     record(&m.tx, NewMove { issue_id: &row.id, action: action.as_str(), actor: &actor.username, at: now, note, attachments: &files, detail }).await?;
+    attachments::mark_attached(&m.tx, &files).await?;
     m.tx.commit().await?;
     app.metrics.moved(action.as_str());
     let unit = app.unit_name(&row.unit_id).await?;
@@ -137,31 +135,6 @@ fn refused(e: Refused) -> AppError {
     AppError::Conflict(format!("当前状态不允许此操作: {e}"))
 }
 
-/// One row of an issue's history.
-pub struct NewMove<'a> {
-    pub issue_id: &'a str,
-    pub action: &'a str,
-    pub actor: &'a str,
-    pub at: LocalTime,
-    pub note: Option<String>,
-    pub attachments: &'a [String],
-    pub detail: Option<String>,
-}
-
-/// Appends a move to its issue's history (never edited afterwards).
-pub(crate) async fn record(db: &impl ConnectionTrait, m: NewMove<'_>) -> AppResult<()> {
-    let attachments = serde_json::to_string(m.attachments).map_err(|e| AppError::Unexpected(e.into()))?;
-    moves::ActiveModel {
-        id: NotSet,
-        issue_id: Set(m.issue_id.into()),
-        action: Set(m.action.into()),
-        actor: Set(m.actor.into()),
-        at: Set(m.at.to_string()),
-        note: Set(m.note),
-        attachments: Set(attachments),
-        detail: Set(m.detail),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
+// The history's rows are appended by `history` (each sealed with its hash).
+pub use super::history::NewMove;
+pub(crate) use super::history::append as record;

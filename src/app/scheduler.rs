@@ -110,18 +110,23 @@ pub async fn advance_test_clock(app: &App, to: LocalTime) -> AppResult<usize> {
         return Err(AppError::Conflict(format!("测试时钟不能倒退 (the test clock is at {stored}, cannot go back to {to})")));
     }
     let fired = run_due(app, to).await?;
+    let moved = super::audit::Entry { actor: "admin", action: "test_clock", target: Some(to.to_string()), detail: Some(format!("{fired} jobs")), ip: None };
     match held {
         Some(tx) => {
             store_clock(&tx, to).await?;
+            super::audit::record(&tx, moved).await?;
             tx.commit().await?;
         }
         None => {
             let (_guard, tx) = app.write().await?;
             store_clock(&tx, to).await?;
+            super::audit::record(&tx, moved).await?;
             tx.commit().await?;
         }
     }
     drop(_gate);
+    // The days the clock passed are closed: anchor them now, not within a minute.
+    super::history::anchor_past_days(app).await?;
     delivery::drain(app, tokio::time::Instant::now() + DRAIN).await?;
     Ok(fired)
 }

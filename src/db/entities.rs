@@ -37,6 +37,7 @@ entity!(user, "users", {
     pub unit_id: Option<String>,
     pub created_at: String,
     pub display_name: Option<String>,
+    pub must_change_password: bool,
 });
 
 entity!(session, "sessions", {
@@ -44,6 +45,10 @@ entity!(session, "sessions", {
     pub token: String,
     pub user_id: String,
     pub expires_at: String,
+    pub id: Option<String>,
+    pub created_at: Option<String>,
+    pub last_seen_at: Option<String>,
+    pub remember: bool,
 });
 
 entity!(issue, "issues", {
@@ -83,6 +88,8 @@ entity!(moves, "moves", {
     pub note: Option<String>,
     pub attachments: String,
     pub detail: Option<String>,
+    pub hash: Option<String>,
+    pub prev: Option<String>,
 });
 
 entity!(dispatch, "dispatches", {
@@ -164,6 +171,8 @@ entity!(attachment, "attachments", {
     pub owner: String,
     pub created_at: String,
     pub bytes: Vec<u8>,
+    pub attached: bool,
+    pub uploaded_at: Option<String>,
 });
 
 entity!(inbox_read, "inbox_reads", {
@@ -172,4 +181,22 @@ entity!(inbox_read, "inbox_reads", {
     #[sea_orm(primary_key, auto_increment = false)]
     pub outbox_id: i64,
     pub read_at: String,
+});
+
+entity!(audit, "audit", {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+});
+
+entity!(anchor, "anchors", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub day: String,
+    pub rows: i64,
+    pub hash: String,
 });

@@ -3,9 +3,9 @@
 
 use super::HttpState;
 use super::error::{ApiError, ApiResult};
-use super::session::{CurrentUser, clear_cookie, set_cookie, token};
+use super::session::{ClientIp, CurrentUser, clear_cookie, set_cookie, sign_in_limited, token};
 use crate::app::moves::{self, MoveRequest};
-use crate::app::{AppError, accounts, dispatch, issues, reports, scheduler, violations};
+use crate::app::{AppError, accounts, dispatch, issues, reports, scheduler, sessions, violations};
 use crate::core::LocalTime;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -21,29 +21,83 @@ type Body<T> = Result<Json<T>, JsonRejection>;
 pub struct SignIn {
     username: String,
     password: String,
+    /// Keep the cookie after the browser closes (a personal device).
+    #[serde(default)]
+    remember: bool,
 }
 
-pub async fn sign_in(State(s): State<HttpState>, body: Body<SignIn>) -> ApiResult<Response> {
+pub async fn sign_in(State(s): State<HttpState>, ClientIp(ip): ClientIp, body: Body<SignIn>) -> ApiResult<Response> {
     let Json(b) = body?;
-    s.limiter.check(&b.username)?;
-    let (token, actor) = match accounts::sign_in(&s.app, &b.username, &b.password).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            s.limiter.failed(&b.username);
-            return Err(e.into());
-        }
-    };
+    let signed = sign_in_limited(&s, &b.username, &b.password, b.remember, ip).await?;
+    let actor = signed.actor;
     let unit = match &actor.unit_id {
         Some(id) => Some(s.app.unit_name(id).await?),
         None => None,
     };
-    let body = Json(json!({"username": actor.username, "name": actor.name, "role": actor.role, "unit": unit}));
-    Ok(([(header::SET_COOKIE, set_cookie(&token, s.secure_cookies))], body).into_response())
+    let body =
+        Json(json!({"username": actor.username, "name": actor.name, "role": actor.role, "unit": unit, "must_change_password": actor.must_change_password}));
+    let cookie = set_cookie(&signed.token, s.secure_cookies, signed.remember.then_some(s.app.sessions.lifetime));
+    Ok(([(header::SET_COOKIE, cookie)], body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// `POST /api/session/password`.
+pub async fn change_password(
+    State(s): State<HttpState>,
+    CurrentUser(a): CurrentUser,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Body<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let Json(b) = body?;
+    let token = token(&headers).unwrap_or_default();
+    sessions::change_password(&s.app, &a, &token, &b.current, &b.new, ip).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordReset {
+    new: String,
+}
+
+/// `POST /api/users/{id}/password` (admin): the user must change it at its next sign-in.
+pub async fn reset_password(
+    State(s): State<HttpState>,
+    CurrentUser(a): CurrentUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    body: Body<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    let Json(b) = body?;
+    sessions::reset_password(&s.app, &a, &id, &b.new, ip).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/session/list`: the signed-in user's sessions.
+pub async fn list_sessions(State(s): State<HttpState>, CurrentUser(a): CurrentUser, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    let token = token(&headers).unwrap_or_default();
+    Ok(Json(json!({"sessions": sessions::list(&s.app, &a, &token).await?})))
+}
+
+/// `DELETE /api/session/{id}`: ends one of them.
+pub async fn end_session(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    sessions::end(&s.app, &a, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/audit` (admin): the newest entries of the audit log.
+pub async fn audit_log(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"entries": crate::app::audit::list(&s.app, &a, 500).await?})))
 }
 
 pub async fn sign_out(State(s): State<HttpState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(token) = token(&headers) {
-        accounts::sign_out(&s.app, &token).await?;
+        sessions::sign_out(&s.app, &token).await?;
     }
     Ok(([(header::SET_COOKIE, clear_cookie(s.secure_cookies))], Json(json!({"signed_out": true}))).into_response())
 }

@@ -28,7 +28,7 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts | AppError::TooManyUploads(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unexpected(inner) => {
                 tracing::error!(error = %format!("{inner:#}"), "unexpected error");
                 return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误 (internal error)");

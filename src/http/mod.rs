@@ -36,6 +36,11 @@ pub fn router(app: App) -> Router {
     let state = HttpState { app, secure_cookies, limiter: Arc::new(limiter::Limiter::default()) };
     let mut api = Router::new()
         .route("/api/session", post(api::sign_in).delete(api::sign_out).get(api::whoami))
+        .route("/api/session/password", post(api::change_password))
+        .route("/api/session/list", get(api::list_sessions))
+        .route("/api/session/{id}", axum::routing::delete(api::end_session))
+        .route("/api/users/{id}/password", post(api::reset_password))
+        .route("/api/audit", get(api::audit_log))
         .route("/api/units", post(api::create_unit).get(api::list_units))
         .route("/api/users", post(api::create_user).get(api::list_users))
         .route("/api/issues", post(api::create_issue).get(api::list_issues))

@@ -1,7 +1,7 @@
 //! Who is signed in, the page frame (header, navigation, 测试时钟 banner),
 //! and how failures become pages.
 
-use crate::app::{Actor, AppError, accounts};
+use crate::app::{Actor, AppError};
 use crate::core::state::Role;
 use crate::http::HttpState;
 use crate::http::session::token;
@@ -45,7 +45,7 @@ impl FromRequestParts<HttpState> for Me {
             Redirect::to(&to).into_response()
         };
         let Some(token) = token(&parts.headers) else { return Err(to_login()) };
-        let actor = match accounts::session_actor(&state.app, &token).await {
+        let actor = match crate::app::sessions::session_actor(&state.app, &token).await {
             Ok(Some(actor)) => actor,
             Ok(None) => return Err(to_login()),
             Err(e) => return Err(WebError::from(e).into_response()),
@@ -232,7 +232,7 @@ impl IntoResponse for WebError {
                 AppError::BadInput(m) => (StatusCode::BAD_REQUEST, "输入有误", zh(&m)),
                 AppError::Conflict(m) => (StatusCode::CONFLICT, "无法办理", zh(&m)),
                 AppError::Unauthenticated => return Redirect::to("/login").into_response(),
-                AppError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, "请稍后再试", zh(&AppError::TooManyAttempts.to_string())),
+                e @ (AppError::TooManyAttempts | AppError::TooManyUploads(_)) => (StatusCode::TOO_MANY_REQUESTS, "请稍后再试", zh(&e.to_string())),
                 AppError::Unexpected(inner) => {
                     tracing::error!(error = %format!("{inner:#}"), "unexpected error");
                     (StatusCode::INTERNAL_SERVER_ERROR, "服务器出错", "服务器内部错误，请稍后重试；若一再出现，请联系系统管理员。".to_string())

@@ -3,9 +3,9 @@
 
 use super::form::Errors;
 use super::layout::{Layout, local_path, main_page, render, render_status};
-use crate::app::{AppError, accounts};
+use crate::app::{AppError, sessions};
 use crate::http::HttpState;
-use crate::http::session::{clear_cookie, set_cookie, token};
+use crate::http::session::{ClientIp, clear_cookie, set_cookie, sign_in_limited, token};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
@@ -47,9 +47,11 @@ pub struct Credentials {
     password: String,
     #[serde(default)]
     next: String,
+    /// 记住我: keep the cookie after the browser closes.
+    remember: Option<String>,
 }
 
-pub async fn submit(State(s): State<HttpState>, Form(f): Form<Credentials>) -> Response {
+pub async fn submit(State(s): State<HttpState>, ClientIp(ip): ClientIp, Form(f): Form<Credentials>) -> Response {
     let mut errors = Errors::default();
     let username = f.username.trim().to_string();
     if username.is_empty() {
@@ -59,10 +61,11 @@ pub async fn submit(State(s): State<HttpState>, Form(f): Form<Credentials>) -> R
         errors.add("password", "请输入密码");
     }
     if errors.is_empty() {
-        match sign_in(&s, &username, &f.password).await {
-            Ok((token, role)) => {
-                let to = local_path(Some(&f.next)).unwrap_or_else(|| main_page(role).to_string());
-                return ([(header::SET_COOKIE, set_cookie(&token, s.secure_cookies))], Redirect::to(&to)).into_response();
+        match sign_in_limited(&s, &username, &f.password, f.remember.is_some(), ip).await {
+            Ok(signed) => {
+                let to = local_path(Some(&f.next)).unwrap_or_else(|| main_page(signed.actor.role).to_string());
+                let cookie = set_cookie(&signed.token, s.secure_cookies, signed.remember.then_some(s.app.sessions.lifetime));
+                return ([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response();
             }
             Err(AppError::Unauthenticated) => errors.add("password", "用户名或密码不正确"),
             Err(AppError::TooManyAttempts) => errors.add("password", "登录失败次数过多，请 5 分钟后再试"),
@@ -76,23 +79,9 @@ pub async fn submit(State(s): State<HttpState>, Form(f): Form<Credentials>) -> R
     )
 }
 
-/// Checks the password under the same per-name limit as `POST /api/session`.
-async fn sign_in(s: &HttpState, username: &str, password: &str) -> Result<(String, crate::core::state::Role), AppError> {
-    s.limiter.check(username)?;
-    match accounts::sign_in(&s.app, username, password).await {
-        Ok((token, actor)) => Ok((token, actor.role)),
-        Err(e) => {
-            if matches!(e, AppError::Unauthenticated) {
-                s.limiter.failed(username);
-            }
-            Err(e)
-        }
-    }
-}
-
 pub async fn sign_out(State(s): State<HttpState>, headers: HeaderMap) -> Response {
     if let Some(token) = token(&headers)
-        && let Err(e) = accounts::sign_out(&s.app, &token).await
+        && let Err(e) = sessions::sign_out(&s.app, &token).await
     {
         return super::layout::WebError::from(e).into_response();
     }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
-pub const PASSWORD: &str = "password-123";
+pub const PASSWORD: &str = "river-bank-lantern-42";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -18,6 +18,8 @@ pub enum Backend {
 }
 
 pub struct TestApp {
+    /// The service itself, for what no request reaches (housekeeping).
+    pub app: jiaoban::app::App,
     pub base: String,
     pub admin: reqwest::Client,
     pub data_dir: PathBuf,
@@ -87,6 +89,24 @@ pub async fn spawn_demo() -> TestApp {
 }
 
 async fn build(dir: &tempfile::TempDir, database_url: Option<String>, test_clock: &str, smtp_url: Option<String>, admin_password: &str) -> Application {
+    build_with(dir, database_url, test_clock, smtp_url, admin_password, Default::default()).await
+}
+
+/// The service with session lifetimes of a test's choosing.
+pub async fn spawn_with_sessions(test_clock: &str, sessions: jiaoban::app::sessions::SessionRules) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let application = build_with(&dir, None, test_clock, None, ADMIN_PASSWORD, sessions).await;
+    serve(application, dir, None, ADMIN_PASSWORD).await
+}
+
+async fn build_with(
+    dir: &tempfile::TempDir,
+    database_url: Option<String>,
+    test_clock: &str,
+    smtp_url: Option<String>,
+    admin_password: &str,
+    sessions: jiaoban::app::sessions::SessionRules,
+) -> Application {
     let config = Config {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
@@ -96,6 +116,7 @@ async fn build(dir: &tempfile::TempDir, database_url: Option<String>, test_clock
         test_clock: Some(test_clock.into()),
         public_url: None,
         admin_password: Some(admin_password.into()),
+        sessions,
     };
     Application::build(config).await.expect("the service starts")
 }
@@ -103,11 +124,12 @@ async fn build(dir: &tempfile::TempDir, database_url: Option<String>, test_clock
 /// Serves `application` in the background; signs admin in.
 async fn serve(application: Application, dir: tempfile::TempDir, database_url: Option<String>, admin_password: &str) -> TestApp {
     let base = format!("http://127.0.0.1:{}", application.port());
+    let app = application.app.clone();
     let server = tokio::spawn(async move {
         application.run_until_stopped(std::future::pending()).await.unwrap();
     });
     let admin = sign_in(&base, "admin", admin_password).await;
-    TestApp { base, admin, data_dir: dir.path().to_path_buf(), database_url, _dir: dir, server }
+    TestApp { app, base, admin, data_dir: dir.path().to_path_buf(), database_url, _dir: dir, server }
 }
 
 /// A cookie-keeping client that does not follow redirects, so the web

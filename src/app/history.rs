@@ -1,0 +1,209 @@
+//! A history an auditor can verify (issue 11): every move row carries a
+//! SHA-256 over its content and the hash of the row before it for the same
+//! issue, so a row altered, removed or inserted by hand in the database
+//! breaks the chain at that row; and each day's rows are anchored in one
+//! daily hash, so removing the last rows of a chain shows too. A unit has
+//! every reason to make its record look better; this is how it would show.
+//!
+//! Rows are appended only through [`append`], inside the transaction that
+//! has already written the issue row (which locks it on PostgreSQL), so two
+//! moves of one issue never hang on the same predecessor.
+
+use super::{App, AppResult};
+use crate::core::LocalTime;
+use crate::db::entities::{anchor, issue, moves};
+use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sha2::{Digest, Sha256};
+
+/// One row of an issue's history.
+pub struct NewMove<'a> {
+    pub issue_id: &'a str,
+    pub action: &'a str,
+    pub actor: &'a str,
+    pub at: LocalTime,
+    pub note: Option<String>,
+    pub attachments: &'a [String],
+    pub detail: Option<String>,
+}
+
+/// The hash of a row: the previous row's hash, then every field that says
+/// what happened (issue, action, actor, at, note, attachments, detail),
+/// each with its length first, so no two rows can be made to read alike.
+fn digest(prev: &str, fields: [Option<&str>; 7]) -> String {
+    let mut h = Sha256::new();
+    for part in std::iter::once(Some(prev)).chain(fields) {
+        match part {
+            Some(text) => {
+                h.update((text.len() as u64).to_be_bytes());
+                h.update(text.as_bytes());
+            }
+            None => h.update(u64::MAX.to_be_bytes()),
+        }
+    }
+    format!("{:x}", h.finalize())
+}
+
+fn digest_of(prev: &str, m: &moves::Model) -> String {
+    digest(prev, [Some(&m.issue_id), Some(&m.action), Some(&m.actor), Some(&m.at), m.note.as_deref(), Some(&m.attachments), m.detail.as_deref()])
+}
+
+/// Appends a move to its issue's history (never edited afterwards).
+pub async fn append(db: &impl ConnectionTrait, m: NewMove<'_>) -> AppResult<()> {
+    let attachments = serde_json::to_string(m.attachments).map_err(|e| super::AppError::Unexpected(e.into()))?;
+    let last = moves::Entity::find().filter(moves::Column::IssueId.eq(m.issue_id)).order_by_desc(moves::Column::Id).one(db).await?;
+    let prev = last.and_then(|l| l.hash).unwrap_or_default();
+    let at = m.at.to_string();
+    let hash = digest(&prev, [Some(m.issue_id), Some(m.action), Some(m.actor), Some(&at), m.note.as_deref(), Some(&attachments), m.detail.as_deref()]);
+    moves::ActiveModel {
+        id: NotSet,
+        issue_id: Set(m.issue_id.into()),
+        action: Set(m.action.into()),
+        actor: Set(m.actor.into()),
+        at: Set(at),
+        note: Set(m.note),
+        attachments: Set(attachments),
+        detail: Set(m.detail),
+        hash: Set(Some(hash)),
+        prev: Set(Some(prev)),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// What is wrong with a history, at its first wrong row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broken {
+    /// The row's content no longer matches its hash.
+    Altered { id: i64 },
+    /// The row does not follow the row before it: one was removed between
+    /// them, or this one was put in.
+    Unlinked { id: i64 },
+    /// A day's rows are not the rows its anchor was made of.
+    Day { day: String },
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Broken::Altered { id } => write!(f, "move {id} was altered (its content does not match its hash)"),
+            Broken::Unlinked { id } => write!(f, "move {id} does not follow the move before it (a move was removed before it, or it was inserted)"),
+            Broken::Day { day } => write!(f, "the moves of {day} are not those anchored that day (a move was removed, added or moved)"),
+        }
+    }
+}
+
+/// The first break in one issue's chain, if any.
+pub fn check_chain(rows: &[moves::Model]) -> Option<Broken> {
+    let mut prev = String::new();
+    for m in rows {
+        if m.prev.as_deref() != Some(prev.as_str()) {
+            return Some(Broken::Unlinked { id: m.id });
+        }
+        let expected = digest_of(&prev, m);
+        if m.hash.as_deref() != Some(expected.as_str()) {
+            return Some(Broken::Altered { id: m.id });
+        }
+        prev = expected;
+    }
+    None
+}
+
+/// Whether an issue's history verifies (the issue page's 记录完整).
+pub async fn intact(db: &impl ConnectionTrait, issue_id: &str) -> AppResult<bool> {
+    let rows = moves::Entity::find().filter(moves::Column::IssueId.eq(issue_id)).order_by_asc(moves::Column::Id).all(db).await?;
+    Ok(check_chain(&rows).is_none())
+}
+
+fn day_hash(rows: &[moves::Model]) -> String {
+    let mut h = Sha256::new();
+    for m in rows {
+        h.update(m.hash.as_deref().unwrap_or("").as_bytes());
+    }
+    format!("{:x}", h.finalize())
+}
+
+async fn rows_of_day(db: &impl ConnectionTrait, day: &str) -> AppResult<Vec<moves::Model>> {
+    let (from, to) = (format!("{day}T00:00:00"), format!("{day}T23:59:59"));
+    Ok(moves::Entity::find().filter(moves::Column::At.gte(from)).filter(moves::Column::At.lte(to)).order_by_asc(moves::Column::Id).all(db).await?)
+}
+
+/// Anchors every day before the service's today that has moves and no
+/// anchor yet. (Moves are stamped with the service's clock, which only
+/// passes a day once every move of it is written.)
+pub async fn anchor_past_days(app: &App) -> AppResult<usize> {
+    let today = app.now().await?.date().to_string();
+    // Only the days after the last one anchored: the rest are done.
+    let last = anchor::Entity::find().order_by_desc(anchor::Column::Day).one(&app.db).await?.map(|a| format!("{}T23:59:59", a.day));
+    let mut query = moves::Entity::find()
+        .select_only()
+        .column_as(sea_orm::sea_query::Expr::cust("substr(at, 1, 10)"), "day")
+        .filter(moves::Column::At.lt(format!("{today}T00:00:00")))
+        .distinct();
+    if let Some(last) = last {
+        query = query.filter(moves::Column::At.gt(last));
+    }
+    let days: Vec<String> = query.into_tuple().all(&app.db).await?;
+    let mut made = 0;
+    for day in days {
+        let rows = rows_of_day(&app.db, &day).await?;
+        let (_guard, tx) = app.write().await?;
+        let row = anchor::ActiveModel { day: Set(day.clone()), rows: Set(rows.len() as i64), hash: Set(day_hash(&rows)) };
+        anchor::Entity::insert(row).on_conflict_do_nothing_on([anchor::Column::Day]).exec_without_returning(&tx).await?;
+        tx.commit().await?;
+        made += 1;
+    }
+    Ok(made)
+}
+
+/// Gives the rows of earlier releases their hashes, issue by issue in the
+/// order they were written (once, at start; nothing to do afterwards).
+pub async fn seal(app: &App) -> AppResult<usize> {
+    let open: Vec<String> =
+        moves::Entity::find().select_only().column(moves::Column::IssueId).filter(moves::Column::Hash.is_null()).distinct().into_tuple().all(&app.db).await?;
+    let mut sealed = 0;
+    for issue_id in open {
+        let (_guard, tx) = app.write().await?;
+        let rows = moves::Entity::find().filter(moves::Column::IssueId.eq(issue_id.clone())).order_by_asc(moves::Column::Id).all(&tx).await?;
+        let mut prev = String::new();
+        for m in rows {
+            let hash = match &m.hash {
+                Some(h) => h.clone(),
+                None => {
+                    let hash = digest_of(&prev, &m);
+                    let mut row: moves::ActiveModel = m.into();
+                    row.hash = Set(Some(hash.clone()));
+                    row.prev = Set(Some(prev.clone()));
+                    row.update(&tx).await?;
+                    sealed += 1;
+                    hash
+                }
+            };
+            prev = hash;
+        }
+        tx.commit().await?;
+    }
+    Ok(sealed)
+}
+
+/// `jiaoban verify`: every issue's chain, then every anchored day. Returns
+/// the first break, named by issue code, or how much was verified.
+pub async fn verify(db: &impl ConnectionTrait) -> AppResult<Result<String, String>> {
+    let issues = issue::Entity::find().order_by_asc(issue::Column::RegSeq).all(db).await?;
+    let mut count = 0;
+    for i in &issues {
+        let rows = moves::Entity::find().filter(moves::Column::IssueId.eq(i.id.clone())).order_by_asc(moves::Column::Id).all(db).await?;
+        count += rows.len();
+        if let Some(broken) = check_chain(&rows) {
+            return Ok(Err(format!("issue {}: {broken}", i.code)));
+        }
+    }
+    let anchors = anchor::Entity::find().order_by_asc(anchor::Column::Day).all(db).await?;
+    for a in &anchors {
+        let rows = rows_of_day(db, &a.day).await?;
+        if rows.len() as i64 != a.rows || day_hash(&rows) != a.hash {
+            return Ok(Err(Broken::Day { day: a.day.clone() }.to_string()));
+        }
+    }
+    Ok(Ok(format!("history verified: {count} moves of {} issues, {} days anchored", issues.len(), anchors.len())))
+}
