@@ -28,6 +28,16 @@ pub enum Command {
     Import(ImportArgs),
     /// Check that no history row was altered, removed or inserted by hand.
     Verify(VerifyArgs),
+    /// Copy the SQLite database to FILE, consistently, while the service runs.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackupArgs {
+    /// Where the copy goes (must not exist yet).
+    pub file: PathBuf,
+    #[arg(long, env = "JIAOBAN_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -140,6 +150,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo(args),
         Command::Import(args) => import(args),
         Command::Verify(args) => verify(args),
+        Command::Backup(args) => backup(args),
     }
 }
 
@@ -210,6 +221,32 @@ fn demo(args: DemoArgs) -> ExitCode {
             })
             .await
     })
+}
+
+/// `VACUUM INTO`: SQLite writes a consistent copy from one read
+/// transaction, so the service may go on writing meanwhile. (PostgreSQL
+/// has pg_dump for this; see docs/scale.md.)
+fn backup(args: BackupArgs) -> ExitCode {
+    if args.file.exists() {
+        return fail(&format!("{} exists already; a backup never overwrites", args.file.display()));
+    }
+    let source = format!("sqlite://{}?mode=ro", args.data_dir.join("jiaoban.db").display());
+    let target = args.file.display().to_string().replace('\'', "''");
+    let outcome = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| {
+        rt.block_on(async move {
+            use sea_orm::ConnectionTrait;
+            let db = sea_orm::Database::connect(&source).await.map_err(|e| anyhow::anyhow!("cannot open {source}: {e}"))?;
+            db.execute_unprepared(&format!("VACUUM INTO '{target}'")).await.map_err(|e| anyhow::anyhow!("backup failed: {e}"))?;
+            anyhow::Ok(())
+        })
+    });
+    match outcome {
+        Ok(()) => {
+            println!("backed up to {}", args.file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("{e:#}")),
+    }
 }
 
 /// Exit 0 with what was verified, or 1 naming the first row that is wrong.

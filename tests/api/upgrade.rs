@@ -156,3 +156,35 @@ async fn a_timer_of_an_unknown_kind_is_parked_and_kept_never_dropped() {
     let metrics = app.admin.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.lines().any(|l| l == "jiaoban_timers_parked 1"), "{metrics}");
 }
+
+/// `jiaoban backup FILE` copies a live SQLite database consistently: the
+/// copy opens and holds every issue and move.
+#[tokio::test]
+async fn a_backup_of_the_live_database_holds_everything() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite, "2021-03-01T08:00:00").await;
+    app.unit("中兴街道").await;
+    let gjb = app.user("gjb", "dispatcher", None).await;
+    for n in 0..5 {
+        assert_eq!(app.post(&gjb, "/api/issues", json!({"code": format!("B-{n}"), "unit": "中兴街道", "title": "排口"})).await.0, StatusCode::CREATED);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_jiaoban")).arg("backup").arg(file).arg("--data-dir").arg(&app.data_dir).output().unwrap()
+    };
+    let out = run(&copy);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!run(&copy).status.success(), "never overwrites");
+    let db = Database::connect(format!("sqlite://{}?mode=ro", copy.display())).await.unwrap();
+    let count = |table: &str| {
+        let db = &db;
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        async move {
+            use sea_orm::ConnectionTrait;
+            let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(count("issues").await, 5);
+    assert_eq!(count("moves").await, 5);
+}
