@@ -118,10 +118,32 @@ pub async fn run_heartbeat(app: App) {
 /// the rest).
 pub async fn drain(app: &App, deadline: tokio::time::Instant) -> AppResult<usize> {
     let mut sent = 0;
-    while tokio::time::Instant::now() < deadline && deliver_one(app).await? {
-        sent += 1;
+    while tokio::time::Instant::now() < deadline {
+        if deliver_one(app).await? {
+            sent += 1;
+            continue;
+        }
+        // A dispatch mail holds back a moment for a second list of its
+        // instant (`outbox::enqueue_or_extend`): wait for it, so that the
+        // clock's request returns with its mail sent. Refused mail is not
+        // waited for: its retries are the worker's.
+        match first_held(app).await? {
+            Some(at) if at < deadline => tokio::time::sleep_until(at).await,
+            _ => break,
+        }
     }
     Ok(sent)
+}
+
+/// When the earliest mail that is due, never tried and held back becomes sendable.
+async fn first_held(app: &App) -> AppResult<Option<tokio::time::Instant>> {
+    let now = app.now().await?;
+    let wall = wall_ms();
+    let text = "SELECT MIN(retry_at) FROM outbox WHERE sent_at IS NULL AND attempts = 0 AND send_after <= ? AND retry_at > ?";
+    let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [now.to_string().into(), wall.into()]);
+    let row = app.db.query_one_raw(statement).await?;
+    let at: Option<i64> = row.map(|r| r.try_get_by_index(0)).transpose()?.flatten();
+    Ok(at.map(|at| tokio::time::Instant::now() + Duration::from_millis(u64::try_from(at - wall).unwrap_or(0) + 10)))
 }
 
 /// Claims one due mail, sends it and marks it; false if none was due.
