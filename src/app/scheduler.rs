@@ -1,9 +1,9 @@
 //! The scheduler's use cases: the clock, and firing due timers.
 //!
-//! Timers live in the `timers` table. Each one fires in its own transaction
-//! that also deletes it, so a timer fires exactly once even when several
-//! instances share a PostgreSQL database (the row is locked `SKIP LOCKED`)
-//! or when a run is cut short and repeated. Each job is stamped with its own
+//! Timers live in the `timers` table. They fire in batches, each in one
+//! transaction that also deletes them, so a timer fires exactly once even
+//! when several instances share a PostgreSQL database (the rows are locked
+//! `SKIP LOCKED`) or when a run is cut short and repeated. Each job is stamped with its own
 //! scheduled instant, never with the time it happened to run. Mail is only
 //! queued here; [`super::delivery`] sends it, apart, so a hanging SMTP
 //! server never delays a timer.
@@ -20,10 +20,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::time::Duration;
+use tracing::Instrument;
 
 const CLOCK_ROW: i32 = 1;
-/// Timers fetched per round; each still fires in its own transaction.
-const BATCH: u64 = 256;
+/// Timers fired per transaction: a catch-up after days down fires tens of
+/// thousands, and one commit each would cost a disk flush each; a batch
+/// keeps the writer lock short enough for requests to go on between.
+const BATCH: u64 = 200;
 /// How long `POST /api/test-clock` itself sends the mail it made due before
 /// it answers; a slow relay gets the rest from the delivery workers.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -146,62 +149,72 @@ pub async fn tick(app: &App) -> AppResult<usize> {
 async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
     let mut fired = 0;
     loop {
-        let due = timer::Entity::find()
+        let (_guard, tx) = app.write().await?;
+        let mut query = timer::Entity::find()
             .filter(timer::Column::DueAt.lte(to.to_string()))
             .filter(timer::Column::Parked.is_null())
             .order_by_asc(timer::Column::DueAt)
             .order_by_asc(timer::Column::Class)
             .order_by_asc(timer::Column::Id)
-            .limit(BATCH)
-            .all(&app.db)
-            .await?;
+            .limit(BATCH);
+        if app.backend() == DbBackend::Postgres {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let due = query.all(&tx).await?;
         if due.is_empty() {
             break;
         }
+        let mut done = Vec::new();
         for t in due {
-            fired += usize::from(fire_one(app, t.id).await?);
+            let Some(job) = fire_in(app, &tx, t).await? else { continue };
+            done.push(job.kind());
+            // A dispatch or a quarter mail schedules timers of its own, which
+            // may come before the rest of this batch: fetch again after it.
+            if matches!(job, Job::Dispatch | Job::Quarter(..)) {
+                break;
+            }
+        }
+        tx.commit().await?;
+        fired += done.len();
+        for kind in done {
+            app.metrics.timer_fired(kind);
         }
     }
     Ok(fired)
 }
 
-/// Claims, fires and deletes one timer in one transaction; false if another
-/// instance had it. A timer this release cannot read is parked, not lost.
-#[tracing::instrument(skip(app), err)]
-async fn fire_one(app: &App, id: i64) -> AppResult<bool> {
-    let (_guard, tx) = app.write().await?;
-    let mut query = timer::Entity::find_by_id(id).filter(timer::Column::Parked.is_null());
-    if app.backend() == DbBackend::Postgres {
-        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
-    let Some(t) = query.one(&tx).await? else { return Ok(false) };
+/// Fires and deletes one claimed timer inside the batch's transaction;
+/// `None` if it was parked. A timer this release cannot read is parked
+/// with the reason, not lost.
+async fn fire_in(app: &App, tx: &DatabaseTransaction, t: timer::Model) -> AppResult<Option<Job>> {
     let job = match Job::parse(&t.kind, &t.payload) {
         Ok(job) => job,
         Err(reason) => {
-            tracing::error!(timer = id, kind = %t.kind, payload = %t.payload, %reason, "timer parked: this release cannot fire it");
-            timer::Entity::update_many().col_expr(timer::Column::Parked, reason.into()).filter(timer::Column::Id.eq(id)).exec(&tx).await?;
-            tx.commit().await?;
-            return Ok(false);
+            tracing::error!(timer = t.id, kind = %t.kind, payload = %t.payload, %reason, "timer parked: this release cannot fire it");
+            timer::Entity::update_many().col_expr(timer::Column::Parked, reason.into()).filter(timer::Column::Id.eq(t.id)).exec(tx).await?;
+            return Ok(None);
         }
     };
-    if timer::Entity::delete_by_id(id).exec(&tx).await?.rows_affected == 0 {
-        return Ok(false);
-    }
+    timer::Entity::delete_by_id(t.id).exec(tx).await?;
     let at = convert::time(&t.due_at)?;
-    match job {
-        Job::Overdue { assignment } => fire_overdue(app, &tx, &t, assignment, at).await?,
-        Job::Reminder(reminder) => fire_reminder(app, &tx, &t, reminder, at).await?,
-        Job::Dispatch => {
-            dispatch::dispatch_pool(app, &tx, at, "scheduler", true).await?;
-            if let Some(next) = app.wf.next_dispatch_after(at) {
-                timers::insert(&tx, next, Job::Dispatch, None).await?;
+    let span = tracing::info_span!("timer", id = t.id, kind = job.kind(), at = %at);
+    async {
+        match job {
+            Job::Overdue { assignment } => fire_overdue(app, tx, &t, assignment, at).await,
+            Job::Reminder(reminder) => fire_reminder(app, tx, &t, reminder, at).await,
+            Job::Dispatch => {
+                dispatch::dispatch_pool(app, tx, at, "scheduler", true).await?;
+                match app.wf.next_dispatch_after(at) {
+                    Some(next) => timers::insert(tx, next, Job::Dispatch, None).await,
+                    None => Ok(()),
+                }
             }
+            Job::Quarter(which, q) => fire_quarter(app, tx, which, q, at).await,
         }
-        Job::Quarter(which, q) => fire_quarter(app, &tx, which, q, at).await?,
     }
-    tx.commit().await?;
-    app.metrics.timer_fired(job.kind());
-    Ok(true)
+    .instrument(span)
+    .await?;
+    Ok(Some(job))
 }
 
 async fn load_issue(tx: &DatabaseTransaction, t: &timer::Model) -> AppResult<Option<issue::Model>> {

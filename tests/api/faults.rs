@@ -225,17 +225,28 @@ async fn kill_9_during_catch_up_finishes_what_is_owed_when_asked_again() {
     assert!(delivered_once_or_twice(&sink2, &got.2) <= 1);
 }
 
-/// 60 issues dispatched, then 40 days at once: hundreds of timers; with
+/// Timers this process has fired so far (its /metrics).
+async fn fired(c: &reqwest::Client, base: &str) -> u64 {
+    let text = c.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines().filter(|l| l.starts_with("jiaoban_timers_fired_total")).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum::<f64>() as u64
+}
+
+/// 120 issues dispatched, then 40 days at once: hundreds of timers; with
 /// `kill`, the service dies mid-way and the request is sent again. Returns
 /// the reports, the mail by kind and instant, and the outbox's keys.
 async fn catch_up(service: Service, kill: bool) -> (Vec<Value>, Vec<(String, String)>, Vec<String>) {
-    let (admin, gjb) = arrange(&service.base, 60).await;
+    let (admin, gjb) = arrange(&service.base, 120).await;
     let (s, _) = post(&gjb, format!("{}/api/dispatches", service.base), json!({})).await;
     assert_eq!(s, StatusCode::CREATED);
     let target = json!({"now": "2021-04-12T09:00:00"});
     let service = if kill {
         let request = tokio::spawn(fire_and_forget(admin.clone(), format!("{}/api/test-clock", service.base), target.clone()));
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Kill as soon as the first batch of timers has fired.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while fired(&admin, &service.base).await == 0 {
+            assert!(Instant::now() < deadline, "the catch-up never started");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let restarted = service.kill_and_restart();
         request.abort();
         // The kill came mid-way: the clock moves only once all is done.
