@@ -160,13 +160,6 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-macro_rules! both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )+ }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if crate::helpers::postgres_ready().await { super::$name(crate::helpers::Backend::Postgres).await } } )+ }
-    };
-}
-
 both_backends! {
     another_units_issue_is_invisible_everywhere,
     wrong_roles_and_forbidden_moves_change_nothing,

@@ -188,14 +188,7 @@ async fn the_year_report_scores_each_unit(backend: Backend) {
     assert_eq!(w.app.get(&w.gjb, "/api/reports/0000").await.0, StatusCode::BAD_REQUEST);
 }
 
-macro_rules! both {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )+ }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if crate::helpers::postgres_ready().await { super::$name(crate::helpers::Backend::Postgres).await } } )+ }
-    };
-}
-
-both! {
+both_backends! {
     a_report_needs_a_note_and_a_photo_and_a_refused_one_changes_nothing,
     uploads_are_checked_by_content,
     return_and_ruling_follow_who_and_when,

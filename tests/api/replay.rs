@@ -264,14 +264,14 @@ async fn postgres_freeze_comes_the_day_after_the_due_date() {
     }
 }
 
-macro_rules! both_backends {
+macro_rules! replays {
     ($($name:ident => $set:literal / $example:literal),+ $(,)?) => {
         mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::replay_example(crate::helpers::Backend::Sqlite, $set, $example).await } )+ }
         mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if crate::helpers::postgres_ready().await { super::replay_example(crate::helpers::Backend::Postgres, $set, $example).await } } )+ }
     };
 }
 
-both_backends! {
+replays! {
     worked_example_equals_simulate => "examples" / "worked-example",
     quarter_edges_equal_simulate => "examples" / "quarter-edges",
     reminders_equal_simulate => "examples" / "reminders",

@@ -235,14 +235,7 @@ async fn statistics_and_workbooks_a_leader_can_use(backend: Backend) {
     assert_eq!(sheet.rows().next().unwrap().len(), 1 + 4 + 2, "unit, four quarters, the year's points and score");
 }
 
-macro_rules! both {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )+ }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if crate::helpers::postgres_ready().await { super::$name(crate::helpers::Backend::Postgres).await } } )+ }
-    };
-}
-
-both! {
+both_backends! {
     a_chase_mails_the_unit_and_its_leaders_and_is_counted,
     lists_are_searched_filtered_and_paged,
     a_closed_issue_shows_the_days_it_was_charged_for,
