@@ -173,9 +173,8 @@ pub struct App {
     pub sessions: sessions::SessionRules,
     /// Built once: an SMTP transport keeps a connection pool.
     pub(crate) transport: Arc<tokio::sync::OnceCell<crate::mail::Transport>>,
-    /// Unit id → name. Units are never renamed or deleted, so every instance
-    /// may keep what it has read.
-    unit_names: Arc<std::sync::RwLock<std::collections::HashMap<String, String>>>,
+    /// Units by id, as read (see [`App::unit`]).
+    units: Arc<std::sync::RwLock<std::collections::HashMap<String, Arc<crate::db::entities::unit::Model>>>>,
 }
 
 impl App {
@@ -194,7 +193,7 @@ impl App {
             metrics: Arc::default(),
             sessions: sessions::SessionRules::default(),
             transport: Arc::default(),
-            unit_names: Arc::default(),
+            units: Arc::default(),
         }
     }
 
@@ -231,14 +230,20 @@ impl App {
 
     /// A unit's name, from memory after the first read.
     pub async fn unit_name(&self, id: &str) -> AppResult<String> {
-        if let Some(name) = self.unit_names.read().unwrap_or_else(|p| p.into_inner()).get(id) {
-            return Ok(name.clone());
+        Ok(self.unit(id).await?.map(|u| u.name.clone()).unwrap_or_default())
+    }
+
+    /// A unit, from memory after the first read: units are never renamed,
+    /// edited or deleted, so every instance may keep what it has read (a
+    /// catch-up's thousands of reminders would otherwise read it each).
+    pub async fn unit(&self, id: &str) -> AppResult<Option<Arc<crate::db::entities::unit::Model>>> {
+        if let Some(unit) = self.units.read().unwrap_or_else(|p| p.into_inner()).get(id) {
+            return Ok(Some(unit.clone()));
         }
-        let name = accounts::unit_name(&self.db, id).await?;
-        if !name.is_empty() {
-            self.unit_names.write().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), name.clone());
-        }
-        Ok(name)
+        let Some(unit) = accounts::unit_by_id(&self.db, id).await? else { return Ok(None) };
+        let unit = Arc::new(unit);
+        self.units.write().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), unit.clone());
+        Ok(Some(unit))
     }
 
     /// The service's "now": the test clock when on, else the system clock in

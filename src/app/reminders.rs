@@ -12,7 +12,7 @@ use super::outbox::Audience;
 use super::{App, AppResult, accounts, convert, outbox};
 use crate::core::LocalTime;
 use crate::core::engine::Reminder;
-use crate::db::entities::{issue, moves, unit};
+use crate::db::entities::{issue, moves};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 
 /// Queues the reminder if it is still owed at `at`; otherwise it lapses for good.
@@ -20,7 +20,13 @@ pub async fn fire(app: &App, tx: &DatabaseTransaction, row: issue::Model, remind
     if !reminder.is_owed(&convert::facts(&row)?) {
         return Ok(());
     }
-    let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(tx).await?;
+    // Only the corrections' mails say what the history says (a reason, a unit).
+    let history = match reminder {
+        Reminder::Return(_) | Reminder::Ruling(_) | Reminder::Withdrawn => {
+            moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(tx).await?
+        }
+        _ => Vec::new(),
+    };
     let nth = |action: &str, n: u32| history.iter().filter(|m| m.action == action).nth(n.saturating_sub(1) as usize);
     let note = |m: Option<&moves::Model>| m.and_then(|m| m.note.clone()).unwrap_or_default();
     let mut extra = Extra::default();
@@ -41,7 +47,7 @@ pub async fn fire(app: &App, tx: &DatabaseTransaction, row: issue::Model, remind
         Reminder::Withdrawn => extra.reason = note(history.iter().rfind(|m| m.action == "withdraw")),
         _ => {}
     }
-    let unit = unit::Entity::find_by_id(addressee).one(tx).await?;
+    let unit = app.unit(&addressee).await?;
     let unit_name = unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
     let dispatcher = app.wf.mail.dispatcher.clone();
     let overdue = matches!(reminder, Reminder::Tier { day, .. } if day == app.wf.overdue_day());
@@ -52,9 +58,9 @@ pub async fn fire(app: &App, tx: &DatabaseTransaction, row: issue::Model, remind
             let mut cc = vec![dispatcher];
             // The unit's 分管领导 hear of an issue once it is overdue.
             if overdue {
-                cc.extend(unit.as_ref().map(accounts::unit_leaders).unwrap_or_default());
+                cc.extend(unit.as_deref().map(accounts::unit_leaders).unwrap_or_default());
             }
-            (unit.as_ref().map(accounts::unit_emails).unwrap_or_default(), cc, Audience::Unit(unit.as_ref().map(|u| u.id.clone()).unwrap_or_default()))
+            (unit.as_deref().map(accounts::unit_emails).unwrap_or_default(), cc, Audience::Unit(unit.as_ref().map(|u| u.id.clone()).unwrap_or_default()))
         }
     };
     let facts = IssueFacts {

@@ -31,7 +31,9 @@ pub enum Item {
         unit: Arc<str>,
         date: NaiveDate,
         points: Points,
-        #[serde(skip_serializing_if = "Option::is_none")]
+        /// What was not executed: for the pages and the workbook; the JSON
+        /// report is a quarter of simulate's, which has no notes.
+        #[serde(skip)]
         note: Option<String>,
         /// The id a revocation names it by, when it was given one.
         #[serde(skip_serializing_if = "Option::is_none")]

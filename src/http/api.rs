@@ -311,7 +311,7 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
     }
     let view = reports::quarter(&s.app, &a, &q).await?;
     if !xlsx {
-        return Ok(Json(without_notes(&view)).into_response());
+        return Ok(Json(view).into_response());
     }
     let stats = crate::app::stats::quarter(&s.app, &a, &q).await?;
     let open = reports::open(&s.app, &a).await?;
@@ -406,18 +406,4 @@ pub async fn read_clock(State(s): State<HttpState>, CurrentUser(a): CurrentUser)
 
 pub async fn mails(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"mails": crate::app::outbox::list(&s.app, &a).await?})))
-}
-
-/// The report exactly as simulate prints a quarter (plus `frozen`): the
-/// violation notes the pages and the workbook show are left out here.
-fn without_notes(view: &reports::QuarterView) -> Value {
-    let mut value = serde_json::to_value(view).unwrap_or(Value::Null);
-    if let Some(items) = value.get_mut("items").and_then(Value::as_array_mut) {
-        for item in items {
-            if let Some(object) = item.as_object_mut() {
-                object.remove("note");
-            }
-        }
-    }
-    value
 }
