@@ -5,6 +5,8 @@
 
 #[path = "web/corrections.rs"]
 mod corrections;
+#[path = "web/issue_page.rs"]
+mod issue_page;
 #[path = "support/require.rs"]
 mod require;
 #[path = "browser/server.rs"]

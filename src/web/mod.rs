@@ -18,6 +18,7 @@ mod actions;
 mod admin;
 mod assets;
 mod chart;
+mod chase;
 mod dispatcher;
 mod files;
 mod form;
@@ -57,6 +58,7 @@ pub fn router() -> Router<HttpState> {
         .route("/violations", get(violations::page).post(violations::record))
         .route("/violations/{id}/revoke", post(violations::revoke))
         .route("/issues/{id}", get(issue::page))
+        .route("/issues/{id}/chase", post(chase::send))
         .route("/issues/{id}/{action}", post(issue::act))
         .route("/my", get(unit::my_issues))
         .route("/recheck", get(rechecker::queue))
