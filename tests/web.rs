@@ -7,6 +7,8 @@
 mod corrections;
 #[path = "web/issue_page.rs"]
 mod issue_page;
+#[path = "web/lists.rs"]
+mod lists;
 #[path = "support/require.rs"]
 mod require;
 #[path = "browser/server.rs"]

@@ -17,6 +17,7 @@
 mod actions;
 mod admin;
 mod assets;
+mod board;
 mod chart;
 mod chase;
 mod dispatcher;
@@ -29,6 +30,7 @@ mod pool;
 mod rechecker;
 mod report_rows;
 mod reports;
+mod search;
 mod tier;
 mod unit;
 mod view;
@@ -49,7 +51,7 @@ pub fn router() -> Router<HttpState> {
         .route("/", get(layout::home))
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::sign_out))
-        .route("/board", get(dispatcher::board))
+        .route("/board", get(board::board))
         .route("/pool", get(pool::page))
         .route("/pool/issues", post(pool::register))
         .route("/pool/import", post(pool::import))
