@@ -13,6 +13,8 @@ async fn the_issue_page_says_its_record_is_intact_and_a_tampered_one_is_flagged(
     let (status, html) = page(&gjb, s.url(&format!("/issues/{w1}"))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("记录完整") && !html.contains("记录校验失败"), "{html}");
+    // Dispatched 2021-03-01: the tiers begin on day 16 and 31, said as dates too.
+    assert!(html.contains("还剩 16 天") && html.contains("3月17日起扣0.02分 · 4月1日起超期（扣0.05分）"), "{html}");
 
     // Someone edits a move in the database behind the service's back.
     use sea_orm::ConnectionTrait;
