@@ -9,6 +9,8 @@ mod corrections;
 mod issue_page;
 #[path = "web/lists.rs"]
 mod lists;
+#[path = "web/print.rs"]
+mod print;
 #[path = "support/require.rs"]
 mod require;
 #[path = "browser/server.rs"]

@@ -4,23 +4,27 @@
 use super::layout::{Layout, Me, WebResult, render};
 use super::search::{self, Filters, ListQuery, Pager};
 use super::view::{Flash, IssueRow, with_flash};
-use crate::app::issues::{self, IssueFilter, IssueView};
-use crate::app::{accounts, dispatch};
+use crate::app::dispatch;
+use crate::app::issues::{self, IssueFilter};
+use crate::app::search::{Scope, count_scoped};
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
-use std::collections::BTreeMap;
 
 pub struct UnitPart {
     pub unit: String,
+    /// Its printable 交办单.
+    pub print: String,
     pub issues: Vec<IssueRow>,
 }
 
 pub struct Batch {
     pub at: String,
+    pub scheduled: bool,
     pub count: usize,
+    pub print: String,
     pub units: Vec<UnitPart>,
 }
 
@@ -28,39 +32,43 @@ pub struct Batch {
 #[template(path = "dispatches.html")]
 struct DispatchesPage {
     layout: Layout,
-    pool: usize,
+    pool: u64,
     batches: Vec<Batch>,
+    pager: Pager,
 }
 
-/// Each list (the issues dispatched at one instant), split per unit.
-pub async fn dispatches(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash>) -> WebResult {
+/// Lists on one page of the 交办清单.
+const LISTS_PER_PAGE: u64 = 10;
+
+/// Each list (the issues dispatched at one instant), split per unit, the
+/// newest first, with the printable 交办单 of the list and of each part.
+pub async fn dispatches(State(s): State<HttpState>, me: Me, Query(q): Query<ListQuery>, Query(flash): Query<Flash>) -> WebResult {
     me.require(&[Role::Dispatcher])?;
-    let all = issues::list(&s.app, &me.actor, IssueFilter::default()).await?;
-    let order: Vec<String> = accounts::units(&s.app.db).await?.into_iter().map(|u| u.name).collect();
-    let pool = all.iter().filter(|v| v.state == IssueState::Registered).count();
-    let mut by_time: BTreeMap<String, Vec<&IssueView>> = BTreeMap::new();
-    for v in &all {
-        if let Some(at) = &v.dispatched_at {
-            by_time.entry(at.clone()).or_default().push(v);
+    let page = issues::Page { number: q.page().number, per_page: LISTS_PER_PAGE };
+    let (ids, total) = dispatch::recent(&s.app, &me.actor, page).await?;
+    let mut batches = Vec::new();
+    for id in ids {
+        let list = dispatch::list_of(&s.app, &me.actor, &id).await?;
+        let mut units: Vec<UnitPart> = Vec::new();
+        for v in &list.issues {
+            let print = format!("/dispatches/{id}/print?unit={}", v.unit_id);
+            match units.iter_mut().find(|p| p.print == print) {
+                Some(part) => part.issues.push(IssueRow::new(&s.app.wf, v, None)),
+                None => units.push(UnitPart { unit: v.unit.clone(), print, issues: vec![IssueRow::new(&s.app.wf, v, None)] }),
+            }
         }
+        batches.push(Batch {
+            at: super::layout::short_time(&list.at),
+            scheduled: list.scheduled,
+            count: list.issues.len(),
+            print: format!("/dispatches/{id}/print"),
+            units,
+        });
     }
-    let batches = by_time
-        .into_iter()
-        .rev()
-        .map(|(at, list)| Batch {
-            at: super::layout::short_time(&at),
-            count: list.len(),
-            units: order
-                .iter()
-                .filter_map(|unit| {
-                    let issues: Vec<IssueRow> = list.iter().filter(|v| v.unit == *unit).map(|v| IssueRow::new(&s.app.wf, v, None)).collect();
-                    (!issues.is_empty()).then(|| UnitPart { unit: unit.clone(), issues })
-                })
-                .collect(),
-        })
-        .collect();
+    let pool = count_scoped(&s.app, &me.actor, IssueFilter::default(), &Scope { states: vec![IssueState::Registered], ..Scope::default() }).await?;
+    let pager = search::pager(&ListQuery::default(), "/dispatches", page, total);
     let layout = Layout::new(&s, &me, "交办清单", "/dispatches").await.with_flash(flash.message());
-    Ok(render(&DispatchesPage { layout, pool, batches }))
+    Ok(render(&DispatchesPage { layout, pool, batches, pager }))
 }
 
 /// 立即交办: the whole pool, out of cycle.

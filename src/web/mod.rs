@@ -27,6 +27,7 @@ mod issue;
 mod layout;
 mod login;
 mod pool;
+mod print;
 mod rechecker;
 mod report_rows;
 mod reports;
@@ -56,6 +57,7 @@ pub fn router() -> Router<HttpState> {
         .route("/pool/issues", post(pool::register))
         .route("/pool/import", post(pool::import))
         .route("/dispatches", get(dispatcher::dispatches).post(dispatcher::dispatch_now))
+        .route("/dispatches/{id}/print", get(print::page))
         .route("/closeout", get(dispatcher::closeout))
         .route("/violations", get(violations::page).post(violations::record))
         .route("/violations/{id}/revoke", post(violations::revoke))
