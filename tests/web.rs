@@ -11,6 +11,8 @@ mod issue_page;
 mod lists;
 #[path = "web/print.rs"]
 mod print;
+#[path = "web/reports.rs"]
+mod reports;
 #[path = "support/require.rs"]
 mod require;
 #[path = "browser/server.rs"]
