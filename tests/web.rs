@@ -5,6 +5,8 @@
 
 #[path = "web/corrections.rs"]
 mod corrections;
+#[path = "web/inbox.rs"]
+mod inbox;
 #[path = "web/issue_page.rs"]
 mod issue_page;
 #[path = "web/lists.rs"]

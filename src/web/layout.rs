@@ -85,6 +85,8 @@ pub struct Header {
     pub name: String,
     pub role: String,
     pub unit: Option<String>,
+    /// Unread messages (消息), for the header's badge.
+    pub unread: u64,
 }
 
 /// What every page's frame shows.
@@ -125,6 +127,7 @@ impl Layout {
             name: me.actor.name.clone(),
             role: s.app.wf.role_label(me.role()).to_string(),
             unit: me.unit.clone(),
+            unread: unread(s, me).await,
         });
         layout
     }
@@ -139,6 +142,14 @@ impl Layout {
         self.flash = flash;
         self
     }
+}
+
+/// The header's count: a failure to count costs the badge, not the page.
+async fn unread(s: &HttpState, me: &Me) -> u64 {
+    crate::app::inbox::unread(&s.app, &me.actor).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not count unread messages");
+        0
+    })
 }
 
 /// `2021-03-16T09:00:00` → `2021-03-16 09:00`.

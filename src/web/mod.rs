@@ -23,6 +23,7 @@ mod chase;
 mod dispatcher;
 mod files;
 mod form;
+mod inbox;
 mod issue;
 mod layout;
 mod login;
@@ -67,6 +68,9 @@ pub fn router() -> Router<HttpState> {
         .route("/issues/{id}/chase", post(chase::send))
         .route("/issues/{id}/{action}", post(issue::act))
         .route("/my", get(unit::my_issues))
+        .route("/inbox", get(inbox::page))
+        .route("/inbox/read", post(inbox::read_all))
+        .route("/inbox/{id}/read", post(inbox::read_one))
         .route("/recheck", get(rechecker::queue))
         .route("/reports", get(reports::page))
         .route("/admin", get(admin::page))

@@ -148,6 +148,8 @@ impl Flash {
             "reject_return" => format!("已驳回退回，{code} 交还 {unit}，交办日期不变。"),
             "withdraw" => format!("{code} 已撤销，不再计分。"),
             "chase" => format!("已催办（第 {n} 次），催办邮件已发往{unit}及其分管领导。"),
+            "read" => "已标为已读。".to_string(),
+            "read_all" => "全部消息已标为已读。".to_string(),
             "revoked" => format!("已撤销{unit}的这条违规记录。"),
             "unit" => format!("已新增单位 {code}。"),
             "user" => format!("已新增用户 {code}。"),
