@@ -3,6 +3,8 @@
 //! and the corrections' forms (web/corrections.rs).
 //! The browser tests (tests/browser) walk the pages; these pin the edges.
 
+#[path = "web/accounts.rs"]
+mod accounts;
 #[path = "web/corrections.rs"]
 mod corrections;
 #[path = "web/inbox.rs"]

@@ -14,8 +14,10 @@
 //!   forms from the workflow in [`actions`], their words in [`words`]), [`unit`],
 //!   [`rechecker`], [`violations`], [`reports`] (with the SVG [`chart`]), [`admin`], [`files`].
 
+mod account;
 mod actions;
 mod admin;
+mod admin_accounts;
 mod assets;
 mod board;
 mod chart;
@@ -68,6 +70,8 @@ pub fn router() -> Router<HttpState> {
         .route("/issues/{id}/chase", post(chase::send))
         .route("/issues/{id}/{action}", post(issue::act))
         .route("/my", get(unit::my_issues))
+        .route("/password", get(account::page).post(account::change))
+        .route("/password/sessions/{id}/end", post(account::end_session))
         .route("/inbox", get(inbox::page))
         .route("/inbox/read", post(inbox::read_all))
         .route("/inbox/{id}/read", post(inbox::read_one))
@@ -76,6 +80,8 @@ pub fn router() -> Router<HttpState> {
         .route("/admin", get(admin::page))
         .route("/admin/units", post(admin::create_unit))
         .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{id}/password", post(admin_accounts::reset))
+        .route("/admin/audit", get(admin_accounts::audit_log))
         .route("/files/{id}", get(files::serve))
         .route("/assets/{name}", get(assets::serve))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
