@@ -71,8 +71,9 @@ pub async fn list_page(app: &App, actor: &Actor, filter: IssueFilter, page: Opti
 
 /// What a page asks beyond one [`IssueFilter`] (read-only, for the web
 /// lists): issues in any of `states` and in any of `tiers` (each empty: no
-/// limit), and, with `oldest_first`, the longest-running first (dispatch
-/// date, then registration order; the pool last) — the board's order.
+/// limit), and, with `oldest_first`, the longest-running first (those
+/// whose days still count, then by dispatch date and registration order;
+/// the pool last) — the board's order.
 #[derive(Debug, Default, Clone)]
 pub struct Scope {
     pub states: Vec<State>,
@@ -86,7 +87,14 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
     let condition = scoped_condition(app, actor, &filter, scope, &units, now.date())?;
     let mut query = issue::Entity::find().filter(condition.clone());
     if scope.oldest_first {
-        query = query.order_by_with_nulls(issue::Column::DispatchedAt, Order::Asc, NullOrdering::Last);
+        // Issues whose days still count before those frozen (awaiting
+        // recheck) or done: the ones a chase can still help come first.
+        let counting = Expr::case(issue::Column::State.is_in([State::Assigned, State::Rectifying, State::Returned].map(State::as_str)), 0).finally(1);
+        query = query.order_by(Into::<sea_orm::sea_query::Expr>::into(counting), Order::Asc).order_by_with_nulls(
+            issue::Column::DispatchedAt,
+            Order::Asc,
+            NullOrdering::Last,
+        );
     }
     let query = query.order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
     let (rows, total) = match page {

@@ -59,8 +59,10 @@ pub struct Filters {
     /// A unit user's lists are its own: no unit to choose.
     pub show_unit: bool,
     pub errors: Vec<String>,
-    /// Any filter set (the form opens, a 清除 link shows).
+    /// Any search or filter set (a 清除条件 link shows).
     pub active: bool,
+    /// A filter beyond the words set, or a filter refused: the box is open.
+    pub open: bool,
 }
 
 /// One page of a list, with its links.
@@ -118,7 +120,11 @@ impl ListQuery {
     }
 
     fn is_active(&self) -> bool {
-        [&self.q, &self.unit, &self.state, &self.tier, &self.source, &self.category, &self.from, &self.to].iter().any(|v| !v.trim().is_empty())
+        !self.q.trim().is_empty() || self.is_filtered()
+    }
+
+    fn is_filtered(&self) -> bool {
+        [&self.unit, &self.state, &self.tier, &self.source, &self.category, &self.from, &self.to].iter().any(|v| !v.trim().is_empty())
     }
 
     /// The filter and scope asked for; `default` is the page's states when
@@ -194,6 +200,7 @@ pub async fn filters(app: &App, action: &'static str, query: &ListQuery, states:
     Ok(Filters {
         action,
         active: query.is_active(),
+        open: query.is_filtered() || !errors.is_empty(),
         query: query.clone(),
         units: accounts::units(&app.db).await?.into_iter().map(|u| u.name).collect(),
         states,

@@ -9,9 +9,10 @@ use rust_decimal::prelude::ToPrimitive;
 use std::fmt::Write;
 
 const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 300.0;
-const LEFT: f64 = 64.0;
-const RIGHT: f64 = 24.0;
+const HEIGHT: f64 = 280.0;
+const LEFT: f64 = 60.0;
+/// Room for half of the last quarter's label, centred on its point.
+const RIGHT: f64 = 48.0;
 const TOP: f64 = 20.0;
 const BOTTOM: f64 = 40.0;
 /// Distinct line colours before they repeat.

@@ -95,3 +95,31 @@ async fn the_board_shows_how_often_each_issue_was_chased_and_a_unit_searches_its
     let (_, html) = page(&zx, s.url("/my?q=W-1&unit=%E7%AB%B9%E8%A1%8C%E8%A1%97%E9%81%93")).await;
     assert!(html.contains("data-code=\"W-1\"") && !html.contains("f-unit"), "{html}");
 }
+
+/// The board's order (days still counting first, then the oldest dispatch)
+/// and its tier counts are SQL of their own: PostgreSQL runs them too.
+#[tokio::test]
+async fn the_board_orders_filters_and_counts_the_same_on_postgresql() {
+    let Some(s) = server::start_postgres("2021-03-01T09:00:00").await else { return };
+    s.unit("中兴街道").await;
+    let gjb = s.user("gjb", "dispatcher", None).await;
+    s.user("fh", "rechecker", None).await;
+    for (code, at) in [("P-1", "2021-03-01T09:00:00"), ("P-2", "2021-03-02T09:00:00"), ("P-3", "2021-03-03T09:00:00")] {
+        assert_eq!(s.advance(at).await, StatusCode::OK);
+        assert_eq!(s.post(&gjb, "/api/issues", json!({"code": code, "unit": "中兴街道", "title": "排口"})).await.0, StatusCode::CREATED);
+        assert_eq!(s.post(&gjb, "/api/dispatches", json!({})).await.0, StatusCode::CREATED);
+    }
+    // P-1 is withdrawn: off the board, found by the state filter.
+    let p1 = s.issue("P-1").await["id"].as_str().unwrap().to_string();
+    assert_eq!(s.post(&gjb, &format!("/api/issues/{p1}/actions"), json!({"action": "withdraw", "note": "重复"})).await.0, StatusCode::OK);
+    assert_eq!(s.advance("2021-03-18T09:00:00").await, StatusCode::OK);
+    // After the scheduled dispatch of the 16th: P-4 stays in the pool.
+    assert_eq!(s.post(&gjb, "/api/issues", json!({"code": "P-4", "unit": "中兴街道", "title": "排口"})).await.0, StatusCode::CREATED);
+    let (_, html) = page(&gjb, s.url("/board")).await;
+    assert_eq!(codes(&html), ["P-2", "P-3"]);
+    assert!(html.contains("<span class=\"n\">1</span><span class=\"l\">已进入扣分档"), "P-2 is on day 16: {html}");
+    let (_, html) = page(&gjb, s.url("/board?state=all&per_page=2&page=2")).await;
+    assert_eq!(codes(&html), ["P-1", "P-4"], "the pool last");
+    let (_, html) = page(&gjb, s.url("/board?state=running&tier=0&q=%E6%8E%92%E5%8F%A3")).await;
+    assert_eq!(codes(&html), ["P-3"]);
+}
