@@ -10,9 +10,15 @@
 //! - [`form`]: multipart reading, uploads, field errors.
 //! - [`tier`]: the colour and "days left" of an issue, from the workflow.
 //! - [`view`]: issue rows, timeline entries, messages after a redirect.
-//! - one module per area: [`login`], [`pool`], [`dispatcher`], [`issue`] (its
-//!   forms from the workflow in [`actions`], their words in [`words`]), [`unit`],
-//!   [`rechecker`], [`violations`], [`reports`] (with the SVG [`chart`]), [`admin`], [`files`].
+//! - [`search`]: every list's search box and filters as GET parameters, and
+//!   its page links ([`pager`]).
+//! - one module per area: [`login`], [`account`] (password, sessions),
+//!   [`board`], [`pool`], [`dispatcher`] (交办清单, 销号) with the printable
+//!   交办单 in [`print`], [`issue`] (its forms from the workflow in [`actions`],
+//!   their words in [`words`], 催办 in [`chase`]), [`unit`], [`rechecker`],
+//!   [`inbox`] (消息), [`violations`], [`reports`] (the unit table in
+//!   [`report_units`], the SVG [`chart`] and [`trend`]), [`admin`] (with
+//!   [`admin_accounts`]: 重置密码, 审计日志), [`files`].
 
 mod account;
 mod actions;
@@ -29,6 +35,7 @@ mod inbox;
 mod issue;
 mod layout;
 mod login;
+mod pager;
 mod pool;
 mod print;
 mod rechecker;

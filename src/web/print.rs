@@ -132,11 +132,7 @@ pub async fn page(State(s): State<HttpState>, me: Me, Path(id): Path<String>, Qu
         office: wf.role_label(Role::Dispatcher).to_string(),
         subject: wf.title.clone(),
         // The id's random tail (its head is the time, alike for lists of one day).
-        number: format!(
-            "{}-{}",
-            list_date.format("%Y%m%d"),
-            list.id.chars().rev().take(6).collect::<String>().chars().rev().collect::<String>().to_uppercase()
-        ),
+        number: format!("{}-{}", list_date.format("%Y%m%d"), list.id.get(list.id.len().saturating_sub(6)..).unwrap_or_default().to_uppercase()),
         date: full_date(list_date),
         deadlines: deadlines(wf, list_date, list_date.year()),
         sheets,

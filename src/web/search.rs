@@ -7,6 +7,7 @@
 //! (a mistyped date) is said next to its field and left out.
 
 use super::layout::percent_encode;
+pub use super::pager::{Pager, pager};
 use crate::app::issues::{IssueFilter, IssueList, Page};
 use crate::app::search::{self, Scope};
 use crate::app::{Actor, App, AppResult, accounts};
@@ -63,24 +64,6 @@ pub struct Filters {
     pub active: bool,
     /// A filter beyond the words set, or a filter refused: the box is open.
     pub open: bool,
-}
-
-/// One page of a list, with its links.
-pub struct Pager {
-    pub total: u64,
-    pub page: u64,
-    pub pages: u64,
-    pub prev: Option<String>,
-    pub next: Option<String>,
-    pub links: Vec<PageLink>,
-}
-
-pub struct PageLink {
-    pub number: u64,
-    pub href: String,
-    pub current: bool,
-    /// A gap (…) before this link.
-    pub gap: bool,
 }
 
 /// The tier choices from the workflow: each tier, then overdue.
@@ -176,7 +159,7 @@ impl ListQuery {
 
     /// This search on `path`, at page `page` (1 is left out).
     pub fn href(&self, path: &str, page: u64) -> String {
-        let page = (page > 1).then(|| page.to_string()).unwrap_or_default();
+        let page = if page > 1 { page.to_string() } else { String::new() };
         let per_page = if self.page().per_page == PER_PAGE { String::new() } else { self.per_page.trim().to_string() };
         let pairs = [
             ("q", self.q.trim()),
@@ -233,27 +216,6 @@ pub async fn run(app: &App, actor: &Actor, path: &str, query: &ListQuery, filter
     Ok((list, pager(query, path, page, total)))
 }
 
-/// Links to the first, the last, and the pages around this one.
-pub fn pager(query: &ListQuery, path: &str, page: Page, total: u64) -> Pager {
-    let pages = total.div_ceil(page.per_page).max(1);
-    let current = page.number.min(pages);
-    let mut links: Vec<PageLink> = Vec::new();
-    for n in 1..=pages {
-        if n == 1 || n == pages || n.abs_diff(current) <= 2 {
-            let gap = links.last().is_some_and(|l| l.number + 1 != n);
-            links.push(PageLink { number: n, href: query.href(path, n), current: n == page.number, gap });
-        }
-    }
-    Pager {
-        total,
-        page: page.number,
-        pages,
-        prev: (page.number > 1).then(|| query.href(path, (page.number - 1).min(pages))),
-        next: (page.number < pages).then(|| query.href(path, page.number + 1)),
-        links,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,16 +229,6 @@ mod tests {
         assert_eq!(query("").href("/board", 1), "/board?q=%E6%8E%92%E5%8F%A3%20%E4%B8%9C%E5%B2%B8&unit=%E4%B8%AD%E5%85%B4%E8%A1%97%E9%81%93");
         assert!(query("").href("/board", 3).ends_with("&page=3"));
         assert_eq!(ListQuery::default().href("/my", 1), "/my");
-    }
-
-    #[test]
-    fn page_links_show_the_ends_and_the_neighbourhood() {
-        let p = pager(&query("7"), "/board", Page { number: 7, per_page: 10 }, 200);
-        let numbers: Vec<(u64, bool)> = p.links.iter().map(|l| (l.number, l.gap)).collect();
-        assert_eq!(numbers, [(1, false), (5, true), (6, false), (7, false), (8, false), (9, false), (20, true)]);
-        assert_eq!((p.pages, p.prev.is_some(), p.next.is_some()), (20, true, true));
-        let one = pager(&query(""), "/board", Page { number: 1, per_page: 50 }, 0);
-        assert_eq!((one.pages, one.links.len(), one.prev.is_none(), one.next.is_none()), (1, 1, true, true));
     }
 
     #[test]
