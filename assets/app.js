@@ -28,6 +28,14 @@
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
     }, 0);
   });
+  // 打印交办单: the print dialog (inline handlers are barred by the CSP).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (button) {
+      event.preventDefault();
+      window.print();
+    }
+  });
   document.addEventListener("change", function (event) {
     var input = event.target;
     if (input.type !== "file") { return; }

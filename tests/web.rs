@@ -3,8 +3,20 @@
 //! and the corrections' forms (web/corrections.rs).
 //! The browser tests (tests/browser) walk the pages; these pin the edges.
 
+#[path = "web/accounts.rs"]
+mod accounts;
 #[path = "web/corrections.rs"]
 mod corrections;
+#[path = "web/inbox.rs"]
+mod inbox;
+#[path = "web/issue_page.rs"]
+mod issue_page;
+#[path = "web/lists.rs"]
+mod lists;
+#[path = "web/print.rs"]
+mod print;
+#[path = "web/reports.rs"]
+mod reports;
 #[path = "support/require.rs"]
 mod require;
 #[path = "browser/server.rs"]

@@ -141,3 +141,51 @@ fn with_print_link(app: &App, body: String, list: &str, unit: &str) -> String {
         None => body,
     }
 }
+
+/// A dispatch list as it was sent (read-only, for the 交办清单 page and the
+/// printable 交办单): when, and its issues in list order as they stand now.
+#[derive(Debug, Serialize)]
+pub struct ListView {
+    pub id: String,
+    pub at: String,
+    pub scheduled: bool,
+    pub issues: Vec<issues::IssueView>,
+}
+
+/// The list `id`; a unit user sees only its own unit's issues on it.
+pub async fn list_of(app: &App, actor: &Actor, id: &str) -> AppResult<ListView> {
+    actor.require(&[Role::Dispatcher, Role::Assessor, Role::Admin, Role::Unit])?;
+    let list = dispatch::Entity::find_by_id(id.to_string())
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| super::AppError::NotFound(format!("交办清单 `{id}` 不存在 (no such dispatch list)")))?;
+    let mut query = issue::Entity::find().filter(issue::Column::DispatchId.eq(id)).order_by_asc(issue::Column::DispatchSeq);
+    if actor.role == Role::Unit {
+        query = query.filter(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default()));
+    }
+    let names = accounts::unit_names(&app.db).await?;
+    let now = app.now().await?;
+    let mut views = Vec::new();
+    for row in query.all(&app.db).await? {
+        views.push(issues::view(app, &row, names.get(&row.unit_id).map_or("", String::as_str), now, None).await?);
+    }
+    Ok(ListView { id: list.id, at: list.at, scheduled: list.scheduled, issues: views })
+}
+
+/// The ids of the lists, newest first, one page of them, and how many there are.
+pub async fn recent(app: &App, actor: &Actor, page: issues::Page) -> AppResult<(Vec<String>, u64)> {
+    use sea_orm::PaginatorTrait;
+    actor.require(&[Role::Dispatcher, Role::Assessor, Role::Admin])?;
+    let total = dispatch::Entity::find().count(&app.db).await?;
+    let ids = dispatch::Entity::find()
+        .order_by_desc(dispatch::Column::At)
+        .order_by_desc(dispatch::Column::Id)
+        .offset((page.number - 1) * page.per_page)
+        .limit(page.per_page)
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    Ok((ids, total))
+}

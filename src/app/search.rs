@@ -13,8 +13,9 @@ use crate::core::clock::add_days;
 use crate::core::state::{Role, State};
 use crate::db::entities::issue;
 use chrono::NaiveDate;
+use sea_orm::sea_query::NullOrdering;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// Most issues one page holds.
 pub const MAX_PER_PAGE: u64 = 500;
@@ -65,10 +66,37 @@ pub async fn list(app: &App, actor: &Actor, filter: IssueFilter) -> AppResult<Ve
 }
 
 pub async fn list_page(app: &App, actor: &Actor, filter: IssueFilter, page: Option<Page>) -> AppResult<IssueList> {
+    list_scoped(app, actor, filter, &Scope::default(), page).await
+}
+
+/// What a page asks beyond one [`IssueFilter`] (read-only, for the web
+/// lists): issues in any of `states` and in any of `tiers` (each empty: no
+/// limit), and, with `oldest_first`, the longest-running first (those
+/// whose days still count, then by dispatch date and registration order;
+/// the pool last) — the board's order.
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    pub states: Vec<State>,
+    pub tiers: Vec<usize>,
+    pub oldest_first: bool,
+}
+
+pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &Scope, page: Option<Page>) -> AppResult<IssueList> {
     let units = accounts::unit_names(&app.db).await?;
     let now = app.now().await?;
-    let condition = condition(app, actor, &filter, &units, now.date())?;
-    let query = issue::Entity::find().filter(condition.clone()).order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
+    let condition = scoped_condition(app, actor, &filter, scope, &units, now.date())?;
+    let mut query = issue::Entity::find().filter(condition.clone());
+    if scope.oldest_first {
+        // Issues whose days still count before those frozen (awaiting
+        // recheck) or done: the ones a chase can still help come first.
+        let counting = Expr::case(issue::Column::State.is_in([State::Assigned, State::Rectifying, State::Returned].map(State::as_str)), 0).finally(1);
+        query = query.order_by(Into::<sea_orm::sea_query::Expr>::into(counting), Order::Asc).order_by_with_nulls(
+            issue::Column::DispatchedAt,
+            Order::Asc,
+            NullOrdering::Last,
+        );
+    }
+    let query = query.order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
     let (rows, total) = match page {
         Some(p) => {
             let total = issue::Entity::find().filter(condition).count(&app.db).await?;
@@ -82,6 +110,35 @@ pub async fn list_page(app: &App, actor: &Actor, filter: IssueFilter, page: Opti
         .map(|row| build_view(app, row, units.get(&row.unit_id).map_or("", String::as_str), now, None, charged.get(&row.id).copied()))
         .collect::<AppResult<_>>()?;
     Ok(IssueList { issues, total })
+}
+
+/// How many issues match: one count query (the board's tiles).
+pub async fn count_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &Scope) -> AppResult<u64> {
+    let units = accounts::unit_names(&app.db).await?;
+    let today = app.now().await?.date();
+    Ok(issue::Entity::find().filter(scoped_condition(app, actor, &filter, scope, &units, today)?).count(&app.db).await?)
+}
+
+fn scoped_condition(
+    app: &App,
+    actor: &Actor,
+    filter: &IssueFilter,
+    scope: &Scope,
+    units: &std::collections::HashMap<String, String>,
+    today: NaiveDate,
+) -> AppResult<Condition> {
+    let mut c = condition(app, actor, filter, units, today)?;
+    if !scope.states.is_empty() {
+        c = c.add(issue::Column::State.is_in(scope.states.iter().map(|s| s.as_str())));
+    }
+    if !scope.tiers.is_empty() {
+        let mut any = Condition::any();
+        for t in &scope.tiers {
+            any = any.add(tier_condition(app, *t, today)?);
+        }
+        c = c.add(any);
+    }
+    Ok(c)
 }
 
 fn text(value: &Option<String>) -> Option<&str> {

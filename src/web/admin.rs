@@ -56,7 +56,7 @@ pub struct UserForm {
 
 #[derive(Template)]
 #[template(path = "admin.html")]
-struct AdminPage {
+pub(super) struct AdminPage {
     layout: Layout,
     workflow: Vec<(&'static str, String)>,
     units: Vec<UnitView>,
@@ -67,6 +67,9 @@ struct AdminPage {
     user_form: UserForm,
     unit_errors: Errors,
     user_errors: Errors,
+    /// A refused 重置密码: the user's id and why.
+    pub(super) reset_error: Option<(String, String)>,
+    min_password: usize,
 }
 
 fn workflow_facts(s: &HttpState) -> Vec<(&'static str, String)> {
@@ -88,7 +91,7 @@ fn workflow_facts(s: &HttpState) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn admin_page(
+pub(super) async fn admin_page(
     s: &HttpState,
     me: &Me,
     unit_form: UnitForm,
@@ -120,6 +123,8 @@ async fn admin_page(
         user_form,
         unit_errors,
         user_errors,
+        reset_error: None,
+        min_password: crate::app::identity::MIN_PASSWORD,
     })
 }
 
@@ -159,8 +164,8 @@ pub async fn create_user(State(s): State<HttpState>, me: Me, Form(mut f): Form<U
     if f.username.trim().is_empty() {
         errors.add("username", "请填写用户名");
     }
-    if f.password.chars().count() < 8 {
-        errors.add("password", "密码至少 8 位");
+    if f.password.chars().count() < crate::app::identity::MIN_PASSWORD {
+        errors.add("password", format!("密码至少 {} 位", crate::app::identity::MIN_PASSWORD));
     }
     if f.role.parse::<Role>().is_err() {
         errors.add("role", "请选择角色");

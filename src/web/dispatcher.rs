@@ -1,117 +1,30 @@
-//! 攻坚办's desk: the board of open issues with the returns awaiting a
-//! ruling (退回待定), the dispatch lists and close-out (销号).
+//! 攻坚办's desk beside the board ([`super::board`]): the dispatch lists
+//! and close-out (销号).
 
-use super::layout::{Layout, Me, WebResult, render, short_time};
+use super::layout::{Layout, Me, WebResult, render};
+use super::search::{self, Filters, ListQuery, Pager};
 use super::view::{Flash, IssueRow, with_flash};
-use crate::app::issues::{self, IssueFilter, IssueView};
-use crate::app::{AppError, accounts, dispatch};
+use crate::app::dispatch;
+use crate::app::issues::{self, IssueFilter};
+use crate::app::search::{Scope, count_scoped};
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
-use std::collections::BTreeMap;
-
-/// Every issue the actor may see, with history for those awaiting recheck
-/// (their tier is fixed by the report date) and for those returned (the
-/// reason is on the board).
-async fn rows_with_returns(s: &HttpState, me: &Me, filter: IssueFilter) -> Result<(Vec<IssueRow>, Vec<Returned>), AppError> {
-    let (mut out, mut returned) = (Vec::new(), Vec::new());
-    for v in issues::list(&s.app, &me.actor, filter).await? {
-        let needs_history = matches!(v.state, IssueState::Reported | IssueState::Returned);
-        let history = if needs_history { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
-        let row = IssueRow::new(&s.app.wf, &v, history.as_deref());
-        if v.state == IssueState::Returned {
-            let last = history.as_deref().and_then(|h| h.iter().rev().find(|m| m.action == "return"));
-            returned.push(Returned {
-                issue: IssueRow::new(&s.app.wf, &v, None),
-                at: last.map(|m| short_time(&m.at)).unwrap_or_default(),
-                reason: last.and_then(|m| m.note.clone()).unwrap_or_default(),
-            });
-        }
-        out.push(row);
-    }
-    Ok((out, returned))
-}
-
-async fn rows(s: &HttpState, me: &Me, filter: IssueFilter) -> Result<Vec<IssueRow>, AppError> {
-    Ok(rows_with_returns(s, me, filter).await?.0)
-}
-
-/// A return awaiting 攻坚办's ruling (改派 or 驳回), with the unit's reason.
-pub struct Returned {
-    pub issue: IssueRow,
-    pub at: String,
-    pub reason: String,
-}
-
-pub struct Tile {
-    pub label: &'static str,
-    pub count: usize,
-    pub class: &'static str,
-    pub href: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "board.html")]
-struct BoardPage {
-    layout: Layout,
-    tiles: Vec<Tile>,
-    open: Vec<IssueRow>,
-    returned: Vec<Returned>,
-    units: Vec<String>,
-    unit: String,
-    colour: String,
-}
-
-#[derive(Deserialize, Default)]
-pub struct BoardQuery {
-    #[serde(default)]
-    unit: String,
-    #[serde(default)]
-    colour: String,
-}
-
-pub async fn board(State(s): State<HttpState>, me: Me, Query(q): Query<BoardQuery>) -> WebResult {
-    me.require(&[Role::Dispatcher, Role::Rechecker, Role::Assessor, Role::Admin])?;
-    let (all, returned) = rows_with_returns(&s, &me, IssueFilter::default()).await?;
-    let count = |f: &dyn Fn(&IssueRow) -> bool| all.iter().filter(|r| f(r)).count();
-    let colour_of = |r: &IssueRow| r.badge.as_ref().map_or("", |b| b.class);
-    let running = |r: &IssueRow| r.state.with_unit();
-    let tiles = vec![
-        Tile { label: "待交办", count: count(&|r| r.state == IssueState::Registered), class: "plain", href: "/pool" },
-        Tile { label: "期限内", count: count(&|r| running(r) && colour_of(r) == "green"), class: "green", href: "/board?colour=green" },
-        Tile { label: "已进入扣分档", count: count(&|r| running(r) && colour_of(r) == "yellow"), class: "yellow", href: "/board?colour=yellow" },
-        Tile { label: "已超期", count: count(&|r| running(r) && colour_of(r) == "red"), class: "red", href: "/board?colour=red" },
-        Tile { label: "退回待定", count: returned.len(), class: if returned.is_empty() { "plain" } else { "attention" }, href: "/board#returned" },
-        Tile { label: "待复核", count: count(&|r| r.state == IssueState::Reported), class: "plain", href: "/board?colour=reported" },
-        Tile { label: "待销号", count: count(&|r| r.state == IssueState::Rechecked), class: "plain", href: "/closeout" },
-    ];
-    let mut open: Vec<IssueRow> = all
-        .into_iter()
-        .filter(|r| r.state.is_open())
-        .filter(|r| q.unit.is_empty() || r.unit == q.unit)
-        .filter(|r| match q.colour.as_str() {
-            "" => true,
-            "reported" => r.state == IssueState::Reported,
-            c => running(r) && colour_of(r) == c,
-        })
-        .collect();
-    open.sort_by_key(|r| std::cmp::Reverse(r.urgency()));
-    let units = accounts::units(&s.app.db).await?.into_iter().map(|u| u.name).collect();
-    let layout = Layout::new(&s, &me, "督办看板", "/board").await;
-    Ok(render(&BoardPage { layout, tiles, open, returned, units, unit: q.unit, colour: q.colour }))
-}
 
 pub struct UnitPart {
     pub unit: String,
+    /// Its printable 交办单.
+    pub print: String,
     pub issues: Vec<IssueRow>,
 }
 
 pub struct Batch {
     pub at: String,
+    pub scheduled: bool,
     pub count: usize,
+    pub print: String,
     pub units: Vec<UnitPart>,
 }
 
@@ -119,39 +32,43 @@ pub struct Batch {
 #[template(path = "dispatches.html")]
 struct DispatchesPage {
     layout: Layout,
-    pool: usize,
+    pool: u64,
     batches: Vec<Batch>,
+    pager: Pager,
 }
 
-/// Each list (the issues dispatched at one instant), split per unit.
-pub async fn dispatches(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash>) -> WebResult {
+/// Lists on one page of the 交办清单.
+const LISTS_PER_PAGE: u64 = 10;
+
+/// Each list (the issues dispatched at one instant), split per unit, the
+/// newest first, with the printable 交办单 of the list and of each part.
+pub async fn dispatches(State(s): State<HttpState>, me: Me, Query(q): Query<ListQuery>, Query(flash): Query<Flash>) -> WebResult {
     me.require(&[Role::Dispatcher])?;
-    let all = issues::list(&s.app, &me.actor, IssueFilter::default()).await?;
-    let order: Vec<String> = accounts::units(&s.app.db).await?.into_iter().map(|u| u.name).collect();
-    let pool = all.iter().filter(|v| v.state == IssueState::Registered).count();
-    let mut by_time: BTreeMap<String, Vec<&IssueView>> = BTreeMap::new();
-    for v in &all {
-        if let Some(at) = &v.dispatched_at {
-            by_time.entry(at.clone()).or_default().push(v);
+    let page = issues::Page { number: q.page().number, per_page: LISTS_PER_PAGE };
+    let (ids, total) = dispatch::recent(&s.app, &me.actor, page).await?;
+    let mut batches = Vec::new();
+    for id in ids {
+        let list = dispatch::list_of(&s.app, &me.actor, &id).await?;
+        let mut units: Vec<UnitPart> = Vec::new();
+        for v in &list.issues {
+            let print = format!("/dispatches/{id}/print?unit={}", v.unit_id);
+            match units.iter_mut().find(|p| p.print == print) {
+                Some(part) => part.issues.push(IssueRow::new(&s.app.wf, v, None)),
+                None => units.push(UnitPart { unit: v.unit.clone(), print, issues: vec![IssueRow::new(&s.app.wf, v, None)] }),
+            }
         }
+        batches.push(Batch {
+            at: super::layout::short_time(&list.at),
+            scheduled: list.scheduled,
+            count: list.issues.len(),
+            print: format!("/dispatches/{id}/print"),
+            units,
+        });
     }
-    let batches = by_time
-        .into_iter()
-        .rev()
-        .map(|(at, list)| Batch {
-            at: super::layout::short_time(&at),
-            count: list.len(),
-            units: order
-                .iter()
-                .filter_map(|unit| {
-                    let issues: Vec<IssueRow> = list.iter().filter(|v| v.unit == *unit).map(|v| IssueRow::new(&s.app.wf, v, None)).collect();
-                    (!issues.is_empty()).then(|| UnitPart { unit: unit.clone(), issues })
-                })
-                .collect(),
-        })
-        .collect();
+    let pool = count_scoped(&s.app, &me.actor, IssueFilter::default(), &Scope { states: vec![IssueState::Registered], ..Scope::default() }).await?;
+    let pager = search::pager(&ListQuery::default(), "/dispatches", page, total);
     let layout = Layout::new(&s, &me, "交办清单", "/dispatches").await.with_flash(flash.message());
-    Ok(render(&DispatchesPage { layout, pool, batches }))
+    Ok(render(&DispatchesPage { layout, pool, batches, pager }))
 }
 
 /// 立即交办: the whole pool, out of cycle.
@@ -171,12 +88,19 @@ pub async fn dispatch_now(State(s): State<HttpState>, me: Me) -> WebResult {
 struct CloseoutPage {
     layout: Layout,
     ready: Vec<IssueRow>,
+    filters: Filters,
+    pager: Pager,
 }
 
 /// Issues that passed recheck, waiting for 销号.
-pub async fn closeout(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash>) -> WebResult {
+pub async fn closeout(State(s): State<HttpState>, me: Me, Query(q): Query<ListQuery>, Query(flash): Query<Flash>) -> WebResult {
     me.require(&[Role::Dispatcher])?;
-    let ready = rows(&s, &me, IssueFilter { state: Some(IssueState::Rechecked), ..IssueFilter::default() }).await?;
+    let q = q.narrow();
+    let mut errors = Vec::new();
+    let (filter, scope) = q.parse(&s.app.wf, &[IssueState::Rechecked], &mut errors);
+    let (list, pager) = search::run(&s.app, &me.actor, "/closeout", &q, filter, &scope).await?;
+    let ready = list.issues.iter().map(|v| IssueRow::new(&s.app.wf, v, None)).collect();
+    let filters = search::filters(&s.app, "/closeout", &q, Vec::new(), false, errors).await?;
     let layout = Layout::new(&s, &me, "待销号", "/closeout").await.with_flash(flash.message());
-    Ok(render(&CloseoutPage { layout, ready }))
+    Ok(render(&CloseoutPage { layout, ready, filters, pager }))
 }

@@ -3,6 +3,7 @@
 //! workflow allows the viewer's role from the issue's state ([`super::actions`]).
 
 use super::actions::{self, Context, MoveForm, Tried};
+use super::chase::{self, ChaseForm};
 use super::form::{Errors, Kept, Submitted, id_strings, store_evidence};
 use super::layout::{Layout, Me, WebError, WebResult, local_path, render_status};
 use super::tier::date_of;
@@ -38,6 +39,11 @@ struct IssuePage {
     /// Days from dispatch to the report a passing recheck accepted.
     completed_days: Option<i64>,
     forms: Vec<MoveForm>,
+    /// 催办, for 攻坚办 while the unit holds the issue.
+    chase: Option<ChaseForm>,
+    chases: i32,
+    /// The history's hash chain verifies (记录完整), or not; none: not checked.
+    intact: Option<bool>,
     /// A refusal whose form is no longer offered (the issue moved meanwhile).
     error: Option<String>,
     back: String,
@@ -119,9 +125,24 @@ async fn issue_page(s: &HttpState, me: &Me, id: &str, tried: Option<(&str, Tried
         notice: notice(&view, history),
         completed_days,
         forms,
+        chase: chase::offered(me.role(), view.state).then_some(ChaseForm { count: view.chases, error: None }),
+        chases: view.chases,
+        intact: view.history_intact,
         error,
         back: active.to_string(),
     })
+}
+
+/// The page again after a refused 催办, the reason in its box (or above
+/// the forms, when the issue has moved out of the unit's hands meanwhile).
+pub async fn with_chase_error(s: &HttpState, me: &Me, id: &str, message: String) -> WebResult {
+    let mut page = issue_page(s, me, id, None, None).await?;
+    let message = super::layout::zh(&message);
+    match &mut page.chase {
+        Some(form) => form.error = Some(message),
+        None => page.error = Some(message),
+    }
+    Ok(render_status(StatusCode::CONFLICT, &page))
 }
 
 pub async fn page(State(s): State<HttpState>, me: Me, Path(id): Path<String>, Query(flash): Query<Flash>) -> WebResult {

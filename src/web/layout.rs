@@ -12,10 +12,20 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 /// The signed-in user of a page; without a live session the request is
-/// redirected to the sign-in page, which comes back here afterwards.
+/// redirected to the sign-in page, which comes back here afterwards. A
+/// user whose password an admin reset is sent to /password from every
+/// page until it has chosen a new one (the API refuses it the same way).
 pub struct Me {
     pub actor: Actor,
     pub unit: Option<String>,
+    /// The session's token: which of the user's sessions is this one.
+    pub token: String,
+}
+
+/// The pages a user who must change its password may still open. Sign-out
+/// and the assets take no [`Me`], so they need no place here.
+fn allowed_before_a_new_password(path: &str) -> bool {
+    path == "/password" || path.starts_with("/password/")
 }
 
 impl Me {
@@ -50,11 +60,14 @@ impl FromRequestParts<HttpState> for Me {
             Ok(None) => return Err(to_login()),
             Err(e) => return Err(WebError::from(e).into_response()),
         };
+        if actor.must_change_password && !allowed_before_a_new_password(parts.uri.path()) {
+            return Err(Redirect::to("/password").into_response());
+        }
         let unit = match &actor.unit_id {
             Some(id) => Some(state.app.unit_name(id).await.map_err(|e| WebError::from(e).into_response())?),
             None => None,
         };
-        Ok(Me { actor, unit })
+        Ok(Me { actor, unit, token })
     }
 }
 
@@ -85,6 +98,8 @@ pub struct Header {
     pub name: String,
     pub role: String,
     pub unit: Option<String>,
+    /// Unread messages (消息), for the header's badge.
+    pub unread: u64,
 }
 
 /// What every page's frame shows.
@@ -119,12 +134,16 @@ impl Layout {
     /// The frame of a signed-in page; `active` is its navigation entry.
     pub async fn new(s: &HttpState, me: &Me, title: &str, active: &str) -> Layout {
         let mut layout = Layout::bare(s, title).await;
-        layout.nav = nav_for(me.role()).iter().map(|(href, label)| NavItem { href, label, active: *href == active }).collect();
+        // Every page but /password is closed to it until the password changes.
+        if !me.actor.must_change_password {
+            layout.nav = nav_for(me.role()).iter().map(|(href, label)| NavItem { href, label, active: *href == active }).collect();
+        }
         layout.me = Some(Header {
             username: me.actor.username.clone(),
             name: me.actor.name.clone(),
             role: s.app.wf.role_label(me.role()).to_string(),
             unit: me.unit.clone(),
+            unread: unread(s, me).await,
         });
         layout
     }
@@ -139,6 +158,14 @@ impl Layout {
         self.flash = flash;
         self
     }
+}
+
+/// The header's count: a failure to count costs the badge, not the page.
+async fn unread(s: &HttpState, me: &Me) -> u64 {
+    crate::app::inbox::unread(&s.app, &me.actor).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not count unread messages");
+        0
+    })
 }
 
 /// `2021-03-16T09:00:00` → `2021-03-16 09:00`.

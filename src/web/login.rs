@@ -21,6 +21,10 @@ struct LoginPage {
     next: String,
     errors: Errors,
     demo: bool,
+    demo_password: &'static str,
+    remember: bool,
+    /// How long a remembered sign-in lasts (the session lifetime).
+    remember_hours: u64,
 }
 
 #[derive(Deserialize)]
@@ -38,6 +42,9 @@ pub async fn page(State(s): State<HttpState>, Query(q): Query<Next>) -> Response
         next: local_path(q.next.as_deref()).unwrap_or_default(),
         errors: Errors::default(),
         demo: s.app.test_clock,
+        demo_password: crate::demo::PASSWORD,
+        remember: false,
+        remember_hours: s.app.sessions.lifetime.as_secs() / 3600,
     })
 }
 
@@ -75,7 +82,16 @@ pub async fn submit(State(s): State<HttpState>, ClientIp(ip): ClientIp, Form(f):
     let layout = Layout::bare(&s, "登录").await;
     render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &LoginPage { layout, username, next: local_path(Some(&f.next)).unwrap_or_default(), errors, demo: s.app.test_clock },
+        &LoginPage {
+            layout,
+            username,
+            next: local_path(Some(&f.next)).unwrap_or_default(),
+            errors,
+            demo: s.app.test_clock,
+            demo_password: crate::demo::PASSWORD,
+            remember: f.remember.is_some(),
+            remember_hours: s.app.sessions.lifetime.as_secs() / 3600,
+        },
     )
 }
 

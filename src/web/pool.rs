@@ -3,10 +3,12 @@
 
 use super::form::{Errors, Kept, Submitted, id_strings, store_evidence};
 use super::layout::{Layout, Me, WebResult, render, render_status};
+use super::search::{self, Filters, ListQuery, Pager};
 use super::view::{Flash, IssueRow, with_flash};
 use crate::app::issues::{self, IssueFilter, NewIssue};
+use crate::app::search::{Scope, count_scoped};
 use crate::app::{AppError, accounts};
-use crate::core::state::Role;
+use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
 use axum::extract::{Multipart, Query, State};
@@ -44,6 +46,10 @@ impl NewIssueForm {
 struct PoolPage {
     layout: Layout,
     pool: Vec<IssueRow>,
+    /// Every issue in the pool, whatever the search (立即交办 takes them all).
+    pool_total: u64,
+    filters: Filters,
+    pager: Pager,
     units: Vec<String>,
     sources: Vec<String>,
     categories: Vec<String>,
@@ -55,17 +61,25 @@ struct PoolPage {
     max_bytes: usize,
 }
 
+#[allow(clippy::too_many_arguments)] // a rejected form's parts, each kept
 async fn pool_page(
     s: &HttpState,
     me: &Me,
+    q: ListQuery,
     input: NewIssueForm,
     errors: Errors,
     kept: Vec<Kept>,
     import_errors: Vec<String>,
     flash: Option<String>,
 ) -> Result<PoolPage, AppError> {
-    let filter = IssueFilter { state: Some(crate::core::state::State::Registered), ..IssueFilter::default() };
-    let pool = issues::list(&s.app, &me.actor, filter).await?.iter().map(|v| IssueRow::new(&s.app.wf, v, None)).collect();
+    const POOL: [IssueState; 1] = [IssueState::Registered];
+    let q = q.narrow();
+    let mut search_errors = Vec::new();
+    let (filter, scope) = q.parse(&s.app.wf, &POOL, &mut search_errors);
+    let (list, pager) = search::run(&s.app, &me.actor, "/pool", &q, filter, &scope).await?;
+    let pool = list.issues.iter().map(|v| IssueRow::new(&s.app.wf, v, None)).collect();
+    let pool_total = count_scoped(&s.app, &me.actor, IssueFilter::default(), &Scope { states: POOL.to_vec(), ..Scope::default() }).await?;
+    let filters = search::filters(&s.app, "/pool", &q, Vec::new(), false, search_errors).await?;
     let units = accounts::units(&s.app.db).await?.into_iter().map(|u| u.name).collect();
     let next_dispatch = s.app.wf.next_dispatch_after(s.app.now().await?).map_or_else(String::new, |t| super::layout::short_time(&t.to_string()));
     Ok(PoolPage {
@@ -73,6 +87,9 @@ async fn pool_page(
         max_bytes: crate::app::attachments::MAX_BYTES,
         layout: Layout::new(s, me, "待交办", "/pool").await.with_flash(flash),
         pool,
+        pool_total,
+        filters,
+        pager,
         units,
         sources: s.app.wf.sources.clone(),
         categories: s.app.wf.categories.clone(),
@@ -83,9 +100,9 @@ async fn pool_page(
     })
 }
 
-pub async fn page(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash>) -> WebResult {
+pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ListQuery>, Query(flash): Query<Flash>) -> WebResult {
     me.require(&[Role::Dispatcher])?;
-    Ok(render(&pool_page(&s, &me, NewIssueForm::default(), Errors::default(), Vec::new(), Vec::new(), flash.message()).await?))
+    Ok(render(&pool_page(&s, &me, q, NewIssueForm::default(), Errors::default(), Vec::new(), Vec::new(), flash.message()).await?))
 }
 
 fn check(s: &HttpState, input: &NewIssueForm, units: &[String], errors: &mut Errors) {
@@ -160,7 +177,7 @@ pub async fn register(State(s): State<HttpState>, me: Me, multipart: Multipart) 
             Err(e) => place(e, &mut errors)?,
         }
     }
-    let page = pool_page(&s, &me, input, errors, Kept::list(&files), Vec::new(), None).await?;
+    let page = pool_page(&s, &me, ListQuery::default(), input, errors, Kept::list(&files), Vec::new(), None).await?;
     Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
@@ -181,7 +198,7 @@ pub async fn import(State(s): State<HttpState>, me: Me, multipart: Multipart) ->
             Err(()) => vec!["无法读取该文件：请上传 Excel 工作簿（.xlsx），第一行为表头，至少含 编号、责任单位、标题 三列".to_string()],
         },
     };
-    let page = pool_page(&s, &me, NewIssueForm::default(), Errors::default(), Vec::new(), problems, None).await?;
+    let page = pool_page(&s, &me, ListQuery::default(), NewIssueForm::default(), Errors::default(), Vec::new(), problems, None).await?;
     Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 

@@ -2,8 +2,10 @@
 //! first, with how long each has waited.
 
 use super::layout::{Layout, Me, WebResult, render, short_time};
+use super::search::{self, Filters, ListQuery};
 use super::view::{FileLink, Flash, IssueRow, files_of};
-use crate::app::issues::{self, IssueFilter};
+use crate::app::issues;
+use crate::app::search::list_scoped;
 use crate::core::LocalTime;
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
@@ -28,6 +30,7 @@ struct QueuePage {
     layout: Layout,
     queue: Vec<Waiting>,
     wait_hours: i64,
+    filters: Filters,
 }
 
 /// `2 天 5 小时`.
@@ -39,12 +42,17 @@ pub fn waited(hours: i64) -> String {
     }
 }
 
-pub async fn queue(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash>) -> WebResult {
+/// The whole queue, searched but not paged: it is a day's work, and
+/// "longest waiting first" needs every report's time.
+pub async fn queue(State(s): State<HttpState>, me: Me, Query(q): Query<ListQuery>, Query(flash): Query<Flash>) -> WebResult {
     me.require(&[Role::Rechecker, Role::Dispatcher, Role::Admin])?;
+    let q = q.narrow();
+    let mut errors = Vec::new();
+    let (filter, scope) = q.parse(&s.app.wf, &[IssueState::Reported], &mut errors);
     let now = s.app.now().await?;
     let wait_hours = s.app.wf.reminders.recheck_wait_hours;
     let mut queue = Vec::new();
-    for v in issues::list(&s.app, &me.actor, IssueFilter { state: Some(IssueState::Reported), ..IssueFilter::default() }).await? {
+    for v in list_scoped(&s.app, &me.actor, filter, &scope, None).await?.issues {
         let full = issues::get(&s.app, &me.actor, &v.id).await?;
         let history = full.history.as_deref().unwrap_or_default();
         let Some(report) = history.iter().rev().find(|m| m.action == "report") else { continue };
@@ -63,7 +71,8 @@ pub async fn queue(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash
     }
     queue.sort_by_key(|w| std::cmp::Reverse(w.hours));
     let layout = Layout::new(&s, &me, "待复核", "/recheck").await.with_flash(flash.message());
-    Ok(render(&QueuePage { layout, queue, wait_hours }))
+    let filters = search::filters(&s.app, "/recheck", &q, Vec::new(), false, errors).await?;
+    Ok(render(&QueuePage { layout, queue, wait_hours, filters }))
 }
 
 #[cfg(test)]

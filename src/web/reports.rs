@@ -6,13 +6,15 @@
 use super::chart;
 use super::layout::{Layout, Me, WebResult, render};
 use super::report_rows::{self as rows, CorrectionRow, ItemRow, OpenRow};
+use super::report_units::{Trend, UnitLine, trend, unit_lines};
 use crate::app::issues::{self, IssueFilter};
-use crate::app::reports;
+use crate::app::{reports, stats};
 use crate::core::Quarter;
 use crate::core::report::UnitRow;
 use crate::core::score::YearReport;
 use crate::core::state::Role;
 use crate::http::HttpState;
+use crate::http::xlsx::unit_columns;
 use askama::Template;
 use axum::extract::{Query, State};
 use serde::Deserialize;
@@ -38,10 +40,12 @@ struct ReportPage {
     due: String,
     frozen: bool,
     total: String,
-    columns: [String; 4],
-    units: Vec<UnitRow>,
+    /// The workbook's unit columns, in its order ([`unit_columns`]).
+    columns: Vec<String>,
+    units: Vec<UnitLine>,
     ranking: Vec<Rank>,
     chart: String,
+    trend: Trend,
     items: Vec<ItemRow>,
     corrections: Vec<CorrectionRow>,
     open: Vec<OpenRow>,
@@ -79,8 +83,9 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuer
     let view = reports::quarter(&s.app, &me.actor, &quarter.to_string()).await?;
     let ids: HashMap<String, String> = issues::list(&s.app, &me.actor, IssueFilter::default()).await?.into_iter().map(|v| (v.code, v.id)).collect();
     let r = view.report;
-    let middle: Vec<&str> = wf.tiers.iter().skip(1).map(|t| t.label.as_str()).collect();
-    let columns = [wf.tiers.first().map(|t| t.label.clone()).unwrap_or_default(), middle.join("、"), wf.overdue.label.clone(), "未执行调度".to_string()];
+    let stats = stats::quarter(&s.app, &me.actor, &quarter.to_string()).await?;
+    let trend = trend(&s, &me, quarter.year, current).await?;
+    let columns = unit_columns(wf);
     let bars: Vec<(String, rust_decimal::Decimal, String)> = r.units.iter().map(|u| (u.unit.clone(), u.points.decimal(), u.points.to_string())).collect();
     let (items, corrections) = rows::items(&r.items, &ids);
     let open = rows::open(wf, reports::open(&s.app, &me.actor).await?, &ids);
@@ -96,10 +101,11 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuer
         due: r.due.to_string(),
         frozen: view.frozen,
         total: r.total.to_string(),
+        units: unit_lines(&columns, &r.units, &stats.units),
         columns,
         ranking: ranking(&r.units),
         chart: chart::bars(&format!("{quarter} 各单位扣分"), &bars),
-        units: r.units,
+        trend,
         items,
         corrections,
         open,

@@ -15,8 +15,48 @@ pub struct Badge {
     pub label: String,
     /// Days left before the next tier, or how the days are counted.
     pub hint: String,
+    /// While the days count: the date each charged tier begins, e.g.
+    /// `3月17日起扣0.02分 · 4月1日起超期（扣0.05分）`; empty otherwise.
+    pub dates: String,
     /// Sort key: higher is more urgent.
     pub urgency: i64,
+}
+
+/// A charged tier's first day for an issue dispatched on a given date.
+pub struct TierStart {
+    pub date: NaiveDate,
+    /// `扣0.02分`, or `超期（扣0.05分）` for the overdue tier.
+    pub what: String,
+}
+
+/// Each charged tier's first day, from the workflow's tiers: day `up_to + 1`
+/// after the dispatch date `d` (days are c − d, rules.md).
+pub fn tier_starts(wf: &Workflow, d: NaiveDate) -> Vec<TierStart> {
+    wf.tier_start_days()
+        .map(|day| {
+            let tier = wf.tier(wf.tier_index(day));
+            let what = if day >= wf.overdue_day() { format!("超期（扣{}分）", tier.points) } else { format!("扣{}分", tier.points) };
+            TierStart { date: d + chrono::Duration::days(day), what }
+        })
+        .collect()
+}
+
+/// The last day of the first tier: finished by then, nothing is charged.
+pub fn first_tier_last_date(wf: &Workflow, d: NaiveDate) -> Option<NaiveDate> {
+    wf.tiers.first().and_then(|t| t.up_to_day).map(|up| d + chrono::Duration::days(up))
+}
+
+/// `4月1日`, with the year when it is not `year`'s.
+pub fn month_day(date: NaiveDate, year: i32) -> String {
+    use chrono::Datelike;
+    let md = format!("{}月{}日", date.month(), date.day());
+    if date.year() == year { md } else { format!("{}年{md}", date.year()) }
+}
+
+/// `3月17日起扣0.02分 · 4月1日起超期（扣0.05分）`.
+pub fn dates_line(wf: &Workflow, d: NaiveDate) -> String {
+    use chrono::Datelike;
+    tier_starts(wf, d).iter().map(|t| format!("{}起{}", month_day(t.date, d.year()), t.what)).collect::<Vec<_>>().join(" · ")
 }
 
 /// The tier of an issue on day `days` since dispatch. `running`: the unit
@@ -48,7 +88,7 @@ pub fn badge(wf: &Workflow, days: i64, running: bool) -> Badge {
         (true, None) => format!("第 {days} 天，已超过 {} 天期限", wf.overdue_day() - 1),
     };
     let urgency = if running { days } else { days - 1000 };
-    Badge { class, label, hint, urgency }
+    Badge { class, label, hint, dates: String::new(), urgency }
 }
 
 /// The badge of an issue as it stands: counting while the unit holds it
@@ -58,7 +98,11 @@ pub fn badge(wf: &Workflow, days: i64, running: bool) -> Badge {
 pub fn of_issue(wf: &Workflow, issue: &IssueView, history: Option<&[MoveView]>) -> Option<Badge> {
     let days = issue.days?;
     match issue.state.as_str() {
-        "assigned" | "rectifying" | "returned" => Some(badge(wf, days, true)),
+        "assigned" | "rectifying" | "returned" => {
+            let mut b = badge(wf, days, true);
+            b.dates = issue.dispatched_at.as_deref().and_then(date_of).map(|d| dates_line(wf, d)).unwrap_or_default();
+            Some(b)
+        }
         "reported" => {
             let dispatched = date_of(issue.dispatched_at.as_deref()?)?;
             let reported = history.and_then(last_report_date).unwrap_or(dispatched + chrono::Duration::days(days));
@@ -100,10 +144,27 @@ mod tests {
     }
 
     #[test]
+    fn tiers_begin_on_dates_counted_from_dispatch() {
+        let wf = shipped();
+        let d = NaiveDate::from_ymd_opt(2021, 3, 16).unwrap();
+        assert_eq!(dates_line(&wf, d), "4月1日起扣0.02分 · 4月16日起超期（扣0.05分）");
+        assert_eq!(first_tier_last_date(&wf, d), NaiveDate::from_ymd_opt(2021, 3, 31));
+        let december = NaiveDate::from_ymd_opt(2021, 12, 16).unwrap();
+        assert_eq!(dates_line(&wf, december), "2022年1月1日起扣0.02分 · 2022年1月16日起超期（扣0.05分）");
+        // The day a tier begins is the day the badge changes colour.
+        for t in tier_starts(&wf, d) {
+            let day = days_between(d, t.date);
+            assert_ne!(badge(&wf, day - 1, true).class, badge(&wf, day, true).class, "{}", t.what);
+        }
+    }
+
+    #[test]
     fn another_workflow_moves_the_colours() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/water-environment.toml")).unwrap();
         let wf = Workflow::parse("short.toml", &text.replace("up_to_day = 15", "up_to_day = 5")).unwrap();
         assert_eq!(badge(&wf, 6, true).class, "yellow");
         assert!(badge(&wf, 3, true).hint.contains("还剩 3 天"));
+        let d = NaiveDate::from_ymd_opt(2021, 3, 1).unwrap();
+        assert_eq!(dates_line(&wf, d), "3月7日起扣0.02分 · 4月1日起超期（扣0.05分）", "no tier day is written in the pages");
     }
 }

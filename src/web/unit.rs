@@ -2,8 +2,10 @@
 //! riverbank: cards, large buttons, 签收 in one tap.
 
 use super::layout::{Layout, Me, WebResult, render};
+use super::search::{self, Filters, ListQuery, Pager};
 use super::view::{Flash, IssueRow};
-use crate::app::issues::{self, IssueFilter};
+use crate::app::issues;
+use crate::app::search::list_scoped;
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
@@ -27,8 +29,15 @@ pub struct Group {
 struct MyPage {
     layout: Layout,
     groups: Vec<Group>,
+    /// Passed, closed or withdrawn: one page of them, newest last.
     done: Vec<IssueRow>,
+    filters: Filters,
+    pager: Pager,
 }
+
+/// The unit's open issues (the groups) and those it is done with (paged).
+const OPEN: [IssueState; 4] = [IssueState::Assigned, IssueState::Rectifying, IssueState::Reported, IssueState::Returned];
+const DONE: [IssueState; 3] = [IssueState::Rechecked, IssueState::Closed, IssueState::Withdrawn];
 
 fn group_of(row: &IssueRow) -> Option<usize> {
     match row.state {
@@ -50,8 +59,11 @@ fn reason_of(state: IssueState) -> Option<&'static str> {
     }
 }
 
-pub async fn my_issues(State(s): State<HttpState>, me: Me, Query(flash): Query<Flash>) -> WebResult {
+pub async fn my_issues(State(s): State<HttpState>, me: Me, Query(q): Query<ListQuery>, Query(flash): Query<Flash>) -> WebResult {
     me.require(&[Role::Unit])?;
+    let q = ListQuery { unit: String::new(), ..q.narrow() };
+    let mut errors = Vec::new();
+    let (filter, mut scope) = q.parse(&s.app.wf, &OPEN, &mut errors);
     let mut groups = vec![
         Group { key: "to-sign", title: "待签收", hint: "新交办的问题，请先签收", cards: Vec::new() },
         // Not "returned": that is the unit returning an issue to 攻坚办 (below).
@@ -62,8 +74,8 @@ pub async fn my_issues(State(s): State<HttpState>, me: Me, Query(flash): Query<F
             key: "returned", title: "已退回，待攻坚办裁定", hint: "改派后将不再出现在这里；驳回则交还本单位，时限照常计算", cards: Vec::new()
         },
     ];
-    let mut done = Vec::new();
-    for v in issues::list(&s.app, &me.actor, IssueFilter::default()).await? {
+    // A unit holds few open issues at a time: all of them, in groups.
+    for v in list_scoped(&s.app, &me.actor, filter.clone(), &scope, None).await?.issues {
         let needs_history = matches!(v.state, IssueState::Reported | IssueState::Returned) || (v.state == IssueState::Rectifying && v.reports > 0);
         let history = if needs_history { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
         let row = IssueRow::new(&s.app.wf, &v, history.as_deref());
@@ -71,15 +83,18 @@ pub async fn my_issues(State(s): State<HttpState>, me: Me, Query(flash): Query<F
             .and_then(|action| history.as_deref()?.iter().rev().find(|m| m.action == action))
             .and_then(|m| m.note.clone())
             .unwrap_or_default();
-        match group_of(&row) {
-            Some(i) => groups[i].cards.push(Card { issue: row, reason }),
-            None if row.state != IssueState::Registered => done.push(row),
-            None => {}
+        if let Some(i) = group_of(&row) {
+            groups[i].cards.push(Card { issue: row, reason });
         }
     }
+    scope.states = DONE.to_vec();
+    let (list, pager) = search::run(&s.app, &me.actor, "/my", &q, filter, &scope).await?;
+    let done = list.issues.iter().map(|v| IssueRow::new(&s.app.wf, v, None)).collect();
+    let mut filters = search::filters(&s.app, "/my", &q, Vec::new(), false, errors).await?;
+    filters.show_unit = false;
     for g in &mut groups {
         g.cards.sort_by_key(|c| std::cmp::Reverse(c.issue.urgency()));
     }
     let layout = Layout::new(&s, &me, "我的问题", "/my").await.with_flash(flash.message());
-    Ok(render(&MyPage { layout, groups, done }))
+    Ok(render(&MyPage { layout, groups, done, filters, pager }))
 }

@@ -25,6 +25,8 @@ pub struct IssueRow {
     pub points: String,
     pub charged: bool,
     pub reports: i32,
+    /// How often 攻坚办 chased it (催办).
+    pub chases: i32,
     pub badge: Option<Badge>,
 }
 
@@ -48,6 +50,7 @@ impl IssueRow {
             points: if v.state == State::Withdrawn { crate::core::Points::ZERO.to_string() } else { v.points_so_far.clone() },
             charged: v.charged,
             reports: v.reports,
+            chases: v.chases,
             badge: tier::of_issue(wf, v, history),
         }
     }
@@ -77,6 +80,8 @@ pub struct Entry {
 pub fn action_label(wf: &Workflow, action: &str) -> String {
     match action {
         "register" => "登记".to_string(),
+        // Not a move of the path, so not in the workflow's list.
+        "chase" => "催办".to_string(),
         other => wf.moves.iter().find(|m| m.action.as_str() == other).map_or_else(|| other.to_string(), |m| m.label.clone()),
     }
 }
@@ -142,6 +147,12 @@ impl Flash {
             "reassign" => format!("{code} 已改派给 {unit}，新单位从今天起算时限。"),
             "reject_return" => format!("已驳回退回，{code} 交还 {unit}，交办日期不变。"),
             "withdraw" => format!("{code} 已撤销，不再计分。"),
+            "chase" => format!("已催办（第 {n} 次），催办邮件已发往{unit}及其分管领导。"),
+            "password" => "密码已修改。您在其他设备上的登录已全部退出。".to_string(),
+            "session_ended" => "已退出该设备上的登录。".to_string(),
+            "reset" => format!("已重置 {code} 的密码；其所有登录已退出，下次登录须先修改密码。"),
+            "read" => "已标为已读。".to_string(),
+            "read_all" => "全部消息已标为已读。".to_string(),
             "revoked" => format!("已撤销{unit}的这条违规记录。"),
             "unit" => format!("已新增单位 {code}。"),
             "user" => format!("已新增用户 {code}。"),

@@ -8,6 +8,7 @@ mod cycle;
 mod require;
 mod screens;
 mod server;
+mod toolkit;
 
 use chrome::Browser;
 use fantoccini::Client;

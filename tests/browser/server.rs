@@ -13,6 +13,15 @@ pub async fn start(test_clock: &str) -> Server {
     helpers::spawn_app(helpers::Backend::Sqlite, test_clock).await
 }
 
+/// The same on a fresh PostgreSQL database, or `None` when PostgreSQL is
+/// missing and skipping it is allowed (tests/support/require.rs).
+pub async fn start_postgres(test_clock: &str) -> Option<Server> {
+    if !helpers::postgres_ready().await {
+        return None;
+    }
+    Some(helpers::spawn_app(helpers::Backend::Postgres, test_clock).await)
+}
+
 /// Starts the service with `jiaoban demo`'s data and accounts.
 pub async fn start_demo() -> Server {
     helpers::spawn_demo().await

@@ -1,0 +1,131 @@
+//! 督办看板: counts by deadline colour (tiles), the returns awaiting a
+//! ruling (退回待定), and every issue found by the search and filters, one
+//! page at a time, the longest-running first.
+//!
+//! The tiles are count queries and the table one page of one query, so the
+//! board stays fast with 100,000 issues; only the rows on the page that
+//! need their history (a report's date fixes its tier) read it.
+
+use super::layout::{Layout, Me, WebResult, render, short_time};
+use super::search::{self, Filters, ListQuery, Pager, RUNNING, colour_tiers, tier_param};
+use super::view::IssueRow;
+use crate::app::AppError;
+use crate::app::issues::{self, IssueFilter, IssueView};
+use crate::app::search::{Scope, count_scoped, list_scoped};
+use crate::core::state::{Role, State as IssueState};
+use crate::http::HttpState;
+use askama::Template;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+/// The board's states unless the state filter says otherwise: dispatched
+/// and not yet passed by a recheck.
+const OPEN: [IssueState; 4] = [IssueState::Assigned, IssueState::Rectifying, IssueState::Reported, IssueState::Returned];
+
+/// A return awaiting 攻坚办's ruling (改派 or 驳回), with the unit's reason.
+pub struct Returned {
+    pub issue: IssueRow,
+    pub at: String,
+    pub reason: String,
+}
+
+pub struct Tile {
+    pub label: &'static str,
+    pub count: u64,
+    pub class: &'static str,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    layout: Layout,
+    tiles: Vec<Tile>,
+    open: Vec<IssueRow>,
+    returned: Vec<Returned>,
+    filters: Filters,
+    pager: Pager,
+}
+
+/// Links of the first release (`?colour=red`), still in bookmarks.
+#[derive(Deserialize, Default)]
+pub struct Legacy {
+    #[serde(default)]
+    colour: String,
+}
+
+/// The rows of `views`, reading the history of those whose badge needs it.
+pub async fn rows(s: &HttpState, me: &Me, views: Vec<IssueView>) -> Result<Vec<IssueRow>, AppError> {
+    let mut out = Vec::new();
+    for v in views {
+        let history = if v.state == IssueState::Reported { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
+        out.push(IssueRow::new(&s.app.wf, &v, history.as_deref()));
+    }
+    Ok(out)
+}
+
+async fn count(s: &HttpState, me: &Me, states: &[IssueState], tiers: Vec<usize>) -> Result<u64, AppError> {
+    count_scoped(&s.app, &me.actor, IssueFilter::default(), &Scope { states: states.to_vec(), tiers, oldest_first: false }).await
+}
+
+async fn tiles(s: &HttpState, me: &Me) -> Result<Vec<Tile>, AppError> {
+    let wf = &s.app.wf;
+    let dispatcher = me.role() == Role::Dispatcher;
+    // Pages a role may not open are not linked: the board's own filter instead.
+    let page_or_board = |page: &str, state: &str| if dispatcher { page.to_string() } else { format!("/board?state={state}") };
+    let colour = |c: &str| format!("/board?state=running&tier={}", tier_param(&colour_tiers(wf, c)));
+    let returned = count(s, me, &[IssueState::Returned], Vec::new()).await?;
+    Ok(vec![
+        Tile {
+            label: "待交办", count: count(s, me, &[IssueState::Registered], Vec::new()).await?, class: "plain", href: page_or_board("/pool", "registered")
+        },
+        Tile { label: "期限内", count: count(s, me, &RUNNING, colour_tiers(wf, "green")).await?, class: "green", href: colour("green") },
+        Tile { label: "已进入扣分档", count: count(s, me, &RUNNING, colour_tiers(wf, "yellow")).await?, class: "yellow", href: colour("yellow") },
+        Tile { label: "已超期", count: count(s, me, &RUNNING, colour_tiers(wf, "red")).await?, class: "red", href: colour("red") },
+        Tile { label: "退回待定", count: returned, class: if returned == 0 { "plain" } else { "attention" }, href: "/board#returned".into() },
+        Tile { label: "待复核", count: count(s, me, &[IssueState::Reported], Vec::new()).await?, class: "plain", href: "/board?state=reported".into() },
+        Tile {
+            label: "待销号",
+            count: count(s, me, &[IssueState::Rechecked], Vec::new()).await?,
+            class: "plain",
+            href: page_or_board("/closeout", "rechecked"),
+        },
+    ])
+}
+
+/// Every return awaiting a ruling, with its reason from the history.
+async fn returned(s: &HttpState, me: &Me) -> Result<Vec<Returned>, AppError> {
+    let scope = Scope { states: vec![IssueState::Returned], tiers: Vec::new(), oldest_first: true };
+    let mut out = Vec::new();
+    for v in list_scoped(&s.app, &me.actor, IssueFilter::default(), &scope, None).await?.issues {
+        let history = issues::get(&s.app, &me.actor, &v.id).await?.history.unwrap_or_default();
+        let last = history.iter().rev().find(|m| m.action == "return");
+        out.push(Returned {
+            issue: IssueRow::new(&s.app.wf, &v, None),
+            at: last.map(|m| short_time(&m.at)).unwrap_or_default(),
+            reason: last.and_then(|m| m.note.clone()).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+pub async fn board(State(s): State<HttpState>, me: Me, Query(mut q): Query<ListQuery>, Query(legacy): Query<Legacy>) -> WebResult {
+    me.require(&[Role::Dispatcher, Role::Rechecker, Role::Assessor, Role::Admin])?;
+    let wf = &s.app.wf;
+    if q.tier.is_empty() && !legacy.colour.is_empty() {
+        (q.state, q.tier) = ("running".into(), tier_param(&colour_tiers(wf, &legacy.colour)));
+    }
+    let mut errors = Vec::new();
+    let (filter, mut scope) = q.parse(wf, &OPEN, &mut errors);
+    scope.oldest_first = true;
+    let (list, pager) = search::run(&s.app, &me.actor, "/board", &q, filter, &scope).await?;
+    let filters = search::filters(&s.app, "/board", &q, search::state_choices(wf, "未完结（默认）"), true, errors).await?;
+    Ok(render(&BoardPage {
+        layout: Layout::new(&s, &me, "督办看板", "/board").await,
+        tiles: tiles(&s, &me).await?,
+        returned: returned(&s, &me).await?,
+        open: rows(&s, &me, list.issues).await?,
+        filters,
+        pager,
+    }))
+}
