@@ -87,7 +87,7 @@ pub async fn create_unit(app: &App, actor: &Actor, name: &str, emails: Vec<Strin
     }
     let emails = addresses(emails, "邮箱")?;
     let leaders = addresses(leaders, "分管领导邮箱")?;
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     if unit_by_name(&tx, name).await?.is_some() {
         return Err(AppError::Conflict(format!("单位 `{name}` 已存在 (unit exists)")));
     }
@@ -158,7 +158,7 @@ pub async fn create_user(app: &App, actor: &Actor, new: NewUser) -> AppResult<Us
 
 async fn insert_user(app: &App, username: &str, hash: String, role: Role, unit_id: Option<String>, name: Option<String>) -> AppResult<String> {
     let id = uuid::Uuid::now_v7().to_string();
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     user::ActiveModel {
         id: Set(id.clone()),
         username: Set(username.to_string()),

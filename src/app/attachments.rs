@@ -127,7 +127,7 @@ pub async fn store_named(app: &App, actor: &Actor, name: &str, bytes: &[u8]) -> 
     }
     let id = FileId { id: format!("{}.{}", uuid::Uuid::new_v4().simple(), kind.extension()), kind };
     let name: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     attachment::ActiveModel {
         id: Set(id.as_str().to_string()),
         name: Set(name),
@@ -194,7 +194,7 @@ pub async fn mark_attached(db: &impl sea_orm::ConnectionTrait, ids: &[String]) -
 /// must not stay for ever.
 pub async fn sweep(app: &App) -> AppResult<u64> {
     let cutoff = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     let gone =
         attachment::Entity::delete_many().filter(attachment::Column::Attached.eq(false)).filter(attachment::Column::UploadedAt.lt(cutoff)).exec(&tx).await?;
     tx.commit().await?;

@@ -36,7 +36,7 @@ pub async fn record(db: &impl ConnectionTrait, entry: Entry<'_>) -> AppResult<()
 
 /// Records `entry` in a transaction of its own.
 pub async fn note(app: &App, entry: Entry<'_>) -> AppResult<()> {
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     record(&tx, entry).await?;
     tx.commit().await?;
     Ok(())

@@ -46,14 +46,19 @@ fn row(kind: &str, unit_id: &str, quarter: Quarter, points: Points, known_at: Lo
 
 /// An issue's charge became final.
 pub async fn insert_issue_charge(db: &impl ConnectionTrait, issue: &issue::Model, c: &Charge) -> AppResult<()> {
+    issue_charge_row(issue, c).insert(db).await?;
+    Ok(())
+}
+
+/// The row of an issue's charge, to insert now or with a batch.
+pub fn issue_charge_row(issue: &issue::Model, c: &Charge) -> charge::ActiveModel {
     let mut r = row(ISSUE, &issue.unit_id, c.quarter, c.points, c.known_at);
     r.issue_id = Set(Some(issue.id.clone()));
     r.tier = Set(i32::try_from(c.tier.0).unwrap_or(i32::MAX));
     r.days = Set(Some(c.days));
     r.dispatched = Set(Some(c.dispatched.to_string()));
     r.completed = Set(c.completed.map(|d| d.to_string()));
-    r.insert(db).await?;
-    Ok(())
+    r
 }
 
 /// A violation recorded against `unit_id` at `at`.

@@ -187,7 +187,7 @@ async fn claim(app: &App, now: LocalTime) -> AppResult<Option<row::Model>> {
     );
     let values: Vec<Value> =
         vec![app.delivery.instance.clone().into(), (wall + ms(LEASE)).into(), wall.into(), wall.into(), now.to_string().into(), wall.into()];
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     let Some(claimed) = tx.query_one_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await? else { return Ok(None) };
     let id: i64 = claimed.try_get("", "id")?;
     let mail = row::Entity::find_by_id(id).one(&tx).await?;
@@ -209,7 +209,7 @@ async fn mark_failed(app: &App, mail: &row::Model, error: &str) -> AppResult<()>
 
 async fn release(app: &App, mail: &row::Model, text: &str, values: Vec<Value>) -> AppResult<()> {
     let backend = app.backend();
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     let done = tx.execute_raw(Statement::from_sql_and_values(backend, sql(backend, text), values)).await?;
     tx.commit().await?;
     if done.rows_affected() == 0 {
@@ -228,7 +228,7 @@ async fn renew(app: &App) -> AppResult<()> {
     let backend = app.backend();
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let text = format!("UPDATE outbox SET claimed_until = ? WHERE claimed_by = ? AND sent_at IS NULL AND id IN ({list})");
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     tx.execute_raw(Statement::from_sql_and_values(backend, sql(backend, &text), [(wall_ms() + ms(LEASE)).into(), app.delivery.instance.clone().into()]))
         .await?;
     tx.commit().await?;

@@ -147,7 +147,7 @@ pub async fn anchor_past_days(app: &App) -> AppResult<usize> {
     let mut made = 0;
     for day in days {
         let rows = rows_of_day(&app.db, &day).await?;
-        let (_guard, tx) = app.write().await?;
+        let tx = app.write().await?;
         let row = anchor::ActiveModel { day: Set(day.clone()), rows: Set(rows.len() as i64), hash: Set(day_hash(&rows)) };
         anchor::Entity::insert(row).on_conflict_do_nothing_on([anchor::Column::Day]).exec_without_returning(&tx).await?;
         tx.commit().await?;
@@ -163,7 +163,7 @@ pub async fn seal(app: &App) -> AppResult<usize> {
         moves::Entity::find().select_only().column(moves::Column::IssueId).filter(moves::Column::Hash.is_null()).distinct().into_tuple().all(&app.db).await?;
     let mut sealed = 0;
     for issue_id in open {
-        let (_guard, tx) = app.write().await?;
+        let tx = app.write().await?;
         let rows = moves::Entity::find().filter(moves::Column::IssueId.eq(issue_id.clone())).order_by_asc(moves::Column::Id).all(&tx).await?;
         let mut prev = String::new();
         for m in rows {

@@ -91,7 +91,7 @@ pub async fn mark_read(app: &App, actor: &Actor, id: Option<i64>) -> AppResult<(
         };
     }
     let now = app.now().await?.to_string();
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     let rows =
         ids.into_iter().map(|outbox_id| inbox_read::ActiveModel { user_id: Set(actor.user_id.clone()), outbox_id: Set(outbox_id), read_at: Set(now.clone()) });
     inbox_read::Entity::insert_many(rows)

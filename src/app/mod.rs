@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
+mod batch;
 pub mod charges;
 pub mod chase;
 mod convert;
@@ -28,13 +29,14 @@ pub mod sessions;
 pub mod stats;
 pub mod timers;
 pub mod violations;
+mod write;
 
 use crate::core::state::Role;
 use crate::core::{LocalTime, Workflow};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbBackend};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::Mutex;
 
 /// Errors a use case reports; the HTTP layer maps each to a status.
 #[derive(Debug, thiserror::Error)]
@@ -135,9 +137,8 @@ impl Actor {
 /// A write transaction and its instant ([`App::begin_move`]). The guards
 /// are released when it is dropped, after the commit.
 pub(crate) struct Move<'a> {
-    pub tx: DatabaseTransaction,
+    pub tx: write::Write,
     pub now: LocalTime,
-    _writer: Option<MutexGuard<'a, ()>>,
     _gate: Option<tokio::sync::RwLockReadGuard<'a, ()>>,
 }
 
@@ -158,8 +159,8 @@ pub struct App {
     pub wf: Arc<Workflow>,
     pub test_clock: bool,
     pub mail: MailSettings,
-    /// SQLite allows one writer; queueing here beats SQLITE_BUSY.
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite's one writer and its group commit ([`write`]); `None` on PostgreSQL.
+    group: Option<Arc<write::Group>>,
     /// Serializes scheduler runs inside one process (instances coordinate
     /// through the database).
     pub(crate) tick_lock: Arc<Mutex<()>>,
@@ -182,11 +183,11 @@ impl App {
         let sqlite = pools.write.get_database_backend() == DbBackend::Sqlite;
         App {
             db: pools.read,
-            writer: pools.write,
+            writer: pools.write.clone(),
             wf,
             test_clock,
             mail,
-            write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
+            group: sqlite.then(|| Arc::new(write::Group::new(pools.write.clone()))),
             tick_lock: Arc::new(Mutex::new(())),
             clock_gate: Arc::default(),
             delivery: Arc::default(),
@@ -201,17 +202,6 @@ impl App {
         self.db.get_database_backend()
     }
 
-    /// Starts a write transaction: the one way to change the database.
-    /// On SQLite it queues behind this process's other writers, then takes
-    /// the database's write lock up front (`BEGIN IMMEDIATE`), so it can
-    /// never fail halfway with "database is locked".
-    pub(crate) async fn write(&self) -> AppResult<(Option<MutexGuard<'_, ()>>, DatabaseTransaction)> {
-        let Some(lock) = &self.write_lock else { return Ok((None, self.writer.begin().await?)) };
-        let guard = lock.lock().await;
-        let options = TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
-        Ok((Some(guard), self.writer.begin_with_options(options).await?))
-    }
-
     /// Starts a move: a write transaction and the instant it is stamped
     /// with. On a test clock the instant is read inside the transaction,
     /// after any advance of the clock has finished ([`scheduler::clock_for_move`]).
@@ -220,12 +210,12 @@ impl App {
             true => Some(self.clock_gate.read().await),
             false => None,
         };
-        let (writer, tx) = self.write().await?;
+        let tx = self.write().await?;
         let now = match self.test_clock {
             true => scheduler::clock_for_move(self, &tx).await?,
             false => self.now().await?,
         };
-        Ok(Move { tx, now, _writer: writer, _gate: gate })
+        Ok(Move { tx, now, _gate: gate })
     }
 
     /// A unit's name, from memory after the first read.

@@ -71,7 +71,8 @@ pub async fn enqueue_or_extend(db: &impl ConnectionTrait, mail: NewMail, gather:
     Ok(())
 }
 
-fn new_row(mail: NewMail) -> outbox::ActiveModel {
+/// A mail's row, to insert now or with a batch.
+pub(crate) fn new_row(mail: NewMail) -> outbox::ActiveModel {
     let (attachment_name, attachment) = mail.attachment.map_or((None, None), |(n, b)| (Some(n), Some(b)));
     let (unit_id, audience) = mail.audience.columns();
     outbox::ActiveModel {

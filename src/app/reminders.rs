@@ -1,5 +1,5 @@
 //! Firing an issue's reminder timer: judge whether it is still owed, find
-//! who it goes to and what it says, and queue it in the outbox.
+//! who it goes to and what it says — the mail the scheduler queues.
 //!
 //! Recipients (rules.md, Reminders): tier reminders, `assign:` and
 //! `withdrawn:` go to the issue's unit; `recheck-wait:` to the rechecker;
@@ -15,10 +15,10 @@ use crate::core::engine::Reminder;
 use crate::db::entities::{issue, moves};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 
-/// Queues the reminder if it is still owed at `at`; otherwise it lapses for good.
-pub async fn fire(app: &App, tx: &DatabaseTransaction, row: issue::Model, reminder: Reminder, at: LocalTime) -> AppResult<()> {
-    if !reminder.is_owed(&convert::facts(&row)?) {
-        return Ok(());
+/// The reminder's mail if it is still owed at `at`; otherwise it lapses for good.
+pub async fn mail(app: &App, tx: &DatabaseTransaction, row: &issue::Model, reminder: Reminder, at: LocalTime) -> AppResult<Option<outbox::NewMail>> {
+    if !reminder.is_owed(&convert::facts(row)?) {
+        return Ok(None);
     }
     // Only the corrections' mails say what the history says (a reason, a unit).
     let history = match reminder {
@@ -72,5 +72,5 @@ pub async fn fire(app: &App, tx: &DatabaseTransaction, row: issue::Model, remind
         reported_at: row.last_report_at.as_deref().unwrap_or(""),
     };
     let (subject, body) = reminder_text(&app.wf, reminder, &facts, &extra, app.mail.public_url.as_deref());
-    outbox::enqueue(tx, outbox::NewMail { key: reminder.key(&row.id), to, cc, subject, body, attachment: None, send_after: at, audience }).await
+    Ok(Some(outbox::NewMail { key: reminder.key(&row.id), to, cc, subject, body, attachment: None, send_after: at, audience }))
 }

@@ -8,13 +8,13 @@
 //! queued here; [`super::delivery`] sends it, apart, so a hanging SMTP
 //! server never delays a timer.
 
-use super::effects::persist;
+use super::batch::Pending;
 use super::timers::{self, Job, QuarterMail};
 use super::{App, AppError, AppResult, convert, delivery, dispatch, outbox};
-use crate::core::engine::{self, TimerKind};
+use crate::core::engine::{self, Effect, TimerKind};
 use crate::core::mail_keys::quarter_mails;
 use crate::core::{LocalTime, Quarter};
-use crate::db::entities::{clock, issue, timer};
+use crate::db::entities::{clock, timer};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -25,8 +25,9 @@ use tracing::Instrument;
 const CLOCK_ROW: i32 = 1;
 /// Timers fired per transaction: a catch-up after days down fires tens of
 /// thousands, and one commit each would cost a disk flush each; a batch
-/// keeps the writer lock short enough for requests to go on between.
-const BATCH: u64 = 200;
+/// ([`super::batch`]) is written in a few statements and keeps the writer
+/// lock short (tens of milliseconds) so requests go on between.
+const BATCH: u64 = 1000;
 /// How long `POST /api/test-clock` itself sends the mail it made due before
 /// it answers; a slow relay gets the rest from the delivery workers.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -62,7 +63,7 @@ pub(crate) async fn clock_for_move(app: &App, tx: &DatabaseTransaction) -> AppRe
 /// Sets up the clock and the standing timers at start. With a test clock,
 /// a stored clock later than `test_start` wins (a restart after a crash).
 pub async fn init(app: &App, test_start: Option<LocalTime>) -> AppResult<()> {
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     let now = match test_start {
         Some(start) => {
             let stored = stored_clock(&tx).await?;
@@ -131,7 +132,7 @@ pub async fn move_test_clock(app: &App, to: LocalTime) -> AppResult<usize> {
             tx.commit().await?;
         }
         None => {
-            let (_guard, tx) = app.write().await?;
+            let tx = app.write().await?;
             store_clock(&tx, to).await?;
             super::audit::record(&tx, moved).await?;
             tx.commit().await?;
@@ -155,7 +156,7 @@ pub async fn tick(app: &App) -> AppResult<usize> {
 async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
     let mut fired = 0;
     loop {
-        let (_guard, tx) = app.write().await?;
+        let tx = app.write().await?;
         let mut query = timer::Entity::find()
             .filter(timer::Column::DueAt.lte(to.to_string()))
             .filter(timer::Column::Parked.is_null())
@@ -166,19 +167,34 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
         if app.backend() == DbBackend::Postgres {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
-        let due = query.all(&tx).await?;
+        let due = query.all(&*tx).await?;
         if due.is_empty() {
             break;
         }
+        let issues: Vec<String> = due.iter().filter_map(|t| t.issue_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let mut pending = Pending::load(&tx, issues).await?;
         let mut done = Vec::new();
         for t in due {
-            let Some(job) = fire_in(app, &tx, t).await? else { continue };
+            let Some(job) = parse_or_park(&tx, &t).await? else { continue };
+            let at = convert::time(&t.due_at)?;
+            let span = tracing::info_span!("timer", id = t.id, kind = job.kind(), at = %at);
+            pending.fired(t.id);
             done.push(job.kind());
-            // A dispatch or a quarter mail schedules timers of its own, which
-            // may come before the rest of this batch: fetch again after it.
-            if matches!(job, Job::Dispatch | Job::Quarter(..)) {
-                break;
+            match job {
+                Job::Overdue { assignment } => fire_overdue(app, &mut pending, &t, assignment, at)?,
+                Job::Reminder(reminder) => fire_reminder(app, &tx, &mut pending, &t, reminder, at).instrument(span).await?,
+                // A dispatch or a quarter mail reads and schedules on its
+                // own, and its timers may come before the rest of this
+                // batch: write what is gathered, run it, fetch again.
+                Job::Dispatch | Job::Quarter(..) => {
+                    std::mem::take(&mut pending).flush(&tx).await?;
+                    fire_standing(app, &tx, job, at).instrument(span).await?;
+                    break;
+                }
             }
+        }
+        if !pending.is_empty() {
+            pending.flush(&tx).await?;
         }
         tx.commit().await?;
         fired += done.len();
@@ -189,55 +205,65 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
     Ok(fired)
 }
 
-/// Fires and deletes one claimed timer inside the batch's transaction;
-/// `None` if it was parked. A timer this release cannot read is parked
-/// with the reason, not lost.
-async fn fire_in(app: &App, tx: &DatabaseTransaction, t: timer::Model) -> AppResult<Option<Job>> {
-    let job = match Job::parse(&t.kind, &t.payload) {
-        Ok(job) => job,
+/// The timer's job; `None` if this release cannot read it, and then it is
+/// parked with the reason, not lost.
+async fn parse_or_park(tx: &DatabaseTransaction, t: &timer::Model) -> AppResult<Option<Job>> {
+    match Job::parse(&t.kind, &t.payload) {
+        Ok(job) => Ok(Some(job)),
         Err(reason) => {
             tracing::error!(timer = t.id, kind = %t.kind, payload = %t.payload, %reason, "timer parked: this release cannot fire it");
             timer::Entity::update_many().col_expr(timer::Column::Parked, reason.into()).filter(timer::Column::Id.eq(t.id)).exec(tx).await?;
-            return Ok(None);
-        }
-    };
-    timer::Entity::delete_by_id(t.id).exec(tx).await?;
-    let at = convert::time(&t.due_at)?;
-    let span = tracing::info_span!("timer", id = t.id, kind = job.kind(), at = %at);
-    async {
-        match job {
-            Job::Overdue { assignment } => fire_overdue(app, tx, &t, assignment, at).await,
-            Job::Reminder(reminder) => fire_reminder(app, tx, &t, reminder, at).await,
-            Job::Dispatch => {
-                dispatch::dispatch_pool(app, tx, at, "scheduler", true).await?;
-                match app.wf.next_dispatch_after(at) {
-                    Some(next) => timers::insert(tx, next, Job::Dispatch, None).await,
-                    None => Ok(()),
-                }
-            }
-            Job::Quarter(which, q) => fire_quarter(app, tx, which, q, at).await,
+            Ok(None)
         }
     }
-    .instrument(span)
-    .await?;
-    Ok(Some(job))
 }
 
-async fn load_issue(tx: &DatabaseTransaction, t: &timer::Model) -> AppResult<Option<issue::Model>> {
-    Ok(issue::Entity::find_by_id(t.issue_id.clone().unwrap_or_default()).one(tx).await?)
+/// The jobs that are not about one issue.
+async fn fire_standing(app: &App, tx: &DatabaseTransaction, job: Job, at: LocalTime) -> AppResult<()> {
+    match job {
+        Job::Dispatch => {
+            dispatch::dispatch_pool(app, tx, at, "scheduler", true).await?;
+            match app.wf.next_dispatch_after(at) {
+                Some(next) => timers::insert(tx, next, Job::Dispatch, None).await,
+                None => Ok(()),
+            }
+        }
+        Job::Quarter(which, q) => fire_quarter(app, tx, which, q, at).await,
+        Job::Overdue { .. } | Job::Reminder(_) => Err(AppError::Unexpected(anyhow::anyhow!("{} is a job of one issue", job.kind()))),
+    }
 }
 
-async fn fire_overdue(app: &App, tx: &DatabaseTransaction, t: &timer::Model, assignment: u32, at: LocalTime) -> AppResult<()> {
-    let Some(row) = load_issue(tx, t).await? else { return Ok(()) };
-    let facts = convert::facts(&row)?;
-    let decision = engine::on_timer(&app.wf, &facts, TimerKind::Overdue { assignment }, at);
-    persist(tx, row, decision, &super::charges::TakeBack { at, by: "scheduler", note: None }).await?;
+/// The overdue day begins: the core decides, the batch keeps the result.
+fn fire_overdue(app: &App, pending: &mut Pending, t: &timer::Model, assignment: u32, at: LocalTime) -> AppResult<()> {
+    let Some(row) = t.issue_id.as_deref().and_then(|id| pending.issue_mut(id)) else { return Ok(()) };
+    let decision = engine::on_timer(&app.wf, &convert::facts(row)?, TimerKind::Overdue { assignment }, at);
+    convert::apply_facts(row, &decision.issue);
+    let row = row.clone();
+    for effect in decision.effects {
+        match effect {
+            Effect::Charge(c) => pending.charges.push(super::charges::issue_charge_row(&row, &c)),
+            Effect::Timer(timer) => pending.timers.push(timers::row(timer.at, timer.kind.into(), Some(row.id.clone()))),
+            Effect::Uncharge(_) | Effect::Correction(_) => {
+                return Err(AppError::Unexpected(anyhow::anyhow!("an overdue timer of {} took back a charge", row.id)));
+            }
+        }
+    }
     Ok(())
 }
 
-async fn fire_reminder(app: &App, tx: &DatabaseTransaction, t: &timer::Model, reminder: engine::Reminder, at: LocalTime) -> AppResult<()> {
-    let Some(row) = load_issue(tx, t).await? else { return Ok(()) };
-    super::reminders::fire(app, tx, row, reminder, at).await
+async fn fire_reminder(
+    app: &App,
+    tx: &DatabaseTransaction,
+    pending: &mut Pending,
+    t: &timer::Model,
+    reminder: engine::Reminder,
+    at: LocalTime,
+) -> AppResult<()> {
+    let Some(row) = t.issue_id.as_deref().and_then(|id| pending.issue(id)) else { return Ok(()) };
+    if let Some(mail) = super::reminders::mail(app, tx, row, reminder, at).await? {
+        pending.mails.push(outbox::new_row(mail));
+    }
+    Ok(())
 }
 
 async fn fire_quarter(app: &App, tx: &DatabaseTransaction, which: QuarterMail, q: Quarter, at: LocalTime) -> AppResult<()> {

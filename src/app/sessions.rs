@@ -94,7 +94,7 @@ pub async fn sign_in(app: &App, username: &str, password: &str, remember: bool, 
     let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let now = Utc::now();
     let lifetime = chrono::Duration::from_std(app.sessions.lifetime).unwrap_or_default();
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     session::ActiveModel {
         token: Set(token.clone()),
         user_id: Set(row.id.clone()),
@@ -113,7 +113,7 @@ pub async fn sign_in(app: &App, username: &str, password: &str, remember: bool, 
 
 #[tracing::instrument(skip_all, fields(action = "sign_out"), err)]
 pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     session::Entity::delete_by_id(token.to_string()).exec(&tx).await?;
     tx.commit().await?;
     Ok(())
@@ -135,7 +135,7 @@ pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
         return Ok(None);
     }
     if seen.is_some_and(|t| (now - t).to_std().is_ok_and(|age| age >= TOUCH_EVERY)) {
-        let (_guard, tx) = app.write().await?;
+        let tx = app.write().await?;
         session::Entity::update_many()
             .col_expr(session::Column::LastSeenAt, Expr::value(stamp(now)))
             .filter(session::Column::Token.eq(token))
@@ -184,7 +184,7 @@ pub async fn list(app: &App, actor: &Actor, token: &str) -> AppResult<Vec<Sessio
 
 /// Ends one of the actor's own sessions (another device, say).
 pub async fn end(app: &App, actor: &Actor, id: &str) -> AppResult<()> {
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     let gone = session::Entity::delete_many().filter(session::Column::UserId.eq(actor.user_id.clone())).filter(session::Column::Id.eq(id)).exec(&tx).await?;
     if gone.rows_affected == 0 {
         return Err(AppError::NotFound("没有这个会话 (no such session of yours)".into()));
@@ -216,7 +216,7 @@ pub async fn change_password(app: &App, actor: &Actor, token: &str, current: &st
     }
     check_password(new, &actor.username)?;
     let hash = hash_password(new.to_string()).await?;
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     set_password(&tx, &actor.user_id, hash, false).await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(actor.user_id.clone())).filter(session::Column::Token.ne(token)).exec(&tx).await?;
     audit::record(&tx, Entry { actor: &actor.username, action: "password_changed", target: None, detail: None, ip }).await?;
@@ -235,7 +235,7 @@ pub async fn reset_password(app: &App, admin: &Actor, user_id: &str, new: &str, 
         .ok_or_else(|| AppError::NotFound(format!("用户 `{user_id}` 不存在 (no such user)")))?;
     check_password(new, &row.username)?;
     let hash = hash_password(new.to_string()).await?;
-    let (_guard, tx) = app.write().await?;
+    let tx = app.write().await?;
     set_password(&tx, &row.id, hash, true).await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(row.id.clone())).exec(&tx).await?;
     audit::record(&tx, Entry { actor: &admin.username, action: "password_reset", target: Some(row.username.clone()), detail: None, ip }).await?;

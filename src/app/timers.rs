@@ -119,6 +119,12 @@ impl From<TimerKind> for Job {
 
 /// Stores a timer; `issue_id` for the jobs about one issue.
 pub async fn insert(db: &impl ConnectionTrait, at: LocalTime, job: Job, issue_id: Option<String>) -> AppResult<()> {
+    row(at, job, issue_id).insert(db).await?;
+    Ok(())
+}
+
+/// A timer's row, to insert now or with a batch.
+pub fn row(at: LocalTime, job: Job, issue_id: Option<String>) -> timer::ActiveModel {
     timer::ActiveModel {
         id: NotSet,
         due_at: Set(at.to_string()),
@@ -128,9 +134,6 @@ pub async fn insert(db: &impl ConnectionTrait, at: LocalTime, job: Job, issue_id
         payload: Set(job.payload()),
         parked: Set(None),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// A core timer of one issue.

@@ -1,0 +1,120 @@
+//! What a batch of fired timers changes, gathered in memory and written
+//! in a few statements: one DELETE of the timers, one UPDATE of the issues
+//! they changed, multi-row INSERTs of charges, timers and mail.
+//!
+//! A catch-up after days down fires tens of thousands of timers; written
+//! one statement at a time, the round trips to the database — not the
+//! rules — take nearly all the time. The rules still run one timer at a
+//! time, in order, on the issue as the earlier timers of the batch left
+//! it: only the writing is grouped.
+
+use super::{AppError, AppResult};
+use crate::db::entities::{charge, issue, outbox, timer};
+use crate::db::sql;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Statement, Value};
+use std::collections::HashMap;
+
+/// Rows per multi-row statement: under SQLite's limit of bound values
+/// (32,766) for the widest row (outbox, 17 columns).
+const ROWS: usize = 500;
+
+#[derive(Default)]
+pub(crate) struct Pending {
+    fired: Vec<i64>,
+    /// The batch's issues as its timers left them; `changed` in order.
+    issues: HashMap<String, issue::Model>,
+    changed: Vec<String>,
+    pub charges: Vec<charge::ActiveModel>,
+    pub timers: Vec<timer::ActiveModel>,
+    pub mails: Vec<outbox::ActiveModel>,
+}
+
+impl Pending {
+    /// Reads the issues of `ids` once, for the whole batch.
+    pub async fn load(tx: &DatabaseTransaction, ids: Vec<String>) -> AppResult<Pending> {
+        let mut pending = Pending::default();
+        for chunk in ids.chunks(ROWS) {
+            for row in issue::Entity::find().filter(issue::Column::Id.is_in(chunk.iter().cloned())).all(tx).await? {
+                pending.issues.insert(row.id.clone(), row);
+            }
+        }
+        Ok(pending)
+    }
+
+    pub fn fired(&mut self, timer: i64) {
+        self.fired.push(timer);
+    }
+
+    pub fn issue(&self, id: &str) -> Option<&issue::Model> {
+        self.issues.get(id)
+    }
+
+    /// The issue to change; it will be written back at the flush.
+    pub fn issue_mut(&mut self, id: &str) -> Option<&mut issue::Model> {
+        let row = self.issues.get_mut(id)?;
+        if !self.changed.iter().any(|c| c == id) {
+            self.changed.push(id.to_string());
+        }
+        Some(row)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fired.is_empty() && self.changed.is_empty() && self.charges.is_empty() && self.timers.is_empty() && self.mails.is_empty()
+    }
+
+    /// Writes everything gathered; the caller commits.
+    pub async fn flush(mut self, tx: &DatabaseTransaction) -> AppResult<()> {
+        for ids in self.fired.chunks(ROWS) {
+            timer::Entity::delete_many().filter(timer::Column::Id.is_in(ids.iter().copied())).exec(tx).await?;
+        }
+        let changed: Vec<issue::Model> = self.changed.iter().filter_map(|id| self.issues.remove(id)).collect();
+        for rows in changed.chunks(ROWS) {
+            update_issues(tx, rows).await?;
+        }
+        for rows in self.charges.chunks(ROWS) {
+            charge::Entity::insert_many(rows.to_vec()).exec_without_returning(tx).await?;
+        }
+        for rows in self.timers.chunks(ROWS) {
+            timer::Entity::insert_many(rows.to_vec()).exec_without_returning(tx).await?;
+        }
+        for rows in self.mails.chunks(ROWS) {
+            // A key queued before (a repeated run) stays as it was.
+            outbox::Entity::insert_many(rows.to_vec()).on_conflict_do_nothing_on([outbox::Column::Key]).exec_without_returning(tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// One UPDATE for many issues, each only if nobody changed it since the
+/// batch read it (the version check of [`super::effects::save_issue`]).
+/// Only the facts a timer can change are written.
+async fn update_issues(tx: &DatabaseTransaction, rows: &[issue::Model]) -> AppResult<()> {
+    let backend = tx.get_database_backend();
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * 10);
+    for r in rows {
+        values.extend([
+            r.id.clone().into(),
+            r.version.into(),
+            r.state.clone().into(),
+            r.dispatched_at.clone().into(),
+            r.reports.into(),
+            r.last_report_at.clone().into(),
+            r.charged.into(),
+            r.awaiting_at_overdue.into(),
+            r.assignment.into(),
+            r.returns.into(),
+        ]);
+    }
+    let tuples = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+    // VALUES columns are column1.. on both SQLite and PostgreSQL.
+    let text = format!(
+        "UPDATE issues SET version = v.column2 + 1, state = v.column3, dispatched_at = v.column4, reports = v.column5, last_report_at = v.column6, \
+         charged = v.column7, awaiting_at_overdue = v.column8, assignment = v.column9, returns = v.column10 \
+         FROM (VALUES {tuples}) AS v WHERE issues.id = v.column1 AND issues.version = v.column2"
+    );
+    let done = tx.execute_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await?;
+    if done.rows_affected() != rows.len() as u64 {
+        return Err(AppError::Conflict("问题已被他人更新，定时任务稍后重试 (an issue changed while its timers fired)".into()));
+    }
+    Ok(())
+}
