@@ -6,6 +6,7 @@ mod m20261201_000001_delivery_leases;
 mod m20261202_000001_corrections;
 mod m20261203_000001_toolkit;
 mod m20261204_000001_hardening;
+mod m20261205_000001_charge_codes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_corrections::Migration),
             Box::new(m20261203_000001_toolkit::Migration),
             Box::new(m20261204_000001_hardening::Migration),
+            Box::new(m20261205_000001_charge_codes::Migration),
         ]
     }
 }

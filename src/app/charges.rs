@@ -41,6 +41,7 @@ fn row(kind: &str, unit_id: &str, quarter: Quarter, points: Points, known_at: Lo
         removed: Set(false),
         corrects: Set(None),
         corrects_id: Set(None),
+        code: Set(None),
     }
 }
 
@@ -54,6 +55,7 @@ pub async fn insert_issue_charge(db: &impl ConnectionTrait, issue: &issue::Model
 pub fn issue_charge_row(issue: &issue::Model, c: &Charge) -> charge::ActiveModel {
     let mut r = row(ISSUE, &issue.unit_id, c.quarter, c.points, c.known_at);
     r.issue_id = Set(Some(issue.id.clone()));
+    r.code = Set(Some(issue.code.clone()));
     r.tier = Set(i32::try_from(c.tier.0).unwrap_or(i32::MAX));
     r.days = Set(Some(c.days));
     r.dispatched = Set(Some(c.dispatched.to_string()));
@@ -111,6 +113,7 @@ pub async fn take_back(db: &impl ConnectionTrait, id: i64, removed: bool, how: &
 pub async fn insert_correction(db: &impl ConnectionTrait, of: &charge::Model, c: &Correction, at: LocalTime) -> AppResult<()> {
     let mut r = row(CORRECTION, &of.unit_id, c.quarter, c.points, at);
     r.issue_id = Set(of.issue_id.clone());
+    r.code = Set(of.code.clone());
     r.tier = Set(NO_TIER_CORRECTION);
     r.corrects = Set(Some(c.corrects.to_string()));
     r.corrects_id = Set(Some(of.id));

@@ -121,6 +121,8 @@ entity!(charge, "charges", {
     pub removed: bool,
     pub corrects: Option<String>,
     pub corrects_id: Option<i64>,
+    /// The code, copied when charged (the report needs no join).
+    pub code: Option<String>,
 });
 
 entity!(timer, "timers", {

@@ -313,7 +313,7 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
     if !xlsx {
         return Ok(Json(view).into_response());
     }
-    let stats = crate::app::stats::quarter(&s.app, &a, &q).await?;
+    let stats = crate::app::stats::of_report(&s.app, &view).await?;
     let open = reports::open(&s.app, &a).await?;
     super::xlsx::report(&s.app.wf, &view, &stats, &open)
 }

@@ -64,53 +64,50 @@ pub fn report(wf: &Workflow, view: &QuarterView, stats: &QuarterStats, open: &[O
         })
         .collect();
     units.push(vec![text("合计"), points(r.total)]);
-    let items = r
-        .items
-        .iter()
-        .map(|item| match item {
-            Item::Issue { issue, unit, dispatched, completed, days, points: p } => vec![
-                text("问题"),
-                text(issue),
-                text(unit),
-                text(dispatched),
-                completed.map_or_else(|| text("未完成"), text),
-                number(*days as f64),
-                points(*p),
-                Cell::Empty,
-            ],
-            Item::Violation { unit, date, points: p, note, .. } => {
-                vec![text("未执行调度"), text(note.clone().unwrap_or_default()), text(unit), text(date), Cell::Empty, Cell::Empty, points(*p), Cell::Empty]
-            }
-            Item::Correction { of, unit, corrects, date, points: p } => {
-                let what = match of {
-                    Corrected::Issue(code) => format!("问题 {code}"),
-                    Corrected::Violation(id) => format!("违规记录 {id}"),
-                };
-                vec![text("更正"), text(what), text(unit), text(date), Cell::Empty, Cell::Empty, points(*p), text(corrects)]
-            }
-        })
-        .collect();
+    let items = r.items.iter().map(|item| match item {
+        Item::Issue { issue, unit, dispatched, completed, days, points: p } => vec![
+            text("问题"),
+            text(issue),
+            text(unit),
+            text(dispatched),
+            completed.map_or_else(|| text("未完成"), text),
+            number(*days as f64),
+            points(*p),
+            Cell::Empty,
+        ],
+        Item::Violation { unit, date, points: p, note, .. } => {
+            vec![text("未执行调度"), text(note.clone().unwrap_or_default()), text(unit), text(date), Cell::Empty, Cell::Empty, points(*p), Cell::Empty]
+        }
+        Item::Correction { of, unit, corrects, date, points: p } => {
+            let what = match of {
+                Corrected::Issue(code) => format!("问题 {code}"),
+                Corrected::Violation(id) => format!("违规记录 {id}"),
+            };
+            vec![text("更正"), text(what), text(unit), text(date), Cell::Empty, Cell::Empty, points(*p), text(corrects)]
+        }
+    });
     let carried = open
         .iter()
-        .map(|o| vec![text(&o.issue), text(&o.unit), text(wf.state_label(o.state)), text(o.dispatched), number(o.days as f64), points(o.provisional_points)])
-        .collect();
-    let sheets = [
-        Sheet { name: format!("{} 扣分", r.quarter), headers: unit_columns(wf), rows: units },
+        .map(|o| vec![text(&o.issue), text(&o.unit), text(wf.state_label(o.state)), text(o.dispatched), number(o.days as f64), points(o.provisional_points)]);
+    let sheets = vec![
+        Sheet { name: format!("{} 扣分", r.quarter), headers: unit_columns(wf), rows: Box::new(units.into_iter()) },
         Sheet {
             name: "明细".into(),
             headers: ["类型", "编号 / 说明", "单位", "交办 / 记录日期", "完成日期", "天数", "扣分", "更正季度"].map(String::from).to_vec(),
-            rows: items,
+            rows: Box::new(items),
         },
         Sheet {
-            name: "跨季度未定分".into(), headers: ["编号", "单位", "状态", "交办日期", "天数", "暂计扣分"].map(String::from).to_vec(), rows: carried
+            name: "跨季度未定分".into(),
+            headers: ["编号", "单位", "状态", "交办日期", "天数", "暂计扣分"].map(String::from).to_vec(),
+            rows: Box::new(carried),
         },
     ];
-    workbook(&sheets, &r.quarter)
+    workbook(sheets, &r.quarter)
 }
 
 /// The year: each unit's points per quarter, the year's points and score.
 pub fn year(year: &YearReport, trend: &Trend) -> ApiResult<Response> {
-    let rows = year
+    let rows: Vec<Vec<Cell>> = year
         .units
         .iter()
         .map(|u| {
@@ -123,10 +120,10 @@ pub fn year(year: &YearReport, trend: &Trend) -> ApiResult<Response> {
         .collect();
     let headers =
         std::iter::once("单位".to_string()).chain(trend.quarters.iter().cloned()).chain(["全年扣分".into(), format!("得分（满分 {}）", year.score)]).collect();
-    workbook(&[Sheet { name: format!("{} 年度得分", year.year), headers, rows }], &year.year.to_string())
+    workbook(vec![Sheet { name: format!("{} 年度得分", year.year), headers, rows: Box::new(rows.into_iter()) }], &year.year.to_string())
 }
 
-fn workbook(sheets: &[Sheet], name: &str) -> ApiResult<Response> {
+fn workbook(sheets: Vec<Sheet<'_>>, name: &str) -> ApiResult<Response> {
     let bytes = xlsx_book(sheets).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法生成Excel: {e:#}")))?;
     let disposition = format!("attachment; filename=\"jiaoban-{name}.xlsx\"");
     Ok(([(header::CONTENT_TYPE, crate::mail::XLSX_CONTENT_TYPE.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())

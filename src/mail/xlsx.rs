@@ -62,16 +62,17 @@ pub enum Cell {
     Empty,
 }
 
-/// One sheet: a bold, frozen header row and the rows below it.
-#[derive(Debug, Clone)]
-pub struct Sheet {
+/// One sheet: a bold, frozen header row and the rows below it, made one
+/// at a time as they are written — a quarter's 200,000 items never exist
+/// as cells all at once.
+pub struct Sheet<'a> {
     pub name: String,
     pub headers: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
+    pub rows: Box<dyn Iterator<Item = Vec<Cell>> + 'a>,
 }
 
 /// A workbook of several typed sheets (the reports).
-pub fn xlsx_book(sheets: &[Sheet]) -> anyhow::Result<Vec<u8>> {
+pub fn xlsx_book(sheets: Vec<Sheet<'_>>) -> anyhow::Result<Vec<u8>> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
     let points = Format::new().set_num_format("0.00");
@@ -82,7 +83,7 @@ pub fn xlsx_book(sheets: &[Sheet]) -> anyhow::Result<Vec<u8>> {
         // report's workbook does not grow the service's memory.
         let worksheet = workbook.add_worksheet_with_constant_memory().context("failed to add a worksheet")?;
         worksheet.set_name(sheet_name(&sheet.name)).context("failed to name the worksheet")?;
-        let mut widths = vec![MIN_WIDTH; sheet.headers.len().max(sheet.rows.iter().map(Vec::len).max().unwrap_or(0))];
+        let mut widths = vec![MIN_WIDTH; sheet.headers.len()];
         for (c, h) in sheet.headers.iter().enumerate() {
             widths[c] = widths[c].max(display_width(h) + 2);
             worksheet.set_column_width(c as u16, widths[c].min(MAX_WIDTH) as f64).context("failed to size a column")?;
@@ -90,7 +91,7 @@ pub fn xlsx_book(sheets: &[Sheet]) -> anyhow::Result<Vec<u8>> {
         for (c, h) in sheet.headers.iter().enumerate() {
             worksheet.write_string_with_format(0, c as u16, h, &bold).context("failed to write a header")?;
         }
-        for (r, line) in sheet.rows.iter().enumerate() {
+        for (r, line) in sheet.rows.enumerate() {
             let row = u32::try_from(r + 1).context("too many rows for one sheet")?;
             for (c, cell) in line.iter().enumerate() {
                 let c = c as u16;
