@@ -148,7 +148,7 @@ async fn charged_in(app: &App, q: Quarter) -> AppResult<Vec<ChargeLine>> {
     let text = "SELECT id, kind, unit_id, points_milli, tier, days, dispatched, completed, known_at, note, code, corrects, corrects_id \
                 FROM charges WHERE quarter = ? AND NOT removed ORDER BY known_at, id";
     let rows = app.db.query_all_raw(Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [q.to_string().into()])).await?;
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
             // By position, in the SELECT's order: a name lookup per cell
             // costs seconds over a million rows.
