@@ -87,40 +87,61 @@ pub async fn year(app: &App, actor: &Actor, year: &str) -> AppResult<YearReport>
 /// One quarter's report from its charge rows, in the order they became final.
 async fn build(app: &App, units: &Units, q: Quarter) -> AppResult<QuarterReport> {
     let mut book = ReportBook::default();
-    for c in charged_in(app, q).await? {
-        let Some(&unit) = units.index.get(c.unit_id.as_str()) else { continue };
-        let points = Points::from_thousandths(c.points_milli);
-        let name = units.names[unit].clone();
-        let date = |s: &Option<String>| s.as_deref().and_then(|d| d.parse().ok());
-        let (class, item) = match c.kind.as_str() {
-            charges::VIOLATION => {
-                let violation = Some(Arc::from(c.id.to_string()));
-                (Class::Violation, Item::Violation { unit: name, date: convert::time(&c.known_at)?.date(), points, note: c.note, violation })
-            }
-            charges::CORRECTION => {
-                let of = match c.code {
-                    Some(code) => Corrected::Issue(code.into()),
-                    None => Corrected::Violation(c.corrects_id.unwrap_or_default().to_string().into()),
-                };
-                let corrects = c.corrects.as_deref().and_then(Quarter::parse).ok_or_else(|| anyhow::anyhow!("correction {} names no quarter", c.id))?;
-                (Class::Correction, Item::Correction { of, unit: name, corrects, date: convert::time(&c.known_at)?.date(), points })
-            }
-            _ => {
-                let dispatched = date(&c.dispatched).ok_or_else(|| anyhow::anyhow!("a charge of {} without dispatch date", c.known_at))?;
-                let item = Item::Issue {
-                    issue: c.code.unwrap_or_default().into(),
-                    unit: name,
-                    dispatched,
-                    completed: date(&c.completed),
-                    days: c.days.unwrap_or(0),
-                    points,
-                };
-                (Class::Tier(TierIndex(c.tier.max(0) as usize)), item)
-            }
-        };
-        book.add(&app.wf, q, unit, class, item);
+    let mut after: Option<(String, i64)> = None;
+    loop {
+        let page = charged_in(app, q, after.take()).await?;
+        let full = page.len() as u64 == PAGE;
+        after = page.last().map(|c| (c.known_at.clone(), c.id));
+        for c in page {
+            add_charge(app, units, q, &mut book, c)?;
+        }
+        if !full {
+            break;
+        }
     }
     Ok(book.quarters(&app.wf, q, q, &units.names).remove(0))
+}
+
+/// Charge rows read at a time: a quarter of 200,000 charges is read in
+/// pages, so the rows of only one page are in memory beside the items.
+/// Debug builds (the tests) use tiny pages, so that every report a test
+/// compares with `simulate` crosses page boundaries.
+const PAGE: u64 = if cfg!(debug_assertions) { 3 } else { 10_000 };
+
+/// Adds one charge row to the book as the core's item.
+fn add_charge(app: &App, units: &Units, q: Quarter, book: &mut ReportBook, c: ChargeLine) -> AppResult<()> {
+    let Some(&unit) = units.index.get(c.unit_id.as_str()) else { return Ok(()) };
+    let points = Points::from_thousandths(c.points_milli);
+    let name = units.names[unit].clone();
+    let date = |s: &Option<String>| s.as_deref().and_then(|d| d.parse().ok());
+    let (class, item) = match c.kind.as_str() {
+        charges::VIOLATION => {
+            let violation = Some(Arc::from(c.id.to_string()));
+            (Class::Violation, Item::Violation { unit: name, date: convert::time(&c.known_at)?.date(), points, note: c.note, violation })
+        }
+        charges::CORRECTION => {
+            let of = match c.code {
+                Some(code) => Corrected::Issue(code.into()),
+                None => Corrected::Violation(c.corrects_id.unwrap_or_default().to_string().into()),
+            };
+            let corrects = c.corrects.as_deref().and_then(Quarter::parse).ok_or_else(|| anyhow::anyhow!("correction {} names no quarter", c.id))?;
+            (Class::Correction, Item::Correction { of, unit: name, corrects, date: convert::time(&c.known_at)?.date(), points })
+        }
+        _ => {
+            let dispatched = date(&c.dispatched).ok_or_else(|| anyhow::anyhow!("a charge of {} without dispatch date", c.known_at))?;
+            let item = Item::Issue {
+                issue: c.code.unwrap_or_default().into(),
+                unit: name,
+                dispatched,
+                completed: date(&c.completed),
+                days: c.days.unwrap_or(0),
+                points,
+            };
+            (Class::Tier(TierIndex(c.tier.max(0) as usize)), item)
+        }
+    };
+    book.add(&app.wf, q, unit, class, item);
+    Ok(())
 }
 
 /// A charge row with its issue's code, as the report needs it.
@@ -144,10 +165,13 @@ struct ChargeLine {
 /// froze is not), in the order it became final, in one pass of the
 /// (quarter, known_at) index: the row carries its issue's code, so a
 /// million rows cost no lookups in the issues table.
-async fn charged_in(app: &App, q: Quarter) -> AppResult<Vec<ChargeLine>> {
+/// `after`: the (known_at, id) of the last row of the page before.
+async fn charged_in(app: &App, q: Quarter, after: Option<(String, i64)>) -> AppResult<Vec<ChargeLine>> {
+    let (after_at, after_id) = after.unwrap_or_default();
     let text = "SELECT id, kind, unit_id, points_milli, tier, days, dispatched, completed, known_at, note, code, corrects, corrects_id \
-                FROM charges WHERE quarter = ? AND NOT removed ORDER BY known_at, id";
-    let rows = app.db.query_all_raw(Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [q.to_string().into()])).await?;
+                FROM charges WHERE quarter = ? AND NOT removed AND (known_at, id) > (?, ?) ORDER BY known_at, id LIMIT ?";
+    let values = [q.to_string().into(), after_at.into(), after_id.into(), (PAGE as i64).into()];
+    let rows = app.db.query_all_raw(Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), values)).await?;
     rows.into_iter()
         .map(|r| {
             // By position, in the SELECT's order: a name lookup per cell
