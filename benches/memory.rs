@@ -106,7 +106,7 @@ async fn rechecker(w: World, c: Client) {
         let (_, list) = w.send(c.get(format!("{}/api/issues?state=reported", w.base))).await;
         for id in ids(&list, "reported").into_iter().take(5) {
             n += 1;
-            let body = json!({"action": "recheck", "passed": n % 4 != 0, "note": "现场复核"});
+            let body = json!({"action": "recheck", "passed": !n.is_multiple_of(4), "note": "现场复核"});
             w.send(c.post(format!("{}/api/issues/{id}/actions", w.base)).json(&body)).await;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
