@@ -8,7 +8,10 @@
 //! 4. A catch-up after 30 days down (BENCH_CATCH_UP open issues, five timers
 //!    each) beside the raw delete of those timers and insert of their effects.
 //!
-//! Not timed tests: it prints numbers. `BENCH_N` scales part 2 and 3 down;
+//! 5. Pages and lists with `BENCH_N` issues, 16 concurrent readers, beside
+//!    the raw indexed query for the same rows (p99 of each).
+//!
+//! Not timed tests: it prints numbers. `BENCH_N` scales parts 2, 3 and 5 down;
 //! `BENCH_PARTS` picks parts.
 
 use jiaoban::app::{Actor, reports, scheduler};
@@ -296,10 +299,106 @@ async fn catch_up(n: usize) {
     );
 }
 
+/// p99 of `f` run `per` times by each of 16 concurrent readers, in ms.
+async fn p99<F, Fut>(f: F, per: usize) -> f64
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let mut tasks = Vec::new();
+    for reader in 0..16 {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(per);
+            for k in 0..per {
+                let started = Instant::now();
+                f(reader * per + k).await;
+                times.push(started.elapsed().as_secs_f64() * 1e3);
+            }
+            times
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_by(f64::total_cmp);
+    all[(all.len() as f64 * 0.99) as usize - 1]
+}
+
+/// Pages and lists with `n` issues (100 units; 1,000 of them open, the rest
+/// closed): 16 concurrent readers over HTTP, beside the raw indexed query
+/// for the same rows on 16 concurrent connections, and one registration.
+async fn pages(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let (application, base) = start(dir.path(), Some("2021-06-01T08:00:00")).await;
+    let raw_db = raw(dir.path()).await;
+    let db = &raw_db;
+    bulk(db, 100, |u| format!("('u{u}', '单位{u}', '[]', {u}, '2021-03-01T08:00:00')"), "units (id, name, emails, seq, created_at)").await;
+    let loading = Instant::now();
+    bulk(db, n, |i| format!("('i{i}', 'P-{i}', 'u{}', '排口 {i}', NULL, NULL, NULL, NULL, '{}', '2021-02-01T08:00:00', {i}, 'x', '2021-03-01T09:00:00', {i}, 1, NULL, {}, false, 2, '2021.1', 1)", i % 100, if i < 1000 { "rectifying" } else { "closed" }, i >= 1000),
+        "issues (id, code, unit_id, title, source, category, location, description, state, registered_at, reg_seq, dispatch_id, dispatched_at, dispatch_seq, reports, last_report_at, charged, awaiting_at_overdue, version, workflow_version, assignment)").await;
+    println!("loaded {n} issues in {:.1} s", loading.elapsed().as_secs_f64());
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    let admin = client(&base, "admin", "bench-password").await;
+    admin.post(format!("{base}/api/users")).json(&json!({"username": "d", "password": "bench-river-lantern-42", "role": "dispatcher"})).send().await.unwrap();
+    let d = client(&base, "d", "bench-river-lantern-42").await;
+    let started = Instant::now();
+    let r = d.post(format!("{base}/api/issues")).json(&json!({"code": "NEW-1", "unit": "单位7", "title": "t"})).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    println!("one registration with {n} issues: {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    let urls = [
+        ("first page of the issue list", "/api/issues?per_page=50".to_string(), "SELECT * FROM issues ORDER BY reg_seq, id LIMIT 50".to_string()),
+        (
+            "a unit's rectifying issues",
+            "/api/issues?unit=单位7&state=rectifying".into(),
+            "SELECT * FROM issues WHERE unit_id = 'u7' AND state = 'rectifying' ORDER BY reg_seq, id LIMIT 50".into(),
+        ),
+        ("an issue page (JSON)", format!("/api/issues/i{}", n / 2), format!("SELECT * FROM issues WHERE id = 'i{}'", n / 2)),
+        (
+            "the open list",
+            "/api/reports/open".into(),
+            "SELECT * FROM issues WHERE dispatched_at IS NOT NULL AND charged = false AND state <> 'withdrawn' ORDER BY dispatch_seq".into(),
+        ),
+    ];
+    let pool = {
+        let mut options = sea_orm::ConnectOptions::new(format!("sqlite://{}?mode=ro", dir.path().join("jiaoban.db").display()));
+        options.max_connections(16).sqlx_logging(false);
+        sea_orm::Database::connect(options).await.unwrap()
+    };
+    for (what, url, sql) in urls {
+        let (client, url) = (d.clone(), format!("{base}{url}"));
+        let http = p99(
+            move |_| {
+                let (client, url) = (client.clone(), url.clone());
+                async move {
+                    let r = client.get(&url).send().await.unwrap();
+                    assert!(r.status().is_success(), "{url}: {}", r.status());
+                    r.bytes().await.unwrap();
+                }
+            },
+            20,
+        )
+        .await;
+        let pool = pool.clone();
+        let raw = p99(
+            move |_| {
+                let (pool, sql) = (pool.clone(), sql.clone());
+                async move {
+                    pool.query_all_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql.clone())).await.unwrap();
+                }
+            },
+            20,
+        )
+        .await;
+        println!("{what}, {n} issues, 16 readers: p99 {http:.1} ms over HTTP; raw indexed query p99 {raw:.1} ms; ratio {:.1}", http / raw);
+    }
+}
+
 fn main() {
     let n: usize = std::env::var("BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    // BENCH_PARTS=moves,catch-up,report picks parts (default: all).
-    let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "moves,catch-up,report".into());
+    // BENCH_PARTS=moves,catch-up,report,pages picks parts (default: all).
+    let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "moves,catch-up,report,pages".into());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     if parts.contains("moves") {
         rt.block_on(http_moves());
@@ -309,5 +408,8 @@ fn main() {
     }
     if parts.contains("report") {
         rt.block_on(tick_and_report(n));
+    }
+    if parts.contains("pages") {
+        rt.block_on(pages(n));
     }
 }

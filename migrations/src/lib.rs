@@ -7,6 +7,7 @@ mod m20261202_000001_corrections;
 mod m20261203_000001_toolkit;
 mod m20261204_000001_hardening;
 mod m20261205_000001_charge_codes;
+mod m20261206_000001_issue_order;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_toolkit::Migration),
             Box::new(m20261204_000001_hardening::Migration),
             Box::new(m20261205_000001_charge_codes::Migration),
+            Box::new(m20261206_000001_issue_order::Migration),
         ]
     }
 }
