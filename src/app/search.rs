@@ -15,7 +15,7 @@ use crate::db::entities::issue;
 use chrono::NaiveDate;
 use sea_orm::sea_query::NullOrdering;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 
 /// Most issues one page holds.
 pub const MAX_PER_PAGE: u64 = 500;
@@ -99,7 +99,7 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
     let query = query.order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
     let (rows, total) = match page {
         Some(p) => {
-            let total = issue::Entity::find().filter(condition).count(&app.db).await?;
+            let total = count(app, condition).await?;
             (query.offset((p.number - 1) * p.per_page).limit(p.per_page).all(&app.db).await?, Some(total))
         }
         None => (query.all(&app.db).await?, None),
@@ -116,7 +116,18 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
 pub async fn count_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &Scope) -> AppResult<u64> {
     let units = accounts::unit_names(&app.db).await?;
     let today = app.now().await?.date();
-    Ok(issue::Entity::find().filter(scoped_condition(app, actor, &filter, scope, &units, today)?).count(&app.db).await?)
+    count(app, scoped_condition(app, actor, &filter, scope, &units, today)?).await
+}
+
+/// `SELECT COUNT(*) FROM issues WHERE …`, written out: sea-orm's `count()`
+/// counts the rows of a subquery selecting every column, which at a
+/// million issues read the whole table (400 ms) where the database counts
+/// the entries of its smallest index.
+async fn count(app: &App, condition: Condition) -> AppResult<u64> {
+    let query = Query::select().expr(Expr::cust("COUNT(*)")).from(issue::Entity).cond_where(condition).to_owned();
+    let row = app.db.query_one(&query).await?;
+    let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 fn scoped_condition(
