@@ -3,6 +3,7 @@
 //! Streams its input: one line in memory at a time, so a timeline of a
 //! million events needs memory for its issues, not for its text.
 
+mod ids;
 mod parse;
 mod raw;
 mod replay;

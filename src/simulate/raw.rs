@@ -1,14 +1,17 @@
 //! Reading a timeline line as JSON, as leniently as JSON itself allows.
 //!
-//! Values are first skipped as raw text (`RawValue`), then decoded only for
-//! the fields an event uses, so that "wrong type" and "missing" are reported
-//! as such, a repeated key counts as its last occurrence (as most JSON
-//! readers do), and oddities in fields nobody reads — a lone UTF-16
-//! surrogate in a title, say — cannot make a line bad. Strings without
-//! escapes are borrowed: no allocation for the common line.
+//! The lenient reading skips values as raw text (`RawValue`), then decodes
+//! only the fields an event uses, so that "wrong type" and "missing" are
+//! reported as such, a repeated key counts as its last occurrence (as most
+//! JSON readers do), and oddities in fields nobody reads — a lone UTF-16
+//! surrogate in a title, say — cannot make a line bad. It reads each value
+//! twice, so a line is first read the quick way, each value decoded as it is
+//! met (as a typed struct would be); only a line the quick way refuses is
+//! read again the lenient way, whose verdict, error message included, stands.
+//! Strings without escapes are borrowed: no allocation for the common line.
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
@@ -38,6 +41,52 @@ impl<'a> Scalar<'a> {
     }
 }
 
+/// A value decoded as it is read: `None` for `null`. Fails where the
+/// lenient reading would not on a string that is no Unicode.
+struct Quick<'a>(Option<Scalar<'a>>);
+
+impl<'de> Deserialize<'de> for Quick<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Quick<'de>, D::Error> {
+        struct QuickVisitor;
+        impl<'de> Visitor<'de> for QuickVisitor {
+            type Value = Quick<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Quick<'de>, E> {
+                Ok(Quick(Some(Scalar::Str(Cow::Borrowed(v)))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Quick<'de>, E> {
+                Ok(Quick(Some(Scalar::Str(Cow::Owned(v.to_owned())))))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Quick<'de>, E> {
+                Ok(Quick(Some(Scalar::Bool(v))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Quick<'de>, E> {
+                Ok(Quick(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Quick<'de>, E> {
+                Ok(Quick(Some(Scalar::Other)))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Quick<'de>, E> {
+                Ok(Quick(Some(Scalar::Other)))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Quick<'de>, E> {
+                Ok(Quick(Some(Scalar::Other)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Quick<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Quick(Some(Scalar::Other)))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Quick<'de>, M::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Quick(Some(Scalar::Other)))
+            }
+        }
+        d.deserialize_any(QuickVisitor)
+    }
+}
+
 /// The fields any event may use; a key not listed is ignored.
 #[derive(Debug, Default)]
 pub struct RawLine<'a> {
@@ -51,6 +100,18 @@ pub struct RawLine<'a> {
     pub passed: Option<Scalar<'a>>,
     pub id: Option<Scalar<'a>>,
     pub violation: Option<Scalar<'a>>,
+}
+
+impl<'a> RawLine<'a> {
+    /// Reads a line the quick way, and a line it refuses the lenient way.
+    pub fn read(text: &'a str) -> Result<RawLine<'a>, serde_json::Error> {
+        let mut line = RawLine::default();
+        if Filling::<true>::read(&mut line, text).is_err() {
+            line = RawLine::default();
+            Filling::<false>::read(&mut line, text)?;
+        }
+        Ok(line)
+    }
 }
 
 /// A key, matched without allocating.
@@ -96,37 +157,57 @@ impl<'de> Deserialize<'de> for Key {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for RawLine<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawLine<'a>, D::Error> {
-        struct LineVisitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'a> {
-            type Value = RawLine<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<RawLine<'a>, M::Error> {
-                let mut line = RawLine::default();
-                while let Some(key) = map.next_key::<Key>()? {
-                    let value: &'de RawValue = map.next_value()?;
-                    let slot = match key {
-                        Key::At => &mut line.at,
-                        Key::Event => &mut line.event,
-                        Key::Issue => &mut line.issue,
-                        Key::Unit => &mut line.unit,
-                        Key::Title => &mut line.title,
-                        Key::Source => &mut line.source,
-                        Key::Category => &mut line.category,
-                        Key::Passed => &mut line.passed,
-                        Key::Id => &mut line.id,
-                        Key::Violation => &mut line.violation,
-                        Key::Other => continue,
-                    };
-                    *slot = Scalar::from_raw(value);
+/// Fills a line the quick way (`QUICK`) or the lenient way, in place: a
+/// line is ten fields wide, worth not moving about.
+struct Filling<'l, 'a, const QUICK: bool>(&'l mut RawLine<'a>);
+
+impl<'l, 'a, const QUICK: bool> Filling<'l, 'a, QUICK> {
+    /// What `serde_json::from_str` does, into the slot.
+    fn read(line: &'l mut RawLine<'a>, text: &'a str) -> Result<(), serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        de::DeserializeSeed::deserialize(Filling::<QUICK>(line), &mut de)?;
+        de.end()
+    }
+}
+
+impl<'de: 'a, 'l, 'a, const QUICK: bool> de::DeserializeSeed<'de> for Filling<'l, 'a, QUICK> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'l, 'a, const QUICK: bool> Visitor<'de> for Filling<'l, 'a, QUICK> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        let line = self.0;
+        while let Some(key) = map.next_key::<Key>()? {
+            let slot = match key {
+                Key::At => &mut line.at,
+                Key::Event => &mut line.event,
+                Key::Issue => &mut line.issue,
+                Key::Unit => &mut line.unit,
+                Key::Title => &mut line.title,
+                Key::Source => &mut line.source,
+                Key::Category => &mut line.category,
+                Key::Passed => &mut line.passed,
+                Key::Id => &mut line.id,
+                Key::Violation => &mut line.violation,
+                Key::Other if QUICK => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
                 }
-                Ok(line)
-            }
+                Key::Other => {
+                    map.next_value::<&'de RawValue>()?;
+                    continue;
+                }
+            };
+            *slot = if QUICK { map.next_value::<Quick<'de>>()?.0 } else { Scalar::from_raw(map.next_value()?) };
         }
-        d.deserialize_map(LineVisitor(std::marker::PhantomData))
+        Ok(())
     }
 }
 
@@ -135,7 +216,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> RawLine<'_> {
-        serde_json::from_str(text).unwrap()
+        RawLine::read(text).unwrap()
     }
 
     #[test]
@@ -151,5 +232,19 @@ mod tests {
         assert!(matches!(line.title, Some(Scalar::Other)), "{:?}", line.title);
         assert!(matches!(line.passed, Some(Scalar::Bool(true))));
         assert!(line.source.is_none());
+    }
+
+    #[test]
+    fn the_quick_and_the_lenient_reading_agree() {
+        for text in [
+            r#"{"at":"2021-01-01T08:00:00","event":"register","issue":"B-1","unit":"中兴街道","title":"t"}"#,
+            r#"{"event":"recheck","passed":false,"issue":"a\"b","unit":"\u4e2d","id":null,"title":1.5e3,"x":{"y":[1,"z"]}}"#,
+            r#"{"passed":[true],"source":{"a":1},"category":-7,"violation":"v","violation":"w"}"#,
+        ] {
+            let (mut quick, mut lenient) = (RawLine::default(), RawLine::default());
+            Filling::<true>::read(&mut quick, text).unwrap();
+            Filling::<false>::read(&mut lenient, text).unwrap();
+            assert_eq!(format!("{quick:?}"), format!("{lenient:?}"), "{text}");
+        }
     }
 }

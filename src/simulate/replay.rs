@@ -6,6 +6,7 @@
 //! then the scheduled dispatch, then reminders — judged after all of them.
 //! Violations and their revocation are in [`super::violations`].
 
+use super::ids::IdTable;
 use super::violations::Violations;
 use crate::core::Workflow;
 use crate::core::clock::LocalTime;
@@ -55,7 +56,7 @@ pub(super) struct Replay<'w> {
     pub wf: &'w Workflow,
     pub reminders: bool,
     pub issues: Vec<SimIssue>,
-    ids: HashMap<Arc<str>, usize>,
+    ids: IdTable,
     pub units: Vec<Arc<str>>,
     unit_ids: HashMap<Arc<str>, usize>,
     pool: Vec<usize>,
@@ -76,7 +77,7 @@ impl<'w> Replay<'w> {
             wf,
             reminders,
             issues: Vec::new(),
-            ids: HashMap::default(),
+            ids: IdTable::default(),
             units: Vec::new(),
             unit_ids: HashMap::default(),
             pool: Vec::new(),
@@ -154,12 +155,11 @@ impl<'w> Replay<'w> {
     }
 
     pub fn register(&mut self, code: &str, unit: &str) -> Result<(), String> {
-        if self.ids.contains_key(code) {
+        if self.ids.get(code, |i| &self.issues[i].code).is_some() {
             return Err(format!("issue `{code}` is already registered"));
         }
         let unit = self.unit_index(unit);
-        let code: Arc<str> = code.into();
-        self.issues.push(SimIssue { code: code.clone(), unit, facts: Issue::registered(), listed: 0, item: None });
+        self.issues.push(SimIssue { code: code.into(), unit, facts: Issue::registered(), listed: 0, item: None });
         self.ids.insert(code, self.issues.len() - 1);
         self.pool.push(self.issues.len() - 1);
         Ok(())
@@ -213,7 +213,7 @@ impl<'w> Replay<'w> {
     }
 
     fn issue(&self, code: &str) -> Result<usize, String> {
-        self.ids.get(code).copied().ok_or_else(|| format!("unknown issue `{code}`"))
+        self.ids.get(code, |i| &self.issues[i].code).ok_or_else(|| format!("unknown issue `{code}`"))
     }
 
     /// Whether issue `i` belongs in the open list at the end.
