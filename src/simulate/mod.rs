@@ -7,6 +7,7 @@ mod ids;
 mod parse;
 mod raw;
 mod replay;
+mod scan;
 mod violations;
 
 use crate::core::Workflow;
