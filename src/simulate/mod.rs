@@ -5,8 +5,10 @@
 
 mod ids;
 mod parse;
+mod pretty;
 mod raw;
 mod replay;
+mod scan;
 mod violations;
 
 use crate::core::Workflow;
@@ -125,8 +127,7 @@ fn sent_mails(wf: &Workflow, sent: Vec<(LocalTime, String)>, from: Quarter, to: 
 /// Writes the output as the examples print it: pretty, one-space indent,
 /// straight to `out` (a report can be a hundred megabytes).
 pub fn write_json(output: &Output, out: impl std::io::Write) -> std::io::Result<()> {
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
-    let mut ser = serde_json::Serializer::with_formatter(out, formatter);
+    let mut ser = serde_json::Serializer::with_formatter(out, pretty::Pretty::default());
     output.serialize(&mut ser).map_err(std::io::Error::other)
 }
 

@@ -44,7 +44,8 @@ pub fn line<'a>(wf: &Workflow, text: &'a [u8]) -> Result<(LocalTime, Event<'a>),
     }
     // One UTF-8 check for the whole line, then serde_json's faster str reader.
     let text = std::str::from_utf8(text).map_err(|_| "not a JSON object: the line is not UTF-8".to_string())?;
-    let raw = RawLine::read(text).map_err(|e| format!("not a JSON object: {e}"))?;
+    let mut raw = RawLine::default();
+    raw.read(text).map_err(|e| format!("not a JSON object: {e}"))?;
     let at = LocalTime::parse(&required(raw.at, "at")?)?;
     let kind = required(raw.event, "event")?;
     let event = match kind.as_ref() {

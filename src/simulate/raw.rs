@@ -8,6 +8,7 @@
 //! twice, so a line is first read the quick way, each value decoded as it is
 //! met (as a typed struct would be); only a line the quick way refuses is
 //! read again the lenient way, whose verdict, error message included, stands.
+//! Before either, [`super::scan`] reads the common flat line by hand.
 //! Strings without escapes are borrowed: no allocation for the common line.
 
 use serde::Deserialize;
@@ -103,19 +104,47 @@ pub struct RawLine<'a> {
 }
 
 impl<'a> RawLine<'a> {
-    /// Reads a line the quick way, and a line it refuses the lenient way.
-    pub fn read(text: &'a str) -> Result<RawLine<'a>, serde_json::Error> {
-        let mut line = RawLine::default();
-        if Filling::<true>::read(&mut line, text).is_err() {
-            line = RawLine::default();
-            Filling::<false>::read(&mut line, text)?;
+    /// Reads a common line by hand ([`super::scan`]), another the quick way,
+    /// and a line that refuses the lenient way, into `self` (empty before):
+    /// a line is ten fields wide, worth not moving about.
+    pub fn read(&mut self, text: &'a str) -> Result<(), serde_json::Error> {
+        if super::scan::fill(self, text) {
+            return Ok(());
         }
-        Ok(line)
+        *self = RawLine::default();
+        self.read_with_serde(text)
+    }
+
+    /// Reads a line the quick way, and a line that refuses the lenient way.
+    pub(super) fn read_with_serde(&mut self, text: &'a str) -> Result<(), serde_json::Error> {
+        if Filling::<true>::read(self, text).is_err() {
+            *self = RawLine::default();
+            Filling::<false>::read(self, text)?;
+        }
+        Ok(())
+    }
+
+    /// The field a key fills; `None` for a key no event reads.
+    pub(super) fn slot(&mut self, key: Key) -> Option<&mut Option<Scalar<'a>>> {
+        Some(match key {
+            Key::At => &mut self.at,
+            Key::Event => &mut self.event,
+            Key::Issue => &mut self.issue,
+            Key::Unit => &mut self.unit,
+            Key::Title => &mut self.title,
+            Key::Source => &mut self.source,
+            Key::Category => &mut self.category,
+            Key::Passed => &mut self.passed,
+            Key::Id => &mut self.id,
+            Key::Violation => &mut self.violation,
+            Key::Other => return None,
+        })
     }
 }
 
 /// A key, matched without allocating.
-enum Key {
+#[derive(Clone, Copy)]
+pub(super) enum Key {
     At,
     Event,
     Issue,
@@ -129,6 +158,24 @@ enum Key {
     Other,
 }
 
+impl Key {
+    pub(super) fn of(name: &str) -> Key {
+        match name {
+            "at" => Key::At,
+            "event" => Key::Event,
+            "issue" => Key::Issue,
+            "unit" => Key::Unit,
+            "title" => Key::Title,
+            "source" => Key::Source,
+            "category" => Key::Category,
+            "passed" => Key::Passed,
+            "id" => Key::Id,
+            "violation" => Key::Violation,
+            _ => Key::Other,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
         struct KeyVisitor;
@@ -138,27 +185,14 @@ impl<'de> Deserialize<'de> for Key {
                 f.write_str("a key")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-                Ok(match v {
-                    "at" => Key::At,
-                    "event" => Key::Event,
-                    "issue" => Key::Issue,
-                    "unit" => Key::Unit,
-                    "title" => Key::Title,
-                    "source" => Key::Source,
-                    "category" => Key::Category,
-                    "passed" => Key::Passed,
-                    "id" => Key::Id,
-                    "violation" => Key::Violation,
-                    _ => Key::Other,
-                })
+                Ok(Key::of(v))
             }
         }
         d.deserialize_str(KeyVisitor)
     }
 }
 
-/// Fills a line the quick way (`QUICK`) or the lenient way, in place: a
-/// line is ten fields wide, worth not moving about.
+/// Fills a line the quick way (`QUICK`) or the lenient way, in place.
 struct Filling<'l, 'a, const QUICK: bool>(&'l mut RawLine<'a>);
 
 impl<'l, 'a, const QUICK: bool> Filling<'l, 'a, QUICK> {
@@ -185,27 +219,12 @@ impl<'de: 'a, 'l, 'a, const QUICK: bool> Visitor<'de> for Filling<'l, 'a, QUICK>
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
         let line = self.0;
         while let Some(key) = map.next_key::<Key>()? {
-            let slot = match key {
-                Key::At => &mut line.at,
-                Key::Event => &mut line.event,
-                Key::Issue => &mut line.issue,
-                Key::Unit => &mut line.unit,
-                Key::Title => &mut line.title,
-                Key::Source => &mut line.source,
-                Key::Category => &mut line.category,
-                Key::Passed => &mut line.passed,
-                Key::Id => &mut line.id,
-                Key::Violation => &mut line.violation,
-                Key::Other if QUICK => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-                Key::Other => {
-                    map.next_value::<&'de RawValue>()?;
-                    continue;
-                }
-            };
-            *slot = if QUICK { map.next_value::<Quick<'de>>()?.0 } else { Scalar::from_raw(map.next_value()?) };
+            match line.slot(key) {
+                Some(slot) if QUICK => *slot = map.next_value::<Quick<'de>>()?.0,
+                Some(slot) => *slot = Scalar::from_raw(map.next_value()?),
+                None if QUICK => drop(map.next_value::<IgnoredAny>()?),
+                None => drop(map.next_value::<&'de RawValue>()?),
+            }
         }
         Ok(())
     }
@@ -216,7 +235,9 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> RawLine<'_> {
-        RawLine::read(text).unwrap()
+        let mut line = RawLine::default();
+        line.read(text).unwrap();
+        line
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl<'w> Replay<'w> {
         match what {
             Pending::Overdue(i, assignment) => {
                 let decision = engine::on_timer(self.wf, &self.issues[i].facts, TimerKind::Overdue { assignment }, at);
-                self.apply(i, decision);
+                self.apply(i, &decision);
             }
             Pending::Reminder(i, reminder) => {
                 if reminder.is_owed(&self.issues[i].facts) {
@@ -173,8 +173,8 @@ impl<'w> Replay<'w> {
             if self.issues[i].facts.state != State::Registered {
                 continue;
             }
-            let decision = engine::step(self.wf, &self.issues[i].facts, Action::Dispatch, at)
-                .expect("pooled issues are registered, and registered issues can be dispatched");
+            let decision = engine::step(self.wf, &self.issues[i].facts, Action::Dispatch, at);
+            let decision = decision.as_ref().expect("pooled issues are registered, and registered issues can be dispatched");
             self.list(i);
             self.apply(i, decision);
             if self.reminders && self.mail_keys.insert(crate::core::mail_keys::dispatch_key(at, &self.units[self.issues[i].unit])) {
@@ -192,8 +192,8 @@ impl<'w> Replay<'w> {
 
     pub fn act(&mut self, code: &str, action: Action, at: LocalTime) -> Result<(), String> {
         let i = self.issue(code)?;
-        let decision = engine::step(self.wf, &self.issues[i].facts, action, at).map_err(|e| e.to_string())?;
-        self.apply(i, decision);
+        let decision = engine::step(self.wf, &self.issues[i].facts, action, at);
+        self.apply(i, decision.as_ref().map_err(|e| e.to_string())?);
         Ok(())
     }
 
@@ -201,7 +201,8 @@ impl<'w> Replay<'w> {
     /// and changed here. The issue moves to the end of the dispatch order.
     pub fn reassign(&mut self, code: &str, unit: &str, at: LocalTime) -> Result<(), String> {
         let i = self.issue(code)?;
-        let decision = engine::step(self.wf, &self.issues[i].facts, Action::Reassign, at).map_err(|e| e.to_string())?;
+        let decision = engine::step(self.wf, &self.issues[i].facts, Action::Reassign, at);
+        let decision = decision.as_ref().map_err(|e| e.to_string())?;
         let unit = self.unit_index(unit);
         if unit == self.issues[i].unit {
             return Err(format!("`reassign` must name another unit: `{}` already has issue `{code}`", self.units[unit]));
@@ -222,14 +223,16 @@ impl<'w> Replay<'w> {
         issue.listed == entry && !issue.facts.charged && issue.facts.state != State::Withdrawn
     }
 
-    /// Stores the issue's new facts and carries out the effects.
-    fn apply(&mut self, i: usize, decision: Decision) {
-        self.issues[i].facts = decision.issue;
+    /// Stores the issue's new facts and carries out the effects. By
+    /// reference: a decision is hundreds of bytes, mostly empty room for
+    /// effects, and copying it about showed in profiles.
+    fn apply(&mut self, i: usize, decision: &Decision) {
+        self.issues[i].facts = decision.issue.clone();
         let unit = self.issues[i].unit;
         let names = |r: &Self| (r.issues[i].code.clone(), r.units[unit].clone());
-        for effect in decision.effects {
-            match effect {
-                Effect::Charge(c) => {
+        for effect in &decision.effects {
+            match *effect {
+                Effect::Charge(ref c) => {
                     let (issue, name) = names(self);
                     let item = Item::Issue { issue, unit: name, dispatched: c.dispatched, completed: c.completed, days: c.days, points: c.points };
                     self.issues[i].item = Some(self.book.add(self.wf, c.quarter, unit, Class::Tier(c.tier), item));
@@ -239,7 +242,7 @@ impl<'w> Replay<'w> {
                         self.book.remove(item);
                     }
                 }
-                Effect::Correction(c) => {
+                Effect::Correction(ref c) => {
                     let (issue, name) = names(self);
                     let item = Item::Correction { of: Corrected::Issue(issue), unit: name, corrects: c.corrects, date: c.date, points: c.points };
                     self.book.add(self.wf, c.quarter, unit, Class::Correction, item);
