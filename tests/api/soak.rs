@@ -323,7 +323,10 @@ async fn check_mail(app: &TestApp, sink: Sink) {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    assert!(keys.len() > 30, "the soak made mail: {}", keys.len());
+    // How much mail a soak makes depends on how far its clients got while
+    // the clock walked (a loaded machine gets less done): enough that
+    // delivery was exercised, not a figure.
+    assert!(keys.len() > 10, "the soak made mail: {}", keys.len());
     let delivered = sink.wait_for_keys(&keys, Duration::from_secs(10));
     let expected: BTreeMap<String, usize> = keys.iter().map(|k| (k.clone(), 1)).collect();
     assert_eq!(delivered, expected, "every key of the outbox arrived exactly once, and nothing else did");
