@@ -8,6 +8,7 @@ mod m20261203_000001_toolkit;
 mod m20261204_000001_hardening;
 mod m20261205_000001_charge_codes;
 mod m20261206_000001_issue_order;
+mod m20261207_000001_issue_counts;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_hardening::Migration),
             Box::new(m20261205_000001_charge_codes::Migration),
             Box::new(m20261206_000001_issue_order::Migration),
+            Box::new(m20261207_000001_issue_counts::Migration),
         ]
     }
 }

@@ -244,7 +244,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let row = visible(app, actor, id).await?;
     let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(&app.db).await?;
     let intact = super::history::check_chain(&history).is_none();
-    let names = accounts::unit_names(&app.db).await?;
+    let names = app.unit_names_of(history.iter().filter_map(|m| m.detail.as_deref()).chain([row.unit_id.as_str()])).await?;
     let people = accounts::people(app, history.iter().map(|m| m.actor.as_str())).await?;
     let history = history
         .into_iter()
@@ -259,7 +259,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
             attachments: serde_json::from_str(&m.attachments).unwrap_or_default(),
         })
         .collect();
-    let unit = app.unit_name(&row.unit_id).await?;
+    let unit = names.get(&row.unit_id).cloned().unwrap_or_default();
     let mut view = view(app, &row, &unit, app.now().await?, Some(history)).await?;
     view.history_intact = Some(intact);
     Ok(view)

@@ -236,6 +236,47 @@ impl App {
         Ok(Some(unit))
     }
 
+    /// The names of the units `ids` (id → name), from memory; the ones not
+    /// read yet in one query. An unknown id is left out.
+    pub async fn unit_names_of<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> AppResult<std::collections::HashMap<String, String>> {
+        let mut names = std::collections::HashMap::new();
+        let mut missing = Vec::new();
+        {
+            let known = self.units.read().unwrap_or_else(|p| p.into_inner());
+            for id in ids {
+                match known.get(id) {
+                    Some(unit) => drop(names.insert(id.to_string(), unit.name.clone())),
+                    None if !names.contains_key(id) && !missing.iter().any(|m| m == id) => missing.push(id.to_string()),
+                    None => {}
+                }
+            }
+        }
+        if !missing.is_empty() {
+            use crate::db::entities::unit;
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            let found = unit::Entity::find().filter(unit::Column::Id.is_in(missing)).all(&self.db).await?;
+            let mut known = self.units.write().unwrap_or_else(|p| p.into_inner());
+            for unit in found {
+                names.insert(unit.id.clone(), unit.name.clone());
+                known.insert(unit.id.clone(), Arc::new(unit));
+            }
+        }
+        Ok(names)
+    }
+
+    /// The id of the unit named `name`, if there is one (from memory once read).
+    pub async fn unit_named(&self, name: &str) -> AppResult<Option<String>> {
+        if let Some(unit) = self.units.read().unwrap_or_else(|p| p.into_inner()).values().find(|u| u.name == name) {
+            return Ok(Some(unit.id.clone()));
+        }
+        use crate::db::entities::unit;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let Some(found) = unit::Entity::find().filter(unit::Column::Name.eq(name)).one(&self.db).await? else { return Ok(None) };
+        let id = found.id.clone();
+        self.units.write().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), Arc::new(found));
+        Ok(Some(id))
+    }
+
     /// The service's "now": the test clock when on, else the system clock in
     /// the workflow's zone.
     pub async fn now(&self) -> AppResult<LocalTime> {

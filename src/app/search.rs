@@ -8,7 +8,7 @@
 //! other: a filter narrows, nothing is hidden by default.
 
 use super::issues::{IssueView, build_view, final_points};
-use super::{Actor, App, AppError, AppResult, accounts};
+use super::{Actor, App, AppError, AppResult};
 use crate::core::clock::add_days;
 use crate::core::state::{Role, State};
 use crate::db::entities::issue;
@@ -82,9 +82,9 @@ pub struct Scope {
 }
 
 pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &Scope, page: Option<Page>) -> AppResult<IssueList> {
-    let units = accounts::unit_names(&app.db).await?;
+    let unit = unit_filter(app, &filter).await?;
     let now = app.now().await?;
-    let condition = scoped_condition(app, actor, &filter, scope, &units, now.date())?;
+    let condition = scoped_condition(app, actor, &filter, unit.as_deref(), scope, now.date())?;
     let mut query = issue::Entity::find().filter(condition.clone());
     if scope.oldest_first {
         // Issues whose days still count before those frozen (awaiting
@@ -99,12 +99,16 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
     let query = query.order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
     let (rows, total) = match page {
         Some(p) => {
-            let total = count(app, condition).await?;
+            let total = match by_unit_and_state(actor, &filter, unit.as_deref(), scope) {
+                Some(kept) => kept_count(app, kept).await?,
+                None => count(app, condition).await?,
+            };
             (query.offset((p.number - 1) * p.per_page).limit(p.per_page).all(&app.db).await?, Some(total))
         }
         None => (query.all(&app.db).await?, None),
     };
     let charged = final_points(app, &rows).await?;
+    let units = app.unit_names_of(rows.iter().map(|r| r.unit_id.as_str())).await?;
     let issues = rows
         .iter()
         .map(|row| build_view(app, row, units.get(&row.unit_id).map_or("", String::as_str), now, None, charged.get(&row.id).copied()))
@@ -114,9 +118,61 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
 
 /// How many issues match: one count query (the board's tiles).
 pub async fn count_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &Scope) -> AppResult<u64> {
-    let units = accounts::unit_names(&app.db).await?;
+    let unit = unit_filter(app, &filter).await?;
+    if let Some(kept) = by_unit_and_state(actor, &filter, unit.as_deref(), scope) {
+        return kept_count(app, kept).await;
+    }
     let today = app.now().await?.date();
-    count(app, scoped_condition(app, actor, &filter, scope, &units, today)?).await
+    count(app, scoped_condition(app, actor, &filter, unit.as_deref(), scope, today)?).await
+}
+
+/// A filter of nothing but unit and states, whose count the database keeps
+/// (`issue_counts`, maintained by triggers with every issue row).
+struct KeptFilter {
+    unit: Option<String>,
+    /// `None`: every state.
+    states: Option<Vec<State>>,
+}
+
+/// The filter as a [`KeptFilter`], when it is one.
+fn by_unit_and_state(actor: &Actor, f: &IssueFilter, unit: Option<&str>, scope: &Scope) -> Option<KeptFilter> {
+    let narrowed = [&f.code, &f.q, &f.source, &f.category].into_iter().any(|v| text(v).is_some());
+    if narrowed || f.tier.is_some() || f.dispatched_from.is_some() || f.dispatched_to.is_some() || !scope.tiers.is_empty() {
+        return None;
+    }
+    let named = unit.map(str::to_string);
+    let own = (actor.role == Role::Unit).then(|| actor.unit_id.clone().unwrap_or_default());
+    let unit = match (named, own) {
+        // Both given and different: no issue is in two units.
+        (Some(a), Some(b)) if a != b => return Some(KeptFilter { unit: Some(a), states: Some(Vec::new()) }),
+        (a, b) => a.or(b),
+    };
+    let states = match (f.state, scope.states.is_empty()) {
+        (None, true) => None,
+        (None, false) => Some(scope.states.clone()),
+        (Some(s), true) => Some(vec![s]),
+        (Some(s), false) => Some(if scope.states.contains(&s) { vec![s] } else { Vec::new() }),
+    };
+    Some(KeptFilter { unit, states })
+}
+
+/// `SELECT SUM(n) FROM issue_counts WHERE …`: at most units × states rows.
+async fn kept_count(app: &App, kept: KeptFilter) -> AppResult<u64> {
+    if kept.states.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(0);
+    }
+    let col = |name: &str| Expr::col(sea_orm::sea_query::Alias::new(name));
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back for one reading.
+    let mut query = Query::select().expr(Expr::cust("CAST(COALESCE(SUM(n), 0) AS BIGINT)")).from(sea_orm::sea_query::Alias::new("issue_counts")).to_owned();
+    if let Some(unit) = kept.unit {
+        query.and_where(col("unit_id").eq(unit));
+    }
+    if let Some(states) = kept.states {
+        query.and_where(col("state").is_in(states.iter().map(|s| s.as_str())));
+    }
+    let row = app.db.query_one(&query).await?;
+    let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// `SELECT COUNT(*) FROM issues WHERE …`, written out: sea-orm's `count()`
@@ -130,15 +186,8 @@ async fn count(app: &App, condition: Condition) -> AppResult<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-fn scoped_condition(
-    app: &App,
-    actor: &Actor,
-    filter: &IssueFilter,
-    scope: &Scope,
-    units: &std::collections::HashMap<String, String>,
-    today: NaiveDate,
-) -> AppResult<Condition> {
-    let mut c = condition(app, actor, filter, units, today)?;
+fn scoped_condition(app: &App, actor: &Actor, filter: &IssueFilter, unit: Option<&str>, scope: &Scope, today: NaiveDate) -> AppResult<Condition> {
+    let mut c = condition(app, actor, filter, unit, today)?;
     if !scope.states.is_empty() {
         c = c.add(issue::Column::State.is_in(scope.states.iter().map(|s| s.as_str())));
     }
@@ -156,7 +205,13 @@ fn text(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn condition(app: &App, actor: &Actor, f: &IssueFilter, units: &std::collections::HashMap<String, String>, today: NaiveDate) -> AppResult<Condition> {
+/// The unit filter as a unit id: a unit's name, or its id as given.
+async fn unit_filter(app: &App, f: &IssueFilter) -> AppResult<Option<String>> {
+    let Some(unit) = text(&f.unit) else { return Ok(None) };
+    Ok(Some(app.unit_named(unit).await?.unwrap_or_else(|| unit.to_string())))
+}
+
+fn condition(app: &App, actor: &Actor, f: &IssueFilter, unit: Option<&str>, today: NaiveDate) -> AppResult<Condition> {
     let mut c = Condition::all();
     if let Some(state) = f.state {
         c = c.add(issue::Column::State.eq(state.as_str()));
@@ -164,8 +219,7 @@ fn condition(app: &App, actor: &Actor, f: &IssueFilter, units: &std::collections
     if let Some(code) = text(&f.code) {
         c = c.add(issue::Column::Code.eq(code));
     }
-    if let Some(unit) = text(&f.unit) {
-        let id = units.iter().find(|(_, name)| name.as_str() == unit).map_or(unit, |(id, _)| id.as_str());
+    if let Some(id) = unit {
         c = c.add(issue::Column::UnitId.eq(id));
     }
     if actor.role == Role::Unit {

@@ -18,6 +18,7 @@
 //!   locks (`FOR UPDATE SKIP LOCKED`) and conditional updates.
 
 pub mod entities;
+pub mod queries;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -70,7 +71,9 @@ async fn open(url: &str, max: u32, query_only: bool) -> anyhow::Result<DatabaseC
         let o = o.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Full).busy_timeout(WAIT);
         if query_only { o.pragma("query_only", "ON") } else { o }
     });
-    Database::connect(options).await.with_context(|| format!("failed to connect to {}", redact(url)))
+    let mut db = Database::connect(options).await.with_context(|| format!("failed to connect to {}", redact(url)))?;
+    db.set_metric_callback(queries::count_one);
+    Ok(db)
 }
 
 /// Raw SQL written with `?` placeholders, numbered `$1, $2 …` for

@@ -78,12 +78,17 @@ pub fn router(app: App) -> Router {
 }
 
 /// Counts every answer by route (the route's pattern, not the path: ids
-/// would make a metric per issue) and status.
+/// would make a metric per issue) and status, and the statements each
+/// request sent (`crate::db::queries`).
 async fn observe(app: App, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let route = request.extensions().get::<axum::extract::MatchedPath>().map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let method = request.method().to_string();
     let started = std::time::Instant::now();
-    let response = next.run(request).await;
+    let (mut response, queries) = crate::db::queries::counting(next.run(request)).await;
+    tracing::debug!(%route, %method, queries, "request's statements");
+    if cfg!(debug_assertions) {
+        response.headers_mut().insert("x-jiaoban-queries", axum::http::HeaderValue::from(queries));
+    }
     let labels = crate::app::metrics::RequestLabels { route, method, status: response.status().as_u16() };
     app.metrics.request(labels, started.elapsed().as_secs_f64());
     response

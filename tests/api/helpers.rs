@@ -179,6 +179,32 @@ impl TestApp {
         self.post(&self.admin, "/api/test-clock", json!({"now": now})).await.0
     }
 
+    /// The counts the database keeps per unit and state (`issue_counts`,
+    /// kept by triggers) are those of the issue rows themselves.
+    pub async fn assert_counts_kept(&self) {
+        use sea_orm::{ConnectionTrait, Statement};
+        let rows = |sql: &str| {
+            let statement = Statement::from_string(self.app.db.get_database_backend(), sql.to_string());
+            async move {
+                let mut out: Vec<(String, String, i64)> = self
+                    .app
+                    .db
+                    .query_all_raw(statement)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap(), r.try_get_by_index(2).unwrap()))
+                    .collect();
+                out.sort();
+                out
+            }
+        };
+        let kept = rows("SELECT unit_id, state, n FROM issue_counts WHERE n <> 0").await;
+        let counted = rows("SELECT unit_id, state, COUNT(*) FROM issues GROUP BY unit_id, state").await;
+        assert!(!counted.is_empty(), "there are issues to count");
+        assert_eq!(kept, counted, "issue_counts differs from the issues");
+    }
+
     /// The issue with `code`, as the API shows it to admin (with history).
     pub async fn issue(&self, code: &str) -> Value {
         let (_, list) = self.get(&self.admin, &format!("/api/issues?code={code}")).await;

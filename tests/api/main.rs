@@ -16,6 +16,7 @@ mod corrections;
 mod faults;
 mod fuzz;
 mod helpers;
+mod queries;
 pub mod replay;
 #[path = "../support/require.rs"]
 mod require;

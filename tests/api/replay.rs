@@ -185,6 +185,7 @@ pub async fn replay_example(backend: Backend, set: &str, name: &str) {
     for (q, before) in frozen {
         assert_eq!(raw(&app, &a.dispatcher, &q).await, before, "{name} {backend:?}: frozen {q} changed after late events");
     }
+    app.assert_counts_kept().await;
 }
 
 /// What the SMTP server received — keys with the service's ids turned back

@@ -1,0 +1,99 @@
+//! A page reads a fixed number of statements however many rows it shows
+//! (no query per row: `X-Jiaoban-Queries`, answered by debug builds), and a
+//! paged list's `total` — taken from the counts the database keeps per unit
+//! and state where the filter allows — is the number of matching issues.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const UNITS: [&str; 3] = ["中兴街道", "竹行街道", "城东街道"];
+
+/// The statements `path` took (asked twice: the first may fill a cache).
+async fn statements(app: &TestApp, c: &reqwest::Client, path: &str) -> (u32, Value) {
+    let mut last = (0, Value::Null);
+    for _ in 0..2 {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let n = r.headers()["x-jiaoban-queries"].to_str().unwrap().parse().unwrap();
+        last = (n, r.json().await.unwrap());
+    }
+    last
+}
+
+async fn register(app: &TestApp, c: &reqwest::Client, codes: std::ops::Range<usize>) {
+    for i in codes {
+        let body = json!({"code": format!("Q-{i}"), "unit": UNITS[i % 3], "title": format!("排口 {i}")});
+        let (s, b) = app.post(c, "/api/issues", body).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let (s, b) = app.post(c, "/api/dispatches", json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+}
+
+/// The pages measured, each with the statements it took and what it said.
+async fn measure(app: &TestApp, c: &reqwest::Client, first: &str) -> Vec<(String, u32, Value)> {
+    let paths = [
+        "/api/issues?page=1&per_page=50".to_string(),
+        "/api/issues?unit=中兴街道&state=rectifying&page=1&per_page=2".to_string(),
+        "/api/issues?q=排口&page=1&per_page=50".to_string(),
+        format!("/api/issues/{first}"),
+        "/api/reports/open".to_string(),
+    ];
+    let mut out = Vec::new();
+    for path in paths {
+        let (n, body) = statements(app, c, &path).await;
+        out.push((path, n, body));
+    }
+    out
+}
+
+async fn pages_read_a_fixed_number_of_statements(backend: Backend) {
+    let app = spawn_app(backend, "2021-03-01T08:00:00").await;
+    for unit in UNITS {
+        app.unit(unit).await;
+    }
+    let gjb = app.user("gjb", "dispatcher", None).await;
+    register(&app, &gjb, 0..3).await;
+    let first = app.issue("Q-0").await["id"].as_str().unwrap().to_string();
+    let unit = app.user("zx", "unit", Some("中兴街道")).await;
+    assert_eq!(app.post(&unit, &format!("/api/issues/{first}/actions"), json!({"action": "accept"})).await.0, StatusCode::OK);
+    // Past the last tier: the others are charged, the open ones counted.
+    assert_eq!(app.advance("2021-04-05T09:00:00").await, StatusCode::OK);
+    let small = measure(&app, &gjb, &first).await;
+
+    // Ten times the issues, in every unit, and a longer history.
+    register(&app, &gjb, 3..30).await;
+    for note in ["请尽快整改", "再次催办", "第三次催办"] {
+        assert_eq!(app.post(&gjb, &format!("/api/issues/{first}/chase"), json!({"note": note})).await.0, StatusCode::OK);
+    }
+    // A move: what it reads and writes, whatever the size of the data.
+    let q3 = app.issue("Q-3").await["id"].as_str().unwrap().to_string();
+    let r = unit.post(app.url(&format!("/api/issues/{q3}/actions"))).json(&json!({"action": "accept"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let statements: u32 = r.headers()["x-jiaoban-queries"].to_str().unwrap().parse().unwrap();
+    // The session, the issue, the test clock, its update, the history's
+    // last link and the new one (BEGIN and COMMIT aside).
+    assert!(statements <= 6, "a move took {statements} statements");
+    assert_eq!(app.advance("2021-05-10T09:00:00").await, StatusCode::OK);
+    let large = measure(&app, &gjb, &first).await;
+    for ((path, few, _), (_, many, body)) in small.iter().zip(&large) {
+        assert_eq!(few, many, "{path}: {few} statements with 3 issues, {many} with 30: a query per row");
+        assert!(*many <= 8, "{path}: {many} statements");
+        if let Some(total) = body.get("total") {
+            // The same filter without a page lists every matching issue.
+            let whole =
+                path.split('?').nth(1).unwrap().split('&').filter(|kv| !kv.starts_with("page=") && !kv.starts_with("per_page=")).collect::<Vec<_>>().join("&");
+            let (_, all) = app.get(&gjb, &format!("/api/issues?{whole}")).await;
+            assert_eq!(total.as_u64().unwrap() as usize, all["issues"].as_array().unwrap().len(), "{path}: total");
+        }
+    }
+    assert_eq!(large[0].2["total"], 30);
+    assert!(large[1].2["total"].as_u64().unwrap() >= 1, "Q-0 is rectifying: {}", large[1].2);
+    // A unit user's total counts its own issues only.
+    let (_, mine) = app.get(&unit, "/api/issues?page=1&per_page=5").await;
+    assert_eq!(mine["total"], 10);
+    app.assert_counts_kept().await;
+}
+
+both_backends! { pages_read_a_fixed_number_of_statements }
