@@ -11,6 +11,9 @@
 //! last sample to the one at 5 minutes (the target: within 10%). Counts
 //! answers ≥ 500 (there must be none). Not a timed test.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -144,12 +147,6 @@ async fn clock(w: World, c: Client) {
     }
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
 
 #[tokio::main]
 async fn main() {
@@ -192,7 +189,7 @@ async fn main() {
     println!("minute  server RSS (MiB)  requests  answers >= 500");
     while started.elapsed() < Duration::from_secs(minutes * 60) {
         tokio::time::sleep(Duration::from_secs(30)).await;
-        last = rss_kib(pid);
+        last = common::rss_kib(&pid.to_string());
         let minute = started.elapsed().as_secs_f64() / 60.0;
         if minute >= 5.0 && at_five.is_none() {
             at_five = Some(last);

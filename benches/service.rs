@@ -14,6 +14,9 @@
 //! Not timed tests: it prints numbers. `BENCH_N` scales parts 2, 3 and 5 down;
 //! `BENCH_PARTS` picks parts.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use jiaoban::app::{Actor, reports, scheduler};
 use jiaoban::core::LocalTime;
 use jiaoban::core::state::Role;
@@ -199,7 +202,7 @@ async fn tick_and_report(n: usize) {
     let base = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     let admin = client(&base, "admin", "bench-password").await;
-    let rss_before = rss_kib();
+    let rss_before = common::rss_kib("self");
     let started = Instant::now();
     let bytes = admin.get(format!("{base}/api/reports/2021Q2?format=xlsx")).send().await.unwrap().bytes().await.unwrap();
     let xlsx_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -208,17 +211,11 @@ async fn tick_and_report(n: usize) {
         bytes.len() as f64 / 1e6,
         xlsx_ms / sql_ms,
         rss_before / 1024,
-        rss_kib() / 1024
+        common::rss_kib("self") / 1024
     );
 }
 
 /// This process's resident memory (Linux /proc).
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
 
 /// `n` issues rectifying since the list of 03-01, each with its overdue
 /// timer and four tier reminders: what a 30-day outage leaves due.

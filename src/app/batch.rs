@@ -12,7 +12,7 @@ use super::{AppError, AppResult};
 use crate::db::entities::{charge, issue, outbox, timer};
 use crate::db::sql;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Statement, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Rows per multi-row statement: under SQLite's limit of bound values
 /// (32,766) for the widest row (outbox, 17 columns).
@@ -24,6 +24,8 @@ pub(crate) struct Pending {
     /// The batch's issues as its timers left them; `changed` in order.
     issues: HashMap<String, issue::Model>,
     changed: Vec<String>,
+    /// `changed` as a set: a batch of 1,000 timers asks for an issue once per timer.
+    marked: HashSet<String>,
     pub charges: Vec<charge::ActiveModel>,
     pub timers: Vec<timer::ActiveModel>,
     pub mails: Vec<outbox::ActiveModel>,
@@ -52,7 +54,7 @@ impl Pending {
     /// The issue to change; it will be written back at the flush.
     pub fn issue_mut(&mut self, id: &str) -> Option<&mut issue::Model> {
         let row = self.issues.get_mut(id)?;
-        if !self.changed.iter().any(|c| c == id) {
+        if self.marked.insert(id.to_string()) {
             self.changed.push(id.to_string());
         }
         Some(row)
