@@ -147,7 +147,6 @@ async fn clock(w: World, c: Client) {
     }
 }
 
-
 #[tokio::main]
 async fn main() {
     let minutes: u64 = std::env::var("MEMORY_MINUTES").ok().and_then(|v| v.parse().ok()).unwrap_or(60);

@@ -215,8 +215,6 @@ async fn tick_and_report(n: usize) {
     );
 }
 
-/// This process's resident memory (Linux /proc).
-
 /// `n` issues rectifying since the list of 03-01, each with its overdue
 /// timer and four tier reminders: what a 30-day outage leaves due.
 async fn load_catch_up(db: &sea_orm::DatabaseConnection, n: usize) {
