@@ -48,22 +48,56 @@ pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<Quart
     of_report(app, &view).await
 }
 
+/// Completions per unit name, gathered item by item: from a report's items,
+/// or on the way past while a workbook's first pass reads its charges.
+#[derive(Debug, Default)]
+pub struct Completions {
+    /// unit name → (completed, on time, days summed)
+    by_unit: HashMap<String, (u64, u64, i64)>,
+}
+
+impl Completions {
+    /// Counts `item` if it charges a completed issue (the first tier's last
+    /// day decides on time: `first_tier_last_day`).
+    pub fn add(&mut self, item: &Item, first_tier_last_day: i64) {
+        if let Item::Issue { unit, completed: Some(_), days, .. } = item {
+            let entry = match self.by_unit.get_mut(unit.as_ref()) {
+                Some(entry) => entry,
+                None => self.by_unit.entry(unit.to_string()).or_default(),
+            };
+            entry.0 += 1;
+            entry.1 += u64::from(*days <= first_tier_last_day);
+            entry.2 += days;
+        }
+    }
+}
+
+/// The last day of the first tier, which counts as on time.
+pub fn first_tier_last_day(app: &App) -> i64 {
+    app.wf.tiers.first().and_then(|t| t.up_to_day).unwrap_or(0)
+}
+
 /// The figures of a report already built (the workbook has it: a second
 /// read of 200,000 charges would double its time).
 pub async fn of_report(app: &App, view: &QuarterView) -> AppResult<QuarterStats> {
+    let mut completions = Completions::default();
+    let last_day = first_tier_last_day(app);
+    for item in &view.report.items {
+        completions.add(item, last_day);
+    }
+    of_completions(app, view, completions).await
+}
+
+/// The figures of a report whose items went past `completions`.
+pub async fn of_completions(app: &App, view: &QuarterView, completions: Completions) -> AppResult<QuarterStats> {
     let quarter = view.report.quarter.as_str();
     let q = Quarter::parse(quarter).ok_or_else(|| AppError::BadInput(format!("`{quarter}` 不是季度")))?;
     let mut by_unit: Vec<UnitStats> = view.report.units.iter().map(|u| UnitStats { unit: u.unit.clone(), ..UnitStats::default() }).collect();
     let index: HashMap<String, usize> = by_unit.iter().enumerate().map(|(i, u)| (u.unit.clone(), i)).collect();
-    let first_tier_last_day = app.wf.tiers.first().and_then(|t| t.up_to_day).unwrap_or(0);
-    let mut days: Vec<Vec<i64>> = vec![Vec::new(); by_unit.len()];
-    for item in &view.report.items {
-        if let Item::Issue { unit, completed: Some(_), days: d, .. } = item
-            && let Some(&i) = index.get(unit.as_ref())
-        {
-            by_unit[i].completed += 1;
-            by_unit[i].on_time += u64::from(*d <= first_tier_last_day);
-            days[i].push(*d);
+    let mut days_summed = vec![0i64; by_unit.len()];
+    for (unit, (completed, on_time, days)) in completions.by_unit {
+        if let Some(&i) = index.get(&unit) {
+            (by_unit[i].completed, by_unit[i].on_time, days_summed[i]) = (completed, on_time, days);
         }
     }
     // The moves of the quarter, with their issue's unit.
@@ -89,10 +123,10 @@ pub async fn of_report(app: &App, view: &QuarterView) -> AppResult<QuarterStats>
             _ => s.chases += 1,
         }
     }
-    for (s, d) in by_unit.iter_mut().zip(days) {
+    for (s, days) in by_unit.iter_mut().zip(days_summed) {
         s.on_time_rate = ratio(s.on_time, s.completed);
         s.rework_rate = ratio(s.failed_rechecks, s.rechecks);
-        s.average_days = (!d.is_empty()).then(|| format!("{:.1}", d.iter().sum::<i64>() as f64 / d.len() as f64));
+        s.average_days = (s.completed > 0).then(|| format!("{:.1}", days as f64 / s.completed as f64));
     }
     Ok(QuarterStats { quarter: view.report.quarter.clone(), units: by_unit })
 }
@@ -117,7 +151,7 @@ pub async fn trend(app: &App, actor: &Actor, year: i32) -> AppResult<Trend> {
     let mut rows: Vec<TrendRow> = Vec::new();
     for n in 1..=4 {
         let q = format!("{year:04}Q{n}");
-        let view = reports::quarter(app, actor, &q).await?;
+        let view = reports::quarter_totals(app, actor, &q).await?;
         for (i, u) in view.report.units.iter().enumerate() {
             if rows.len() <= i {
                 rows.push(TrendRow { unit: u.unit.clone(), points: Vec::new() });

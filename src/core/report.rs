@@ -106,7 +106,9 @@ struct Tally {
 struct Entry {
     unit: usize,
     column: Option<usize>,
-    item: Item,
+    points: Points,
+    /// None in a book of totals only.
+    item: Option<Item>,
 }
 
 /// A quarter's entries in the order they became final; a removed one
@@ -128,14 +130,23 @@ pub struct ItemRef {
 #[derive(Debug, Default)]
 pub struct ReportBook {
     quarters: BTreeMap<Quarter, QuarterBook>,
+    totals_only: bool,
 }
 
 impl ReportBook {
+    /// A book that keeps each unit's totals and drops the items: the year's
+    /// score and the trend read four quarters of charges and show no item,
+    /// and a province's quarter holds 200,000 of them.
+    pub fn totals_only() -> Self {
+        Self { totals_only: true, ..Self::default() }
+    }
+
     /// Adds an item charged to `quarter` against the unit numbered `unit`
     /// (an index into the unit list given to [`ReportBook::quarters`]).
     pub fn add(&mut self, wf: &Workflow, quarter: Quarter, unit: usize, class: Class, item: Item) -> ItemRef {
         let book = self.quarters.entry(quarter).or_default();
-        book.entries.push(Some(Entry { unit, column: column(wf, class), item }));
+        let (points, item) = (item_points(&item), (!self.totals_only).then_some(item));
+        book.entries.push(Some(Entry { unit, column: column(wf, class), points, item }));
         ItemRef { quarter, index: book.entries.len() - 1 }
     }
 
@@ -153,15 +164,15 @@ impl ReportBook {
             .map(|q| {
                 let book = self.quarters.remove(&q).unwrap_or_default();
                 let mut tallies = vec![Tally::default(); units.len()];
-                let mut items = Vec::with_capacity(book.entries.len());
+                let mut items = Vec::with_capacity(if self.totals_only { 0 } else { book.entries.len() });
                 for entry in book.entries.into_iter().flatten() {
                     if let Some(tally) = tallies.get_mut(entry.unit) {
-                        tally.points = tally.points + item_points(&entry.item);
+                        tally.points = tally.points + entry.points;
                         if let Some(c) = entry.column {
                             tally.counts[c] += 1;
                         }
                     }
-                    items.push(entry.item);
+                    items.extend(entry.item);
                 }
                 let rows: Vec<UnitRow> = units.iter().zip(&tallies).map(|(name, t)| row(name.as_ref(), t)).collect();
                 QuarterReport { quarter: q.to_string(), due: q.due(wf.due_day), total: rows.iter().map(|r| r.points).sum(), units: rows, items }
@@ -203,5 +214,46 @@ pub fn open_entry(wf: &Workflow, code: &str, unit: &str, issue: &super::engine::
         dispatched,
         days: super::clock::days_between(dispatched, as_of.date()),
         provisional_points: super::engine::provisional_points(wf, issue, as_of),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(mut book: ReportBook, wf: &Workflow, q: Quarter) -> QuarterReport {
+        let date = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let (a, b): (Arc<str>, Arc<str>) = ("甲".into(), "乙".into());
+        let issue = |code: &str, unit: &Arc<str>, days, milli| Item::Issue {
+            issue: code.into(),
+            unit: unit.clone(),
+            dispatched: date("2021-03-01"),
+            completed: Some(date("2021-04-02")),
+            days,
+            points: Points::from_thousandths(milli),
+        };
+        book.add(wf, q, 0, Class::Tier(TierIndex(1)), issue("W-1", &a, 20, 20));
+        let gone = book.add(wf, q, 1, Class::Tier(TierIndex(2)), issue("W-2", &b, 40, 50));
+        book.add(
+            wf,
+            q,
+            1,
+            Class::Violation,
+            Item::Violation { unit: b.clone(), date: date("2021-04-03"), points: Points::from_thousandths(10), note: None, violation: None },
+        );
+        book.remove(gone);
+        book.quarters(wf, q, q, &["甲", "乙"]).remove(0)
+    }
+
+    #[test]
+    fn a_book_of_totals_only_has_the_same_rows_and_no_items() {
+        let wf = Workflow::parse("water-environment.toml", include_str!("../../workflows/water-environment.toml")).unwrap();
+        let q = Quarter::parse("2021Q2").unwrap();
+        let (whole, totals) = (fill(ReportBook::default(), &wf, q), fill(ReportBook::totals_only(), &wf, q));
+        assert_eq!(whole.items.len(), 2, "the removed item is gone");
+        assert!(totals.items.is_empty());
+        assert_eq!((whole.units.clone(), whole.total), (totals.units, totals.total));
+        assert_eq!(whole.total.to_string(), "0.03");
+        assert_eq!((whole.units[0].late_16_30, whole.units[1].violations, whole.units[1].late_over_30), (1, 1, 0));
     }
 }

@@ -309,13 +309,25 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
         let trend = crate::app::stats::trend(&s.app, &a, year.year).await?;
         return super::xlsx::year(&year, &trend);
     }
-    let view = reports::quarter(&s.app, &a, &q).await?;
     if !xlsx {
-        return Ok(Json(view).into_response());
+        return Ok(Json(reports::quarter(&s.app, &a, &q).await?).into_response());
     }
-    let stats = crate::app::stats::of_report(&s.app, &view).await?;
+    // The workbook streams its items (a province's quarter has 200,000):
+    // totals and completions in a first pass, then the items sheet written
+    // on a blocking thread as the pages are read.
+    use crate::app::stats;
+    let (mut completions, last_day) = (stats::Completions::default(), stats::first_tier_last_day(&s.app));
+    let (view, mut items) = reports::quarter_streamed(&s.app, &a, &q, &mut |item| completions.add(item, last_day)).await?;
+    let stats = stats::of_completions(&s.app, &view, completions).await?;
     let open = reports::open(&s.app, &a).await?;
-    super::xlsx::report(&s.app.wf, &view, &stats, &open)
+    let wf = s.app.wf.clone();
+    tokio::task::spawn_blocking(move || -> ApiResult<Response> {
+        let workbook = super::xlsx::report(&wf, &view, &stats, &open, items.by_ref())?;
+        items.finish()?;
+        Ok(workbook)
+    })
+    .await
+    .map_err(|e| crate::app::AppError::Unexpected(anyhow::anyhow!("the workbook's thread failed: {e}")))?
 }
 
 /// `GET /api/stats/{YYYYQn}` (per unit: rates, days, returns, chases) or

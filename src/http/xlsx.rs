@@ -41,7 +41,9 @@ fn rate(r: &Option<String>) -> Cell {
     r.as_deref().and_then(|r| r.parse().ok()).map_or(Cell::Empty, Cell::Rate)
 }
 
-pub fn report(wf: &Workflow, view: &QuarterView, stats: &QuarterStats, open: &[OpenEntry]) -> ApiResult<Response> {
+/// `items`: the quarter's items as they are read (the view's own are none:
+/// it holds the totals only, so the items sheet is written as it streams).
+pub fn report(wf: &Workflow, view: &QuarterView, stats: &QuarterStats, open: &[OpenEntry], items: impl Iterator<Item = Item>) -> ApiResult<Response> {
     let r = &view.report;
     let mut units: Vec<Vec<Cell>> = r
         .units
@@ -64,26 +66,26 @@ pub fn report(wf: &Workflow, view: &QuarterView, stats: &QuarterStats, open: &[O
         })
         .collect();
     units.push(vec![text("合计"), points(r.total)]);
-    let items = r.items.iter().map(|item| match item {
+    let items = items.map(|item| match item {
         Item::Issue { issue, unit, dispatched, completed, days, points: p } => vec![
             text("问题"),
             text(issue),
             text(unit),
             text(dispatched),
             completed.map_or_else(|| text("未完成"), text),
-            number(*days as f64),
-            points(*p),
+            number(days as f64),
+            points(p),
             Cell::Empty,
         ],
         Item::Violation { unit, date, points: p, note, .. } => {
-            vec![text("未执行调度"), text(note.clone().unwrap_or_default()), text(unit), text(date), Cell::Empty, Cell::Empty, points(*p), Cell::Empty]
+            vec![text("未执行调度"), text(note.unwrap_or_default()), text(unit), text(date), Cell::Empty, Cell::Empty, points(p), Cell::Empty]
         }
         Item::Correction { of, unit, corrects, date, points: p } => {
             let what = match of {
                 Corrected::Issue(code) => format!("问题 {code}"),
                 Corrected::Violation(id) => format!("违规记录 {id}"),
             };
-            vec![text("更正"), text(what), text(unit), text(date), Cell::Empty, Cell::Empty, points(*p), text(corrects)]
+            vec![text("更正"), text(what), text(unit), text(date), Cell::Empty, Cell::Empty, points(p), text(corrects)]
         }
     });
     let carried = open

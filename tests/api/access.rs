@@ -210,10 +210,12 @@ async fn the_quarter_report_downloads_as_xlsx_with_only_what_the_reader_may_see(
     use calamine::{Reader, Xlsx, open_workbook_from_rs};
     let w = world(Backend::Sqlite).await;
     assert_eq!(w.app.advance("2021-04-01T00:00:00").await, StatusCode::OK);
+    // Every sheet's rows, one after the other.
     let read = |bytes: Vec<u8>| -> Vec<Vec<String>> {
         let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
-        let range = book.worksheet_range_at(0).unwrap().unwrap();
-        range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+        let sheets = book.worksheets();
+        assert_eq!(sheets.len(), 3, "units, items, carried over");
+        sheets.iter().flat_map(|(_, range)| range.rows().map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>()).collect::<Vec<_>>()).collect()
     };
     let r = w.assessor.get(w.app.url("/api/reports/2021Q2?format=xlsx")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -221,6 +223,7 @@ async fn the_quarter_report_downloads_as_xlsx_with_only_what_the_reader_may_see(
     let rows = read(r.bytes().await.unwrap().to_vec());
     assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("中兴街道") && r.get(1).map(String::as_str) == Some("0.05")), "{rows:?}");
     assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("竹行街道")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("问题") && r.get(2).map(String::as_str) == Some("中兴街道")), "{rows:?}");
     let r = w.zhuhang.get(w.app.url("/api/reports/2021Q2?format=xlsx")).send().await.unwrap();
     let rows = read(r.bytes().await.unwrap().to_vec());
     assert!(!rows.iter().flatten().any(|c| c == "中兴街道" || c == "W-2021-001"), "another unit's data leaked: {rows:?}");

@@ -229,6 +229,15 @@ async fn statistics_and_workbooks_a_leader_can_use(backend: Backend) {
     assert!(matches!(units.get((1, 1)), Some(Data::Float(_))), "points are numbers: {:?}", units.get((1, 1)));
     let carried = book.worksheet_range_at(2).unwrap().unwrap();
     assert_eq!(carried.rows().count(), 1 + 2, "W-3 and W-4 are still open");
+    // The units sheet's rates are the statistics'; the items sheet (written
+    // as its pages are read) lists the report's items in its order.
+    let zx_row = units.rows().find(|r| r[0] == "中兴街道").unwrap();
+    assert_eq!((zx_row[6].to_string(), zx_row[7].to_string(), zx_row[8].to_string()), ("1".into(), "0.33".into(), "0".into()), "{zx_row:?}");
+    let (_, report) = w.app.get(&w.gjb, "/api/reports/2021Q1").await;
+    let listed: Vec<String> = book.worksheet_range_at(1).unwrap().unwrap().rows().skip(1).filter(|r| r[0] == "问题").map(|r| r[1].to_string()).collect();
+    let items: Vec<String> = report["items"].as_array().unwrap().iter().filter_map(|i| i["issue"].as_str().map(String::from)).collect();
+    assert!(items.len() >= 2, "{report}");
+    assert_eq!(listed, items);
     let bytes = w.gjb.get(w.app.url("/api/reports/2021?format=xlsx")).send().await.unwrap().bytes().await.unwrap();
     let mut year: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let sheet = year.worksheet_range_at(0).unwrap().unwrap();
