@@ -294,11 +294,12 @@ async fn catch_up(n: usize) {
     );
 }
 
-/// p99 of `f` run `per` times by each of 16 concurrent readers, in ms.
+/// p99 of what `f` measures (ms), run `per` times by each of 16
+/// concurrent readers.
 async fn p99<F, Fut>(f: F, per: usize) -> f64
 where
     F: Fn(usize) -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
+    Fut: std::future::Future<Output = f64> + Send,
 {
     let mut tasks = Vec::new();
     for reader in 0..16 {
@@ -306,9 +307,7 @@ where
         tasks.push(tokio::spawn(async move {
             let mut times = Vec::with_capacity(per);
             for k in 0..per {
-                let started = Instant::now();
-                f(reader * per + k).await;
-                times.push(started.elapsed().as_secs_f64() * 1e3);
+                times.push(f(reader * per + k).await);
             }
             times
         }));
@@ -319,6 +318,12 @@ where
     }
     all.sort_by(f64::total_cmp);
     all[(all.len() as f64 * 0.99) as usize - 1]
+}
+
+/// The server's own time for an answer, from its `Server-Timing` header.
+fn server_ms(r: &reqwest::Response) -> f64 {
+    let value = r.headers().get("server-timing").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    value.split("dur=").nth(1).and_then(|d| d.parse().ok()).expect("an answer with Server-Timing")
 }
 
 /// Pages and lists with `n` issues (100 units; 1,000 of them open, the rest
@@ -362,31 +367,47 @@ async fn pages(n: usize) {
         sea_orm::Database::connect(options).await.unwrap()
     };
     for (what, url, sql) in urls {
-        let (client, url) = (d.clone(), format!("{base}{url}"));
-        let http = p99(
+        // Over HTTP, 16 readers at once: the server's time (Server-Timing,
+        // what the issue's target is about) and what the client waited,
+        // which adds the client's own work on the same 2 cores.
+        let server = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (client, url, seen) = (d.clone(), format!("{base}{url}"), server.clone());
+        let waited = p99(
             move |_| {
-                let (client, url) = (client.clone(), url.clone());
+                let (client, url, seen) = (client.clone(), url.clone(), seen.clone());
                 async move {
+                    let started = Instant::now();
                     let r = client.get(&url).send().await.unwrap();
                     assert!(r.status().is_success(), "{url}: {}", r.status());
+                    seen.lock().unwrap().push(server_ms(&r));
                     r.bytes().await.unwrap();
+                    started.elapsed().as_secs_f64() * 1e3
                 }
             },
             20,
         )
         .await;
+        let mut server = std::mem::take(&mut *server.lock().unwrap());
+        server.sort_by(f64::total_cmp);
+        let server = server[(server.len() as f64 * 0.99) as usize - 1];
         let pool = pool.clone();
         let raw = p99(
             move |_| {
                 let (pool, sql) = (pool.clone(), sql.clone());
                 async move {
+                    let started = Instant::now();
                     pool.query_all_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql.clone())).await.unwrap();
+                    started.elapsed().as_secs_f64() * 1e3
                 }
             },
             20,
         )
         .await;
-        println!("{what}, {n} issues, 16 readers: p99 {http:.1} ms over HTTP; raw indexed query p99 {raw:.1} ms; ratio {:.1}", http / raw);
+        println!(
+            "{what}, {n} issues, 16 readers: p99 server time {server:.1} ms (client waited {waited:.1} ms); raw indexed query p99 {raw:.1} ms; ratio {:.1} (client's {:.1})",
+            server / raw,
+            waited / raw
+        );
     }
 }
 

@@ -79,7 +79,10 @@ pub fn router(app: App) -> Router {
 
 /// Counts every answer by route (the route's pattern, not the path: ids
 /// would make a metric per issue) and status, and the statements each
-/// request sent (`crate::db::queries`).
+/// request sent (`crate::db::queries`). `Server-Timing` (W3C) tells a
+/// client or a benchmark the time the server spent before answering, apart
+/// from the network and the client's own work; the client could time the
+/// whole exchange anyway, so it tells nobody more than that.
 async fn observe(app: App, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let route = request.extensions().get::<axum::extract::MatchedPath>().map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let method = request.method().to_string();
@@ -89,8 +92,12 @@ async fn observe(app: App, request: axum::extract::Request, next: axum::middlewa
     if cfg!(debug_assertions) {
         response.headers_mut().insert("x-jiaoban-queries", axum::http::HeaderValue::from(queries));
     }
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&format!("app;dur={:.3}", elapsed * 1e3)) {
+        response.headers_mut().insert("server-timing", value);
+    }
     let labels = crate::app::metrics::RequestLabels { route, method, status: response.status().as_u16() };
-    app.metrics.request(labels, started.elapsed().as_secs_f64());
+    app.metrics.request(labels, elapsed);
     response
 }
 

@@ -97,3 +97,17 @@ async fn pages_read_a_fixed_number_of_statements(backend: Backend) {
 }
 
 both_backends! { pages_read_a_fixed_number_of_statements }
+
+/// Every answer says how long the server took (`Server-Timing: app;dur=ms`),
+/// so a benchmark can tell the server's time from its own.
+#[tokio::test]
+async fn every_answer_says_how_long_the_server_took() {
+    let app = spawn_app(Backend::Sqlite, "2021-03-01T08:00:00").await;
+    let gjb = app.user("gjb", "dispatcher", None).await;
+    for (c, path) in [(client(), "/healthz"), (gjb.clone(), "/api/issues?page=1&per_page=5"), (gjb, "/api/issues/no-such-issue")] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        let timing = r.headers().get("server-timing").unwrap_or_else(|| panic!("{path}: no Server-Timing")).to_str().unwrap().to_string();
+        let ms: f64 = timing.strip_prefix("app;dur=").and_then(|d| d.parse().ok()).unwrap_or_else(|| panic!("{path}: {timing}"));
+        assert!((0.0..60_000.0).contains(&ms), "{path}: {timing}");
+    }
+}
