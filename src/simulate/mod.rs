@@ -9,6 +9,7 @@ mod pretty;
 mod raw;
 mod replay;
 mod scan;
+mod timers;
 mod violations;
 
 use crate::core::Workflow;
@@ -60,24 +61,40 @@ fn read_events(replay: &mut Replay, mut input: impl BufRead) -> Result<(LocalTim
     let mut number = 0usize;
     let mut span: Option<(LocalTime, LocalTime)> = None;
     loop {
-        buf.clear();
-        let read = input.read_until(b'\n', &mut buf).map_err(|e| BadInput(format!("line {}: cannot read: {e}", number + 1)))?;
-        if read == 0 {
+        let ahead = input.fill_buf().map_err(|e| BadInput(format!("line {}: cannot read: {e}", number + 1)))?;
+        if ahead.is_empty() {
             break;
         }
         number += 1;
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let at = apply_line(replay, &buf, span.map(|s| s.1)).map_err(|e| BadInput(format!("line {number}: {e}")))?;
+        let previous = span.map(|s| s.1);
+        let mut raw = raw::RawLine::default();
+        let at = match scan::line(&mut raw, ahead) {
+            // The common line, whole in the input's buffer, is read there:
+            // no search for its end, no copy.
+            Some(len) if ahead[len - 1] == b'\n' => {
+                let at = apply(replay, parse::event(replay.wf, raw), previous);
+                input.consume(len);
+                at
+            }
+            // Any other on its own, read with care.
+            _ => {
+                buf.clear();
+                input.read_until(b'\n', &mut buf).map_err(|e| BadInput(format!("line {number}: cannot read: {e}")))?;
+                if buf.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                apply(replay, parse::line(replay.wf, &buf), previous)
+            }
+        };
+        let at = at.map_err(|e| BadInput(format!("line {number}: {e}")))?;
         span = Some((span.map_or(at, |s| s.0), at));
     }
     span.ok_or_else(|| BadInput("line 1: the timeline has no events".into()))
 }
 
-/// Parses and applies one line; returns its time.
-fn apply_line(replay: &mut Replay, text: &[u8], previous: Option<LocalTime>) -> Result<LocalTime, String> {
-    let (at, event) = parse::line(replay.wf, text)?;
+/// Applies one parsed line; returns its time.
+fn apply(replay: &mut Replay, parsed: Result<(LocalTime, parse::Event), String>, previous: Option<LocalTime>) -> Result<LocalTime, String> {
+    let (at, event) = parsed?;
     match previous {
         Some(p) if at < p => return Err(format!("time {at} is earlier than the previous line's ({p})")),
         None => replay.start(at),

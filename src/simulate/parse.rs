@@ -46,6 +46,11 @@ pub fn line<'a>(wf: &Workflow, text: &'a [u8]) -> Result<(LocalTime, Event<'a>),
     let text = std::str::from_utf8(text).map_err(|_| "not a JSON object: the line is not UTF-8".to_string())?;
     let mut raw = RawLine::default();
     raw.read(text).map_err(|e| format!("not a JSON object: {e}"))?;
+    event(wf, raw)
+}
+
+/// The time and event of a line read into `raw`.
+pub fn event<'a>(wf: &Workflow, raw: RawLine<'a>) -> Result<(LocalTime, Event<'a>), String> {
     let at = LocalTime::parse(&required(raw.at, "at")?)?;
     let kind = required(raw.event, "event")?;
     let event = match kind.as_ref() {

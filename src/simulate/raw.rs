@@ -160,17 +160,21 @@ pub(super) enum Key {
 
 impl Key {
     pub(super) fn of(name: &str) -> Key {
+        Key::of_bytes(name.as_bytes())
+    }
+
+    pub(super) fn of_bytes(name: &[u8]) -> Key {
         match name {
-            "at" => Key::At,
-            "event" => Key::Event,
-            "issue" => Key::Issue,
-            "unit" => Key::Unit,
-            "title" => Key::Title,
-            "source" => Key::Source,
-            "category" => Key::Category,
-            "passed" => Key::Passed,
-            "id" => Key::Id,
-            "violation" => Key::Violation,
+            b"at" => Key::At,
+            b"event" => Key::Event,
+            b"issue" => Key::Issue,
+            b"unit" => Key::Unit,
+            b"title" => Key::Title,
+            b"source" => Key::Source,
+            b"category" => Key::Category,
+            b"passed" => Key::Passed,
+            b"id" => Key::Id,
+            b"violation" => Key::Violation,
             _ => Key::Other,
         }
     }

@@ -1,12 +1,13 @@
 //! The replay: events and timers in time order, through the core.
 //!
-//! Issues live in memory, timers in a binary heap ordered by (instant, class,
-//! sequence). At one instant the order is the one timeline.md fixes: the
+//! Issues live in memory, timers ordered by (instant, class, sequence)
+//! ([`super::timers`]). At one instant the order is the one timeline.md fixes: the
 //! start of the day (overdue charges) first, then the events in file order,
 //! then the scheduled dispatch, then reminders — judged after all of them.
 //! Violations and their revocation are in [`super::violations`].
 
 use super::ids::IdTable;
+use super::timers::Timers;
 use super::violations::Violations;
 use crate::core::Workflow;
 use crate::core::clock::LocalTime;
@@ -14,8 +15,6 @@ use crate::core::engine::{self, Decision, Effect, Issue, Reminder, TimerKind};
 use crate::core::report::{Class, Corrected, Item, ItemRef, ReportBook};
 use crate::core::state::{Action, State};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 /// Heap classes at one instant, in the order they run.
@@ -36,9 +35,6 @@ pub(super) enum Pending {
     Mail(String),
     ScheduledDispatch,
 }
-
-/// (instant, class, sequence, what): the derived order is the firing order.
-type Queued = Reverse<(LocalTime, u8, u64, Pending)>;
 
 pub(super) struct SimIssue {
     /// Shared with the report items that name it: a clone is a count.
@@ -63,8 +59,7 @@ pub(super) struct Replay<'w> {
     /// Issues in order of dispatch (a reassigned issue again at its
     /// reassignment: only the entry at its `listed` counts), then registration.
     pub dispatched: Vec<usize>,
-    timers: BinaryHeap<Queued>,
-    seq: u64,
+    timers: Timers,
     mail_keys: HashSet<String>,
     pub sent: Vec<(LocalTime, String)>,
     pub book: ReportBook,
@@ -82,8 +77,7 @@ impl<'w> Replay<'w> {
             unit_ids: HashMap::default(),
             pool: Vec::new(),
             dispatched: Vec::new(),
-            timers: BinaryHeap::new(),
-            seq: 0,
+            timers: Timers::default(),
             mail_keys: HashSet::default(),
             sent: Vec::new(),
             book: ReportBook::default(),
@@ -105,19 +99,18 @@ impl<'w> Replay<'w> {
     }
 
     pub(super) fn push(&mut self, at: LocalTime, class: u8, what: Pending) {
-        self.seq += 1;
-        self.timers.push(Reverse((at, class, self.seq, what)));
+        self.timers.push(at, class, what);
     }
 
     /// Runs everything due before `t`, and at `t` the start of day; with
     /// `inclusive`, everything due at `t` as well.
     pub fn run_until(&mut self, t: LocalTime, inclusive: bool) {
-        while let Some(Reverse((at, class, _, _))) = self.timers.peek() {
-            let due = *at < t || (*at == t && (inclusive || *class == DAY_START));
+        while let Some((at, class)) = self.timers.peek() {
+            let due = at < t || (at == t && (inclusive || class == DAY_START));
             if !due {
                 break;
             }
-            let Reverse((at, _, _, what)) = self.timers.pop().expect("peeked");
+            let (at, what) = self.timers.pop().expect("peeked");
             self.fire(at, what);
         }
     }

@@ -8,23 +8,41 @@
 //! [`super::raw`] reads the line with serde_json instead. serde_json is the
 //! reference: on a line this accepts it reads the same fields (the tests
 //! check it on generated lines), so this only decides who does the work.
+//!
+//! It reads bytes, not a `str`, so that the replay can read a line straight
+//! from the input's buffer: no search for its end, no copy, no UTF-8 check
+//! of the whole line. Outside strings it accepts ASCII only, so checking
+//! each string is checking the line. A line ends at its first `\n`, so
+//! that is no whitespace inside it.
 
 use super::raw::{Key, RawLine, Scalar};
 use std::borrow::Cow;
 
 struct Scanner<'a> {
-    text: &'a str,
+    text: &'a [u8],
     at: usize,
 }
 
+/// A value as found, before the line is known to be UTF-8: a string by
+/// where it lies.
+#[derive(Clone, Copy)]
+enum Found {
+    Str(usize, usize),
+    Bool(bool),
+    Null,
+}
+
+/// The fields a line can fill before it is over: more read it with serde.
+const MOST: usize = 16;
+
 impl<'a> Scanner<'a> {
     fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.at).copied()
+        self.text.get(self.at).copied()
     }
 
-    /// JSON's four whitespace bytes, and no other.
+    /// JSON's whitespace bytes but the line break, which ends the line.
     fn skip_whitespace(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r')) {
             self.at += 1;
         }
     }
@@ -35,35 +53,34 @@ impl<'a> Scanner<'a> {
         found
     }
 
-    /// The rest of a string without escapes or control characters (which
-    /// JSON forbids raw), after its opening quote; the text is UTF-8 already.
-    fn plain_str(&mut self) -> Option<&'a str> {
-        let rest = &self.text.as_bytes()[self.at..];
-        let len = plain_len(rest);
-        if rest.get(len) != Some(&b'"') {
+    /// Where the rest of a string lies, after its opening quote, if it has
+    /// no escapes or control characters (which JSON forbids raw).
+    fn plain_str(&mut self) -> Option<(usize, usize)> {
+        let len = plain_len(&self.text[self.at..]);
+        let (from, to) = (self.at, self.at + len);
+        if self.text.get(to) != Some(&b'"') {
             return None;
         }
-        let s = &self.text[self.at..self.at + len];
-        self.at += len + 1;
-        Some(s)
+        self.at = to + 1;
+        Some((from, to))
     }
 
-    fn word(&mut self, word: &str) -> bool {
+    fn word(&mut self, word: &[u8]) -> bool {
         let found = self.text[self.at..].starts_with(word);
         self.at += if found { word.len() } else { 0 };
         found
     }
 
-    /// A plain string, `true`, `false` or `null` (as `None`).
-    fn value(&mut self) -> Option<Option<Scalar<'a>>> {
+    /// A plain string, `true`, `false` or `null`.
+    fn value(&mut self) -> Option<Found> {
         if self.eat(b'"') {
-            Some(Some(Scalar::Str(Cow::Borrowed(self.plain_str()?))))
-        } else if self.word("true") {
-            Some(Some(Scalar::Bool(true)))
-        } else if self.word("false") {
-            Some(Some(Scalar::Bool(false)))
-        } else if self.word("null") {
-            Some(None)
+            self.plain_str().map(|(from, to)| Found::Str(from, to))
+        } else if self.word(b"true") {
+            Some(Found::Bool(true))
+        } else if self.word(b"false") {
+            Some(Found::Bool(false))
+        } else if self.word(b"null") {
+            Some(Found::Null)
         } else {
             None
         }
@@ -91,15 +108,32 @@ fn plain_len(bytes: &[u8]) -> usize {
     at + bytes[at..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).unwrap_or(bytes.len() - at)
 }
 
-/// Fills `line` (empty before) if the text is a flat object of plain
-/// strings, booleans and nulls, and says whether it was; a repeated key
-/// counts as its last occurrence. On `false`, `line` holds any fields.
-pub(super) fn fill<'a>(line: &mut RawLine<'a>, text: &'a str) -> bool {
-    object(line, text).is_some()
+/// Fills `line` (empty before) from the line that starts `text`, if it is
+/// a flat object of plain strings, booleans and nulls, and returns its
+/// length, with its `\n` if it has one (the last line of a file may not); a
+/// repeated key counts as its last occurrence. On `None`, `line` is empty.
+pub(super) fn line<'a>(line: &mut RawLine<'a>, text: &'a [u8]) -> Option<usize> {
+    let mut found = [(Key::Other, Found::Null); MOST];
+    let (len, fields) = structure(text, &mut found)?;
+    // One UTF-8 check for the line: outside strings it is ASCII already.
+    let text = std::str::from_utf8(&text[..len]).ok()?;
+    for &(key, value) in &found[..fields] {
+        if let Some(slot) = line.slot(key) {
+            *slot = match value {
+                // Quotes are ASCII, so the bounds are character boundaries.
+                Found::Str(from, to) => Some(Scalar::Str(Cow::Borrowed(&text[from..to]))),
+                Found::Bool(b) => Some(Scalar::Bool(b)),
+                Found::Null => None,
+            };
+        }
+    }
+    Some(len)
 }
 
-fn object<'a>(line: &mut RawLine<'a>, text: &'a str) -> Option<()> {
+/// The line's length and the fields an event may use, in `found`.
+fn structure(text: &[u8], found: &mut [(Key, Found); MOST]) -> Option<(usize, usize)> {
     let mut s = Scanner { text, at: 0 };
+    let mut fields = 0;
     s.skip_whitespace();
     if !s.eat(b'{') {
         return None;
@@ -110,15 +144,17 @@ fn object<'a>(line: &mut RawLine<'a>, text: &'a str) -> Option<()> {
             if !s.eat(b'"') {
                 return None;
             }
-            let key = s.plain_str()?;
+            let (from, to) = s.plain_str()?;
             s.skip_whitespace();
             if !s.eat(b':') {
                 return None;
             }
             s.skip_whitespace();
             let value = s.value()?;
-            if let Some(slot) = line.slot(Key::of(key)) {
-                *slot = value;
+            let key = Key::of_bytes(&text[from..to]);
+            if !matches!(key, Key::Other) {
+                *found.get_mut(fields)? = (key, value);
+                fields += 1;
             }
             s.skip_whitespace();
             if s.eat(b'}') {
@@ -131,7 +167,12 @@ fn object<'a>(line: &mut RawLine<'a>, text: &'a str) -> Option<()> {
         }
     }
     s.skip_whitespace();
-    (s.at == text.len()).then_some(())
+    (s.eat(b'\n') || s.at == text.len()).then_some((s.at, fields))
+}
+
+/// Whether all of `text`, one line, is a flat object as [`line`] reads it.
+pub(super) fn fill<'a>(raw: &mut RawLine<'a>, text: &'a str) -> bool {
+    line(raw, text.as_bytes()) == Some(text.len())
 }
 
 #[cfg(test)]
