@@ -215,23 +215,6 @@ pub async fn list_users(app: &App, actor: &Actor) -> AppResult<Vec<UserView>> {
         .collect())
 }
 
-/// User name → (姓名, role label) for the history of an issue. The
-/// scheduler and the command-line tools are not users.
-pub async fn people<'a>(app: &App, usernames: impl Iterator<Item = &'a str>) -> AppResult<HashMap<String, (String, String)>> {
-    let mut wanted: Vec<String> = usernames.map(str::to_string).collect();
-    wanted.sort();
-    wanted.dedup();
-    let mut out = HashMap::new();
-    if wanted.iter().any(|u| u == "scheduler") {
-        out.insert("scheduler".to_string(), (super::SCHEDULER_NAME.to_string(), String::new()));
-    }
-    for u in user::Entity::find().filter(user::Column::Username.is_in(wanted)).all(&app.db).await? {
-        let role = u.role.parse::<Role>().map(|r| app.wf.role_label(r).to_string()).unwrap_or_else(|_| u.role.clone());
-        out.insert(u.username.clone(), (u.display_name.unwrap_or(u.username), role));
-    }
-    Ok(out)
-}
-
 pub async fn actor_by_name(app: &App, username: &str) -> AppResult<Option<Actor>> {
     Ok(user::Entity::find().filter(user::Column::Username.eq(username)).one(&app.db).await?.map(actor_of))
 }

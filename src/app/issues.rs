@@ -5,8 +5,10 @@ use crate::core::engine::{self, Issue};
 use crate::core::state::{Role, State};
 use crate::core::{LocalTime, clock};
 use crate::db::entities::{charge, issue, moves};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use crate::db::sql;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A registration, already checked (parse, don't validate).
 #[derive(Debug, Clone)]
@@ -242,10 +244,9 @@ pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Mod
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let row = visible(app, actor, id).await?;
-    let history = moves::Entity::find().filter(moves::Column::IssueId.eq(row.id.clone())).order_by_asc(moves::Column::Id).all(&app.db).await?;
+    let (history, people) = history_with_people(app, &row.id).await?;
     let intact = super::history::check_chain(&history).is_none();
     let names = app.unit_names_of(history.iter().filter_map(|m| m.detail.as_deref()).chain([row.unit_id.as_str()])).await?;
-    let people = accounts::people(app, history.iter().map(|m| m.actor.as_str())).await?;
     let history = history
         .into_iter()
         .map(|m| MoveView {
@@ -263,6 +264,30 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let mut view = view(app, &row, &unit, app.now().await?, Some(history)).await?;
     view.history_intact = Some(intact);
     Ok(view)
+}
+
+/// An issue's moves in order, and the name and role label of each actor,
+/// in one statement (the people joined by user name): the issue page is
+/// read by many at once, and each statement costs a round trip.
+async fn history_with_people(app: &App, issue_id: &str) -> AppResult<(Vec<moves::Model>, HashMap<String, (String, String)>)> {
+    let text = "SELECT m.*, u.display_name AS person_name, u.role AS person_role \
+                FROM moves m LEFT JOIN users u ON u.username = m.actor WHERE m.issue_id = ? ORDER BY m.id";
+    let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [issue_id.into()]);
+    let mut people = HashMap::new();
+    let mut history = Vec::new();
+    for r in app.db.query_all_raw(statement).await? {
+        let m = moves::Model::from_query_result(&r, "")?;
+        // A user named like the scheduler would be that user.
+        if let Some(role) = r.try_get::<Option<String>>("", "person_role")? {
+            let name: Option<String> = r.try_get("", "person_name")?;
+            let role = role.parse::<Role>().map(|r| app.wf.role_label(r).to_string()).unwrap_or(role);
+            people.insert(m.actor.clone(), (name.unwrap_or_else(|| m.actor.clone()), role));
+        } else if m.actor == "scheduler" {
+            people.insert(m.actor.clone(), (super::SCHEDULER_NAME.to_string(), String::new()));
+        }
+        history.push(m);
+    }
+    Ok((history, people))
 }
 
 pub use super::search::{IssueFilter, IssueList, Page, list, list_page};
