@@ -9,6 +9,7 @@ mod m20261204_000001_hardening;
 mod m20261205_000001_charge_codes;
 mod m20261206_000001_issue_order;
 mod m20261207_000001_issue_counts;
+mod m20261208_000001_open_index;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_charge_codes::Migration),
             Box::new(m20261206_000001_issue_order::Migration),
             Box::new(m20261207_000001_issue_counts::Migration),
+            Box::new(m20261208_000001_open_index::Migration),
         ]
     }
 }
