@@ -55,8 +55,9 @@ pub async fn quarter_totals(app: &App, actor: &Actor, quarter: &str) -> AppResul
 /// rows and totals first (every item shown to `observe` and dropped), then
 /// its items, read a page at a time as the returned stream is consumed —
 /// memory does not grow with the quarter. The stream ends at the last
-/// charge the first pass read, so the items add up to the totals even if a
-/// charge is made in between.
+/// charge the first pass read, so a charge made in between is in neither
+/// pass. (One taken back in between — only possible while its quarter is
+/// open — would be counted in the totals and missing from the items.)
 pub async fn quarter_streamed(app: &App, actor: &Actor, quarter: &str, observe: &mut (dyn FnMut(&Item) + Send)) -> AppResult<(QuarterView, ItemStream)> {
     let q = parse_quarter(quarter)?;
     let (view, units, last) = quarter_from(app, actor, q, ReportBook::totals_only(), observe).await?;

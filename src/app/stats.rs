@@ -50,40 +50,39 @@ pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<Quart
 
 /// Completions per unit name, gathered item by item: from a report's items,
 /// or on the way past while a workbook's first pass reads its charges.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Completions {
+    /// The first tier's last day: a completion by then is on time.
+    first_tier_last_day: i64,
     /// unit name → (completed, on time, days summed)
     by_unit: HashMap<String, (u64, u64, i64)>,
 }
 
 impl Completions {
-    /// Counts `item` if it charges a completed issue (the first tier's last
-    /// day decides on time: `first_tier_last_day`).
-    pub fn add(&mut self, item: &Item, first_tier_last_day: i64) {
+    pub fn new(app: &App) -> Self {
+        Completions { first_tier_last_day: app.wf.tiers.first().and_then(|t| t.up_to_day).unwrap_or(0), by_unit: HashMap::new() }
+    }
+
+    /// Counts `item` if it charges a completed issue.
+    pub fn add(&mut self, item: &Item) {
         if let Item::Issue { unit, completed: Some(_), days, .. } = item {
             let entry = match self.by_unit.get_mut(unit.as_ref()) {
                 Some(entry) => entry,
                 None => self.by_unit.entry(unit.to_string()).or_default(),
             };
             entry.0 += 1;
-            entry.1 += u64::from(*days <= first_tier_last_day);
+            entry.1 += u64::from(*days <= self.first_tier_last_day);
             entry.2 += days;
         }
     }
 }
 
-/// The last day of the first tier, which counts as on time.
-pub fn first_tier_last_day(app: &App) -> i64 {
-    app.wf.tiers.first().and_then(|t| t.up_to_day).unwrap_or(0)
-}
-
 /// The figures of a report already built (the workbook has it: a second
 /// read of 200,000 charges would double its time).
 pub async fn of_report(app: &App, view: &QuarterView) -> AppResult<QuarterStats> {
-    let mut completions = Completions::default();
-    let last_day = first_tier_last_day(app);
+    let mut completions = Completions::new(app);
     for item in &view.report.items {
-        completions.add(item, last_day);
+        completions.add(item);
     }
     of_completions(app, view, completions).await
 }

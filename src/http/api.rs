@@ -316,8 +316,8 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
     // totals and completions in a first pass, then the items sheet written
     // on a blocking thread as the pages are read.
     use crate::app::stats;
-    let (mut completions, last_day) = (stats::Completions::default(), stats::first_tier_last_day(&s.app));
-    let (view, mut items) = reports::quarter_streamed(&s.app, &a, &q, &mut |item| completions.add(item, last_day)).await?;
+    let mut completions = stats::Completions::new(&s.app);
+    let (view, mut items) = reports::quarter_streamed(&s.app, &a, &q, &mut |item| completions.add(item)).await?;
     let stats = stats::of_completions(&s.app, &view, completions).await?;
     let open = reports::open(&s.app, &a).await?;
     let wf = s.app.wf.clone();
