@@ -30,6 +30,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Copy the SQLite database to FILE, consistently, while the service runs.
     Backup(BackupArgs),
+    /// Load a province through the use cases and measure it beside the raw database.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -151,6 +153,13 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import(args),
         Command::Verify(args) => verify(args),
         Command::Backup(args) => backup(args),
+        Command::Bench(args) => match crate::bench::main(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("jiaoban bench: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

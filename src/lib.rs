@@ -6,8 +6,10 @@
 //! - [`app`]: use cases — load, ask the core, persist with effects.
 //! - [`db`], [`http`], [`mail`]: thin adapters; [`web`]: the zh-CN pages.
 //! - [`startup`]: the service as a value; [`cli`]: the command line.
+//! - [`bench`]: `jiaoban bench`, a province loaded and measured.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod core;
 pub mod db;

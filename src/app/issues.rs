@@ -243,7 +243,7 @@ pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Mod
 }
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
-    let row = visible(app, actor, id).await?;
+    let (row, charge) = visible_with_charge(app, actor, id).await?;
     let (history, people) = history_with_people(app, &row.id).await?;
     let intact = super::history::check_chain(&history).is_none();
     let names = app.unit_names_of(history.iter().filter_map(|m| m.detail.as_deref()).chain([row.unit_id.as_str()])).await?;
@@ -261,9 +261,30 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
         })
         .collect();
     let unit = names.get(&row.unit_id).cloned().unwrap_or_default();
-    let mut view = view(app, &row, &unit, app.now().await?, Some(history)).await?;
+    let mut view = build_view(app, &row, &unit, app.now().await?, Some(history), charge)?;
     view.history_intact = Some(intact);
     Ok(view)
+}
+
+/// [`visible`] with the issue's final charge, if any, in the same
+/// statement: the issue page is read by many at once, and each statement
+/// costs a round trip.
+async fn visible_with_charge(app: &App, actor: &Actor, id: &str) -> AppResult<(issue::Model, Option<Final>)> {
+    let text = "SELECT i.*, c.points_milli AS final_points_milli, c.days AS final_days \
+                FROM issues i LEFT JOIN charges c ON c.issue_id = i.id AND c.kind = ? WHERE i.id = ?";
+    let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [super::charges::ISSUE.into(), id.into()]);
+    let not_found = || AppError::NotFound(format!("问题 `{id}` 不存在 (no such issue)"));
+    let found = app.db.query_one_raw(statement).await?.ok_or_else(not_found)?;
+    let row = issue::Model::from_query_result(&found, "")?;
+    if actor.role == Role::Unit && actor.unit_id.as_deref() != Some(row.unit_id.as_str()) {
+        return Err(not_found());
+    }
+    // As [`final_points`]: only a charged issue shows its charge.
+    let charge = found.try_get::<Option<i64>>("", "final_points_milli")?.filter(|_| row.charged).map(|milli| Final {
+        points: crate::core::Points::from_thousandths(milli),
+        days: found.try_get::<Option<i64>>("", "final_days").ok().flatten().unwrap_or(0),
+    });
+    Ok((row, charge))
 }
 
 /// An issue's moves in order, and the name and role label of each actor,

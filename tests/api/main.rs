@@ -12,6 +12,7 @@ macro_rules! both_backends {
 }
 
 mod access;
+mod bench;
 mod corrections;
 mod faults;
 mod fuzz;

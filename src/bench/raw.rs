@@ -1,0 +1,184 @@
+//! The raw database doing the same work as the service, on connections of
+//! its own: the baselines every figure is divided by.
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, QueryResult, Statement};
+use std::path::Path;
+use std::time::Instant;
+
+pub struct Raw {
+    /// One connection: a BEGIN and the statements after it must share it.
+    one: DatabaseConnection,
+    /// Sixteen, for the readers' baseline.
+    readers: DatabaseConnection,
+    pub backend: DbBackend,
+    url: Option<String>,
+}
+
+impl Raw {
+    pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Raw> {
+        let file = data_dir.join("jiaoban.db");
+        let (one_url, readers_url) = match database_url {
+            Some(url) => (url.to_string(), url.to_string()),
+            None => (format!("sqlite://{}?mode=rw", file.display()), format!("sqlite://{}?mode=ro", file.display())),
+        };
+        let connect = |url: String, n: u32| {
+            let mut options = ConnectOptions::new(url);
+            options.max_connections(n).min_connections(n).sqlx_logging(false);
+            Database::connect(options)
+        };
+        let one = connect(one_url, 1).await?;
+        let backend = one.get_database_backend();
+        if backend == DbBackend::Sqlite {
+            // As the service writes: WAL, every commit on disk before it returns.
+            one.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;").await?;
+        }
+        let readers = connect(readers_url, 16).await?;
+        Ok(Raw { one, readers, backend, url: database_url.map(str::to_string) })
+    }
+
+    pub async fn rows(&self, sql: &str) -> anyhow::Result<Vec<QueryResult>> {
+        Ok(self.readers.query_all_raw(Statement::from_string(self.backend, sql)).await?)
+    }
+
+    /// The fastest of three runs of `sql`, every row fetched (ms).
+    pub async fn best_ms(&self, sql: &str) -> anyhow::Result<f64> {
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let started = Instant::now();
+            self.rows(sql).await?;
+            best = best.min(started.elapsed().as_secs_f64() * 1e3);
+        }
+        Ok(best)
+    }
+
+    /// p99 of `sql` run by 16 readers at once, 20 times each (ms).
+    pub async fn p99_ms(&self, sql: &str) -> anyhow::Result<f64> {
+        let (db, sql, backend) = (self.readers.clone(), sql.to_string(), self.backend);
+        super::measure::p99(move || {
+            let (db, sql) = (db.clone(), sql.clone());
+            async move {
+                db.query_all_raw(Statement::from_string(backend, sql)).await?;
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    /// SQLite's own limit for a move: its UPDATE + INSERT, one durable
+    /// transaction each (per second).
+    pub async fn commit_rate(&self, ids: &[String]) -> anyhow::Result<f64> {
+        let started = Instant::now();
+        for (n, id) in ids.iter().enumerate() {
+            let sql = format!(
+                "BEGIN IMMEDIATE; UPDATE issues SET state = 'rectifying', version = version + 1 WHERE id = '{id}'; \
+                 INSERT INTO moves (issue_id, action, actor, at, note, attachments) VALUES ('{id}', 'accept', 'raw', '2026-03-02T10:00:{:02}', NULL, '[]'); COMMIT;",
+                n % 60
+            );
+            self.one.execute_unprepared(&sql).await?;
+        }
+        Ok(ids.len() as f64 / started.elapsed().as_secs_f64())
+    }
+
+    /// What a catch-up to `to` writes, done by hand: read the due timers,
+    /// insert their effects (an overdue charge and the issue's flag, a
+    /// reminder mail) 500 rows a statement, delete the timers — in one
+    /// transaction, rolled back so the service then finds the same work.
+    /// Returns (timers, seconds).
+    pub async fn catch_up(&self, to: &str) -> anyhow::Result<(usize, f64)> {
+        let begin = if self.backend == DbBackend::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        let started = Instant::now();
+        self.one.execute_unprepared(begin).await?;
+        let due = self
+            .one
+            .query_all_raw(Statement::from_string(
+                self.backend,
+                format!(
+                    "SELECT t.id, t.kind, t.issue_id, t.due_at, i.unit_id, i.code, i.dispatched_at, i.charged FROM timers t LEFT JOIN issues i ON i.id = t.issue_id WHERE t.due_at <= '{to}' ORDER BY t.due_at, t.class, t.id"
+                ),
+            ))
+            .await?;
+        let (mut charges, mut mails, mut charged) = (Vec::new(), Vec::new(), Vec::new());
+        for row in &due {
+            let (id, kind): (i64, String) = (row.try_get("", "id")?, row.try_get("", "kind")?);
+            let due_at: String = row.try_get("", "due_at")?;
+            let issue: Option<String> = row.try_get("", "issue_id")?;
+            // An overdue timer of an issue charged since then fires and does nothing.
+            let charged_already: Option<bool> = row.try_get("", "charged")?;
+            match (kind.as_str(), issue) {
+                ("overdue", Some(_)) if charged_already == Some(true) => {}
+                ("overdue", Some(issue)) => {
+                    let (unit, code): (String, String) = (row.try_get("", "unit_id")?, row.try_get("", "code")?);
+                    let dispatched: Option<String> = row.try_get("", "dispatched_at")?;
+                    let dispatched = dispatched.unwrap_or_default().chars().take(10).collect::<String>();
+                    charges.push(format!(
+                        "('issue', '{issue}', '{unit}', 'RAW', 50, 2, 31, '{dispatched}', NULL, '{due_at}', NULL, '{}')",
+                        code.replace('\'', "''")
+                    ));
+                    charged.push(format!("'{issue}'"));
+                }
+                _ => mails.push(format!("('raw:{id}', '[\"u@example.org\"]', '[]', 'subject', 'body', NULL, NULL, '{due_at}', NULL, 0, '{due_at}', NULL)")),
+            }
+        }
+        let tables = [
+            ("charges (kind, issue_id, unit_id, quarter, points_milli, tier, days, dispatched, completed, known_at, note, code)", charges),
+            ("outbox (key, recipients, cc, subject, body, attachment_name, attachment, send_after, sent_at, attempts, next_attempt_at, last_error)", mails),
+        ];
+        for (table, rows) in tables {
+            for chunk in rows.chunks(500) {
+                self.one.execute_unprepared(&format!("INSERT INTO {table} VALUES {}", chunk.join(","))).await?;
+            }
+        }
+        for chunk in charged.chunks(500) {
+            self.one.execute_unprepared(&format!("UPDATE issues SET charged = true, version = version + 1 WHERE id IN ({})", chunk.join(","))).await?;
+        }
+        self.one.execute_unprepared(&format!("DELETE FROM timers WHERE due_at <= '{to}'")).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        self.one.execute_unprepared("ROLLBACK").await?;
+        Ok((due.len(), seconds))
+    }
+
+    /// `pgbench -N` (simple update), 16 clients for 10 s, on a database of
+    /// its own on the same server; `None` without pgbench or PostgreSQL.
+    pub async fn pgbench_tps(&self) -> Option<f64> {
+        let url = self.url.clone()?;
+        tokio::task::spawn_blocking(move || pgbench(&url)).await.ok().flatten()
+    }
+}
+
+fn pgbench(url: &str) -> Option<f64> {
+    use std::process::Command;
+    // postgres://user[:password]@host[:port]/db
+    let rest = url.split_once("://")?.1;
+    let (user, rest) = rest.split_once('@')?;
+    let user = user.split(':').next()?;
+    let hostport = rest.split('/').next()?;
+    let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
+    let db = "jiaoban_bench_pgbench";
+    let pg = ["-h", host, "-p", port, "-U", user];
+    Command::new("dropdb").args(pg).args(["--if-exists", db]).status().ok()?;
+    Command::new("createdb").args(pg).arg(db).status().ok()?;
+    Command::new("pgbench").args(pg).args(["-i", "-q", "-s", "4", db]).output().ok()?;
+    let out = Command::new("pgbench").args(pg).args(["-N", "-c", "16", "-j", "2", "-T", "10", db]).output().ok()?;
+    Command::new("dropdb").args(pg).arg(db).status().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find(|l| l.starts_with("tps = ")).and_then(|l| l[6..].split_whitespace().next()).and_then(|n| n.parse().ok())
+}
+
+/// A fresh database `name` on the server of `url`; returns its URL.
+pub async fn fresh_postgres(url: &str, name: &str) -> anyhow::Result<String> {
+    let server = Database::connect(url).await?;
+    server.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    server.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    let (base, _) = url.rsplit_once('/').ok_or_else(|| anyhow::anyhow!("--database-url: expected postgres://user@host/database"))?;
+    Ok(format!("{base}/{name}"))
+}
+
+pub async fn drop_postgres(url: &str, name: &str) -> anyhow::Result<()> {
+    Database::connect(url).await?.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    Ok(())
+}
+
+pub async fn count(db: &DatabaseConnection, table: &str) -> anyhow::Result<i64> {
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), format!("SELECT COUNT(*) AS n FROM {table}"))).await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0))
+}
