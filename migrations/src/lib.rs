@@ -10,6 +10,7 @@ mod m20261205_000001_charge_codes;
 mod m20261206_000001_issue_order;
 mod m20261207_000001_issue_counts;
 mod m20261208_000001_open_index;
+mod m20261209_000001_attachment_indexes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_issue_order::Migration),
             Box::new(m20261207_000001_issue_counts::Migration),
             Box::new(m20261208_000001_open_index::Migration),
+            Box::new(m20261209_000001_attachment_indexes::Migration),
         ]
     }
 }

@@ -88,6 +88,20 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         admin_password: Some(serve::PASSWORD.into()),
         sessions: Default::default(),
     };
+    let measured = load_and_measure(&args, config, backend, database_url.as_deref(), &data_dir).await;
+    // The scratch database goes, whatever happened, unless asked to keep it.
+    if let (Some(url), false) = (&args.database_url, args.keep) {
+        raw::drop_postgres(url, &scratch).await?;
+    }
+    if args.keep {
+        println!("kept: {}", database_url.unwrap_or_else(|| data_dir.join("jiaoban.db").display().to_string()));
+    } else if let Some(temp) = temp {
+        let _ = std::fs::remove_dir_all(temp);
+    }
+    measured
+}
+
+async fn load_and_measure(args: &BenchArgs, config: Config, backend: &str, database_url: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let application = Application::build(config).await?;
     let app: App = application.app.clone();
     println!(
@@ -110,7 +124,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         raw::count(&app.db, "timers").await?,
         raw::count(&app.db, "outbox").await?
     );
-    let raw = raw::Raw::connect(database_url.as_deref(), &data_dir).await?;
+    let raw = raw::Raw::connect(database_url, data_dir).await?;
     let mut figures = Vec::new();
     figures.extend(measure::scheduler(&app, &raw, &loaded).await?);
     // Pages, reports and moves on the real clock, as in production (a test
@@ -121,15 +135,11 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     figures.extend(measure::pages(&real, &raw, &loaded).await?);
     figures.extend(measure::moves(&real, &raw, &loaded).await?);
     print_table(backend, &figures);
+    // Its pools close before the scratch database is dropped.
+    drop(raw);
+    drop(real);
+    drop(app);
     drop(application);
-    if let (Some(url), false) = (&args.database_url, args.keep) {
-        raw::drop_postgres(url, &scratch).await?;
-    }
-    if args.keep {
-        println!("kept: {}", database_url.unwrap_or_else(|| data_dir.join("jiaoban.db").display().to_string()));
-    } else if let Some(temp) = temp {
-        let _ = std::fs::remove_dir_all(temp);
-    }
     Ok(())
 }
 
