@@ -243,8 +243,7 @@ pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Mod
 }
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
-    let (row, charge) = visible_with_charge(app, actor, id).await?;
-    let (history, people) = history_with_people(app, &row.id).await?;
+    let PageRows { row, charge, history, people } = page_rows(app, actor, id).await?;
     let intact = super::history::check_chain(&history).is_none();
     let names = app.unit_names_of(history.iter().filter_map(|m| m.detail.as_deref()).chain([row.unit_id.as_str()])).await?;
     let history = history
@@ -266,38 +265,49 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     Ok(view)
 }
 
-/// [`visible`] with the issue's final charge, if any, in the same
-/// statement: the issue page is read by many at once, and each statement
-/// costs a round trip.
-async fn visible_with_charge(app: &App, actor: &Actor, id: &str) -> AppResult<(issue::Model, Option<Final>)> {
-    let text = "SELECT i.*, c.points_milli AS final_points_milli, c.days AS final_days \
-                FROM issues i LEFT JOIN charges c ON c.issue_id = i.id AND c.kind = ? WHERE i.id = ?";
-    let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [super::charges::ISSUE.into(), id.into()]);
+/// What an issue page shows, as the database holds it.
+struct PageRows {
+    row: issue::Model,
+    /// The final charge, if the issue is charged (as [`final_points`]).
+    charge: Option<Final>,
+    history: Vec<moves::Model>,
+    /// Each actor's name and role label, by user name.
+    people: HashMap<String, (String, String)>,
+}
+
+/// The issue, its final charge, its moves in order and their actors' names
+/// in one statement (one row per move): the issue page is read by many at
+/// once, and each statement costs a round trip. A unit user asking for
+/// another unit's issue learns only that there is no such issue.
+async fn page_rows(app: &App, actor: &Actor, id: &str) -> AppResult<PageRows> {
+    use sea_orm::{IdenStatic, Iterable};
+    let history_columns: Vec<String> = moves::Column::iter().map(|c| format!("m.{0} AS m_{0}", c.as_str())).collect();
+    let text = format!(
+        "SELECT i.*, c.points_milli AS final_points_milli, c.days AS final_days, {}, u.display_name AS person_name, u.role AS person_role \
+         FROM issues i LEFT JOIN charges c ON c.issue_id = i.id AND c.kind = ? \
+         LEFT JOIN moves m ON m.issue_id = i.id LEFT JOIN users u ON u.username = m.actor \
+         WHERE i.id = ? ORDER BY m.id",
+        history_columns.join(", ")
+    );
+    let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), &text), [super::charges::ISSUE.into(), id.into()]);
     let not_found = || AppError::NotFound(format!("问题 `{id}` 不存在 (no such issue)"));
-    let found = app.db.query_one_raw(statement).await?.ok_or_else(not_found)?;
-    let row = issue::Model::from_query_result(&found, "")?;
+    let found = app.db.query_all_raw(statement).await?;
+    let first = found.first().ok_or_else(not_found)?;
+    let row = issue::Model::from_query_result(first, "")?;
     if actor.role == Role::Unit && actor.unit_id.as_deref() != Some(row.unit_id.as_str()) {
         return Err(not_found());
     }
-    // As [`final_points`]: only a charged issue shows its charge.
-    let charge = found.try_get::<Option<i64>>("", "final_points_milli")?.filter(|_| row.charged).map(|milli| Final {
+    let charge = first.try_get::<Option<i64>>("", "final_points_milli")?.filter(|_| row.charged).map(|milli| Final {
         points: crate::core::Points::from_thousandths(milli),
-        days: found.try_get::<Option<i64>>("", "final_days").ok().flatten().unwrap_or(0),
+        days: first.try_get::<Option<i64>>("", "final_days").ok().flatten().unwrap_or(0),
     });
-    Ok((row, charge))
-}
-
-/// An issue's moves in order, and the name and role label of each actor,
-/// in one statement (the people joined by user name): the issue page is
-/// read by many at once, and each statement costs a round trip.
-async fn history_with_people(app: &App, issue_id: &str) -> AppResult<(Vec<moves::Model>, HashMap<String, (String, String)>)> {
-    let text = "SELECT m.*, u.display_name AS person_name, u.role AS person_role \
-                FROM moves m LEFT JOIN users u ON u.username = m.actor WHERE m.issue_id = ? ORDER BY m.id";
-    let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [issue_id.into()]);
     let mut people = HashMap::new();
     let mut history = Vec::new();
-    for r in app.db.query_all_raw(statement).await? {
-        let m = moves::Model::from_query_result(&r, "")?;
+    for r in &found {
+        if r.try_get::<Option<i64>>("", "m_id")?.is_none() {
+            continue;
+        }
+        let m = moves::Model::from_query_result(r, "m_")?;
         // A user named like the scheduler would be that user.
         if let Some(role) = r.try_get::<Option<String>>("", "person_role")? {
             let name: Option<String> = r.try_get("", "person_name")?;
@@ -308,7 +318,7 @@ async fn history_with_people(app: &App, issue_id: &str) -> AppResult<(Vec<moves:
         }
         history.push(m);
     }
-    Ok((history, people))
+    Ok(PageRows { row, charge, history, people })
 }
 
 pub use super::search::{IssueFilter, IssueList, Page, list, list_page};
