@@ -125,6 +125,7 @@ async fn load_and_measure(args: &BenchArgs, config: Config, backend: &str, datab
         raw::count(&app.db, "outbox").await?
     );
     let raw = raw::Raw::connect(database_url, data_dir).await?;
+    raw.analyze().await?;
     let mut figures = Vec::new();
     figures.extend(measure::scheduler(&app, &raw, &loaded).await?);
     // Pages, reports and moves on the real clock, as in production (a test

@@ -36,6 +36,16 @@ impl Raw {
         Ok(Raw { one, readers, backend, url: database_url.map(str::to_string) })
     }
 
+    /// PostgreSQL's autovacuum analyses a table a while after it grew; a
+    /// database loaded a minute ago would be planned with the statistics of
+    /// an empty one. (SQLite plans without statistics unless asked.)
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        if self.backend == DbBackend::Postgres {
+            self.one.execute_unprepared("ANALYZE").await?;
+        }
+        Ok(())
+    }
+
     pub async fn rows(&self, sql: &str) -> anyhow::Result<Vec<QueryResult>> {
         Ok(self.readers.query_all_raw(Statement::from_string(self.backend, sql)).await?)
     }
