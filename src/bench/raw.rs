@@ -61,7 +61,7 @@ impl Raw {
         Ok(best)
     }
 
-    /// p99 of `sql` run by 16 readers at once, 20 times each (ms).
+    /// p99 of `sql` run by 16 readers at once, as many times as the service's pages (ms).
     pub async fn p99_ms(&self, sql: &str) -> anyhow::Result<f64> {
         let (db, sql, backend) = (self.readers.clone(), sql.to_string(), self.backend);
         super::measure::p99(move || {
