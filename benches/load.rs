@@ -136,20 +136,6 @@ async fn raw_sqlite(file: &std::path::Path, ids: &[String]) -> f64 {
     ids.len() as f64 / started.elapsed().as_secs_f64()
 }
 
-/// `pgbench -N` (simple update) with 16 clients for 10 s on its own database.
-fn pgbench_tps() -> Option<f64> {
-    use std::process::Command;
-    let db = "jiaoban_bench_pgbench";
-    let pg = ["-h", "127.0.0.1", "-U", "postgres"];
-    Command::new("dropdb").args(pg).args(["--if-exists", db]).status().ok()?;
-    Command::new("createdb").args(pg).arg(db).status().ok()?;
-    Command::new("pgbench").args(pg).args(["-i", "-q", "-s", "4", db]).output().ok()?;
-    let out = Command::new("pgbench").args(pg).args(["-N", "-c", "16", "-j", "2", "-T", "10", db]).output().ok()?;
-    Command::new("dropdb").args(pg).arg(db).status().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().find(|l| l.starts_with("tps = ")).and_then(|l| l[6..].split_whitespace().next()).and_then(|n| n.parse().ok())
-}
-
 async fn fresh_postgres(name: &str) -> String {
     use sea_orm::ConnectionTrait;
     let admin = sea_orm::Database::connect("postgres://postgres@127.0.0.1:5432/postgres").await.unwrap();
@@ -174,7 +160,7 @@ async fn main_async(moves: usize) {
     let a = start(tempfile::tempdir().unwrap().path(), Some(url.clone())).await;
     let b = start(tempfile::tempdir().unwrap().path(), Some(url)).await;
     let two = run(arrange(&a, moves).await, &[a, b]).await;
-    let tps = pgbench_tps();
+    let tps = jiaoban::bench::pgbench("postgres://postgres@127.0.0.1:5432/postgres");
     let ratio = |f: &Figures| tps.map_or_else(String::new, |t| format!("; pgbench -N {t:.0} tps, ratio {:.2}", f.per_second / t));
     print("PostgreSQL, one instance", &one, &ratio(&one));
     print("PostgreSQL, two instances", &two, &format!("{}; ×{:.2} one instance", ratio(&two), two.per_second / one.per_second));

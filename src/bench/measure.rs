@@ -46,7 +46,7 @@ fn ms(d: Duration) -> f64 {
 
 /// A tick with every open issue in the database, then a catch-up after
 /// 30 days down, beside deleting the same timers and writing their effects.
-pub async fn scheduler(app: &App, raw: &Raw, _loaded: &Loaded) -> anyhow::Result<Vec<Figure>> {
+pub async fn scheduler(app: &App, raw: &Raw) -> anyhow::Result<Vec<Figure>> {
     let now = app.now().await.map_err(err)?;
     let open = raw.rows("SELECT id FROM issues WHERE dispatched_at IS NOT NULL AND charged = false AND state <> 'withdrawn'").await?.len();
     let next = LocalTime::new(now.naive() + chrono::Duration::minutes(1));

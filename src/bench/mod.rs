@@ -17,6 +17,7 @@
 mod load;
 mod measure;
 mod raw;
+pub use raw::pgbench;
 mod serve;
 
 use crate::app::App;
@@ -61,7 +62,7 @@ pub(crate) struct Figure {
     pub what: String,
     pub service: String,
     pub raw: String,
-    /// service ÷ raw for times, raw ÷ service for rates: above the target is worse for times.
+    /// service ÷ raw, for times and rates alike (the target says which way is better).
     pub ratio: Option<f64>,
     pub target: &'static str,
 }
@@ -127,7 +128,7 @@ async fn load_and_measure(args: &BenchArgs, config: Config, backend: &str, datab
     let raw = raw::Raw::connect(database_url, data_dir).await?;
     raw.analyze().await?;
     let mut figures = Vec::new();
-    figures.extend(measure::scheduler(&app, &raw, &loaded).await?);
+    figures.extend(measure::scheduler(&app, &raw).await?);
     // Pages, reports and moves on the real clock, as in production (a test
     // clock adds a read of its row to every request).
     let mut real = app.clone();

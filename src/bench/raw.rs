@@ -155,7 +155,10 @@ impl Raw {
     }
 }
 
-fn pgbench(url: &str) -> Option<f64> {
+/// `pgbench -N` (simple update), 16 clients for 10 s, on a scratch database
+/// `jiaoban_bench_pgbench` of the server `url` names; `None` without
+/// pgbench. (`cargo bench --bench load` calls it too.)
+pub fn pgbench(url: &str) -> Option<f64> {
     use std::process::Command;
     // postgres://user[:password]@host[:port]/db
     let rest = url.split_once("://")?.1;
