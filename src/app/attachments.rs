@@ -259,16 +259,12 @@ mod tests {
     /// scan of the table would cost seconds each time.
     #[tokio::test]
     async fn the_quota_and_the_sweep_read_an_index_not_the_table() {
-        use migration::MigratorTrait;
-        use sea_orm::{ConnectionTrait, QueryTrait};
-        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
-        migration::Migrator::up(&db, None).await.unwrap();
-        for (what, mut statement, index) in [
+        use sea_orm::QueryTrait;
+        for (what, statement, index) in [
             ("quota", waiting_of("u1").build(sea_orm::DbBackend::Sqlite), "attachments_owner"),
             ("sweep", stale("2021-01-01T00:00:00Z".into()).build(sea_orm::DbBackend::Sqlite), "attachments_waiting"),
         ] {
-            statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
-            let plan: Vec<String> = db.query_all_raw(statement).await.unwrap().iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect();
+            let plan = crate::db::sqlite_plan(statement).await;
             assert!(plan.iter().any(|d| d.contains(index)), "{what}: {plan:?}");
         }
     }

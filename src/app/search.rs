@@ -7,7 +7,7 @@
 //! one its charge's tier. Closed and withdrawn issues are found like any
 //! other: a filter narrows, nothing is hidden by default.
 
-use super::issues::{IssueView, build_view, final_points};
+use super::issues::{IssueView, build_view, with_final};
 use super::{Actor, App, AppError, AppResult};
 use crate::core::clock::add_days;
 use crate::core::state::{Role, State};
@@ -103,15 +103,14 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
                 Some(kept) => kept_count(app, kept).await?,
                 None => count(app, condition).await?,
             };
-            (query.offset((p.number - 1) * p.per_page).limit(p.per_page).all(&app.db).await?, Some(total))
+            (with_final(app, query.offset((p.number - 1) * p.per_page).limit(p.per_page)).await?, Some(total))
         }
-        None => (query.all(&app.db).await?, None),
+        None => (with_final(app, query).await?, None),
     };
-    let charged = final_points(app, &rows).await?;
-    let units = app.unit_names_of(rows.iter().map(|r| r.unit_id.as_str())).await?;
+    let units = app.unit_names_of(rows.iter().map(|(r, _)| r.unit_id.as_str())).await?;
     let issues = rows
         .iter()
-        .map(|row| build_view(app, row, units.get(&row.unit_id).map_or("", String::as_str), now, None, charged.get(&row.id).copied()))
+        .map(|(row, charge)| build_view(app, row, units.get(&row.unit_id).map_or("", String::as_str), now, None, *charge))
         .collect::<AppResult<_>>()?;
     Ok(IssueList { issues, total })
 }
@@ -233,7 +232,8 @@ fn condition(app: &App, actor: &Actor, f: &IssueFilter, unit: Option<&str>, toda
     }
     for word in text(&f.q).into_iter().flat_map(str::split_whitespace) {
         let pattern = format!("%{}%", word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        let like = |col: issue::Column| Expr::expr(Func::lower(Expr::col(col))).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'));
+        let like =
+            |col: issue::Column| Expr::expr(Func::lower(Expr::col((issue::Entity, col)))).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'));
         c = c.add(Condition::any().add(like(issue::Column::Code)).add(like(issue::Column::Title)).add(like(issue::Column::Location)));
     }
     if let Some(from) = f.dispatched_from {

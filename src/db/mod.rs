@@ -76,6 +76,20 @@ async fn open(url: &str, max: u32, query_only: bool) -> anyhow::Result<DatabaseC
     Ok(db)
 }
 
+/// How SQLite would run `statement` over a freshly migrated empty database:
+/// one `detail` line per step of `EXPLAIN QUERY PLAN`. For the tests that a
+/// province-sized query reads an index, not a whole table.
+#[cfg(test)]
+pub async fn sqlite_plan(mut statement: sea_orm::Statement) -> Vec<String> {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let db = Database::connect("sqlite::memory:").await.expect("an in-memory database");
+    migration::Migrator::up(&db, None).await.expect("the migrations");
+    statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
+    let rows = db.query_all_raw(statement).await.expect("a plan");
+    rows.iter().map(|r| r.try_get::<String>("", "detail").expect("a detail column")).collect()
+}
+
 /// Raw SQL written with `?` placeholders, numbered `$1, $2 …` for
 /// PostgreSQL. (The texts never hold a literal `?`.)
 pub fn sql(backend: sea_orm::DbBackend, text: &str) -> String {
