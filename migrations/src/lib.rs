@@ -11,6 +11,7 @@ mod m20261206_000001_issue_order;
 mod m20261207_000001_issue_counts;
 mod m20261208_000001_open_index;
 mod m20261209_000001_attachment_indexes;
+mod m20261210_000001_charge_totals;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_issue_counts::Migration),
             Box::new(m20261208_000001_open_index::Migration),
             Box::new(m20261209_000001_attachment_indexes::Migration),
+            Box::new(m20261210_000001_charge_totals::Migration),
         ]
     }
 }

@@ -49,11 +49,6 @@ impl Pages {
         self
     }
 
-    /// The key of the last row read.
-    pub fn last(&self) -> Option<(String, i64)> {
-        self.after.clone()
-    }
-
     /// The next page's items; None once every charge was read.
     pub async fn next(&mut self) -> AppResult<Option<Vec<Charged>>> {
         if self.done {
@@ -135,10 +130,11 @@ fn to_item(units: &Units, c: ChargeLine) -> AppResult<Option<Charged>> {
     let points = Points::from_thousandths(c.points_milli);
     let name = units.names[unit].clone();
     let date = |s: &Option<String>| s.as_deref().and_then(|d| d.parse().ok());
-    let (class, item) = match c.kind.as_str() {
+    let class = class_of(&c.kind, c.tier);
+    let item = match c.kind.as_str() {
         charges::VIOLATION => {
             let violation = Some(Arc::from(c.id.to_string()));
-            (Class::Violation, Item::Violation { unit: name, date: convert::time(&c.known_at)?.date(), points, note: c.note, violation })
+            Item::Violation { unit: name, date: convert::time(&c.known_at)?.date(), points, note: c.note, violation }
         }
         charges::CORRECTION => {
             let of = match c.code {
@@ -146,22 +142,71 @@ fn to_item(units: &Units, c: ChargeLine) -> AppResult<Option<Charged>> {
                 None => Corrected::Violation(c.corrects_id.unwrap_or_default().to_string().into()),
             };
             let corrects = c.corrects.as_deref().and_then(Quarter::parse).ok_or_else(|| anyhow::anyhow!("correction {} names no quarter", c.id))?;
-            (Class::Correction, Item::Correction { of, unit: name, corrects, date: convert::time(&c.known_at)?.date(), points })
+            Item::Correction { of, unit: name, corrects, date: convert::time(&c.known_at)?.date(), points }
         }
         _ => {
             let dispatched = date(&c.dispatched).ok_or_else(|| anyhow::anyhow!("a charge of {} without dispatch date", c.known_at))?;
-            let item = Item::Issue {
-                issue: c.code.unwrap_or_default().into(),
-                unit: name,
-                dispatched,
-                completed: date(&c.completed),
-                days: c.days.unwrap_or(0),
-                points,
-            };
-            (Class::Tier(TierIndex(c.tier.max(0) as usize)), item)
+            Item::Issue { issue: c.code.unwrap_or_default().into(), unit: name, dispatched, completed: date(&c.completed), days: c.days.unwrap_or(0), points }
         }
     };
     Ok(Some(Charged { unit, class, item }))
+}
+
+/// The column a charge of `kind` and `tier` counts in.
+fn class_of(kind: &str, tier: i32) -> Class {
+    match kind {
+        charges::VIOLATION => Class::Violation,
+        charges::CORRECTION => Class::Correction,
+        _ => Class::Tier(TierIndex(tier.max(0) as usize)),
+    }
+}
+
+/// What the charges of one unit, quarter, kind and tier add up to, as the
+/// database keeps it (`charge_totals`, maintained by triggers with every
+/// charge row).
+pub(super) struct Kept {
+    pub unit: usize,
+    pub class: Class,
+    pub n: u64,
+    pub points: Points,
+    /// Of the issues charged, how many were completed, and in how many days.
+    pub completed: u64,
+    pub completed_days: i64,
+}
+
+/// Quarter `q`'s kept totals, and the key of its last charge, read in one
+/// statement (so the one agrees with the other: the workbook lists the
+/// items up to that key beside totals that count exactly those).
+pub(super) async fn kept_in(app: &App, units: &Units, q: Quarter) -> AppResult<(Vec<Kept>, Option<(String, i64)>)> {
+    let last = |column: &str| format!("(SELECT {column} FROM charges WHERE quarter = ? AND NOT removed ORDER BY known_at DESC, id DESC LIMIT 1)");
+    let text = format!(
+        "SELECT unit_id, kind, tier, n, points_milli, completed, completed_days, {} AS last_at, {} AS last_id \
+         FROM charge_totals WHERE quarter = ? ORDER BY unit_id, kind, tier",
+        last("known_at"),
+        last("id")
+    );
+    let quarter = q.to_string();
+    let values = [quarter.clone().into(), quarter.clone().into(), quarter.into()];
+    let rows = app.db.query_all_raw(Statement::from_sql_and_values(app.backend(), sql(app.backend(), &text), values)).await?;
+    let mut last = None;
+    let mut kept = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let (Some(at), Some(id)) = (r.try_get::<Option<String>>("", "last_at")?, r.try_get::<Option<i64>>("", "last_id")?) {
+            last = Some((at, id));
+        }
+        let (unit_id, kind): (String, String) = (r.try_get("", "unit_id")?, r.try_get("", "kind")?);
+        let Some(&unit) = units.index.get(unit_id.as_str()) else { continue };
+        let count = |column: &str| -> AppResult<u64> { Ok(u64::try_from(r.try_get::<i64>("", column)?).unwrap_or(0)) };
+        kept.push(Kept {
+            unit,
+            class: class_of(&kind, r.try_get("", "tier")?),
+            n: count("n")?,
+            points: Points::from_thousandths(r.try_get("", "points_milli")?),
+            completed: count("completed")?,
+            completed_days: r.try_get("", "completed_days")?,
+        });
+    }
+    Ok((kept, last))
 }
 
 /// A charge row with its issue's code, as the report needs it. The fields

@@ -1,11 +1,11 @@
 //! Quarter and year reports and the open list, from stored charges, through
 //! the same core report builder the replay uses.
 
-use super::report_items::{ItemStream, Pages, Units};
+use super::report_items::{self, ItemStream, Pages, Units};
 use super::{Actor, App, AppError, AppResult, accounts, convert};
 use crate::core::Quarter;
 use crate::core::charge::is_frozen;
-use crate::core::report::{Item, OpenEntry, QuarterReport, ReportBook, open_entry};
+use crate::core::report::{Class, Item, OpenEntry, QuarterReport, ReportBook, open_entry};
 use crate::core::score::{YearReport, years};
 use crate::core::state::{Role, State};
 use crate::db::entities::issue;
@@ -43,45 +43,92 @@ fn parse_quarter(quarter: &str) -> AppResult<Quarter> {
 }
 
 pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterView> {
-    Ok(quarter_from(app, actor, parse_quarter(quarter)?, ReportBook::default(), &mut |_| {}).await?.0)
-}
-
-/// The quarter's unit rows and total without its items (the trend).
-pub async fn quarter_totals(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterView> {
-    Ok(quarter_from(app, actor, parse_quarter(quarter)?, ReportBook::totals_only(), &mut |_| {}).await?.0)
-}
-
-/// The quarter for its workbook, in two passes over its charges: the unit
-/// rows and totals first (every item shown to `observe` and dropped), then
-/// its items, read a page at a time as the returned stream is consumed —
-/// memory does not grow with the quarter. The stream ends at the last
-/// charge the first pass read, so a charge made in between is in neither
-/// pass. (One taken back in between — only possible while its quarter is
-/// open — would be counted in the totals and missing from the items.)
-pub async fn quarter_streamed(app: &App, actor: &Actor, quarter: &str, observe: &mut (dyn FnMut(&Item) + Send)) -> AppResult<(QuarterView, ItemStream)> {
+    may_read(actor)?;
     let q = parse_quarter(quarter)?;
-    let (view, units, last) = quarter_from(app, actor, q, ReportBook::totals_only(), observe).await?;
-    let own = own_unit(app, actor).await?;
-    Ok((view, ItemStream::new(Pages::new(app, units, q).until(last), own)))
+    let units = units(app).await?;
+    let mut report = build(app, &units, q).await?;
+    if let Some(own) = own_unit(app, actor).await? {
+        report.items.retain(|i| item_unit(i) == own.as_str());
+        keep_own(&mut report, &own);
+    }
+    view(app, q, report).await
 }
 
-async fn quarter_from(
-    app: &App,
-    actor: &Actor,
-    q: Quarter,
-    book: ReportBook,
-    observe: &mut (dyn FnMut(&Item) + Send),
-) -> AppResult<(QuarterView, Arc<Units>, Option<(String, i64)>)> {
+/// A unit's completed issues in a quarter: how many, how many on time (in
+/// the first tier), and their days summed.
+#[derive(Debug, Clone, Default)]
+pub struct Completed {
+    pub unit: String,
+    pub completed: u64,
+    pub on_time: u64,
+    pub days: i64,
+}
+
+/// The quarter's unit rows and total without its items (the trend), from
+/// the totals the database keeps: no charge row is read.
+pub async fn quarter_totals(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterView> {
+    Ok(kept(app, actor, parse_quarter(quarter)?).await?.0)
+}
+
+/// The quarter's unit rows, total and completions (the figures beside the
+/// points), from the totals the database keeps.
+pub async fn quarter_completions(app: &App, actor: &Actor, quarter: &str) -> AppResult<(QuarterView, Vec<Completed>)> {
+    let (view, completed, _, _) = kept(app, actor, parse_quarter(quarter)?).await?;
+    Ok((view, completed))
+}
+
+/// The quarter for its workbook: the unit rows, totals and completions
+/// from the kept totals, and its items read a page at a time as the
+/// returned stream is consumed — memory does not grow with the quarter.
+/// The stream ends at the last charge the totals count (read with them in
+/// one statement), so a charge made in between is in neither. (One taken
+/// back in between — only possible while its quarter is open — would be
+/// counted in the totals and missing from the items.)
+pub async fn quarter_streamed(app: &App, actor: &Actor, quarter: &str) -> AppResult<(QuarterView, Vec<Completed>, ItemStream)> {
+    let q = parse_quarter(quarter)?;
+    let (view, completed, units, last) = kept(app, actor, q).await?;
+    let own = own_unit(app, actor).await?;
+    Ok((view, completed, ItemStream::new(Pages::new(app, units, q).until(last), own)))
+}
+
+type KeptView = (QuarterView, Vec<Completed>, Arc<Units>, Option<(String, i64)>);
+
+async fn kept(app: &App, actor: &Actor, q: Quarter) -> AppResult<KeptView> {
     may_read(actor)?;
     let units = units(app).await?;
-    let (mut report, last) = build(app, &units, q, book, observe).await?;
+    let (mut report, mut completed, last) = kept_report(app, &units, q).await?;
     if let Some(own) = own_unit(app, actor).await? {
-        report.units.retain(|r| r.unit == own);
-        report.items.retain(|i| item_unit(i) == own.as_str());
-        report.total = report.units.iter().map(|r| r.points).sum();
+        keep_own(&mut report, &own);
+        completed.retain(|c| c.unit == own);
     }
-    let frozen = is_frozen(&app.wf, q, app.now().await?.date());
-    Ok((QuarterView { report, frozen }, units, last))
+    Ok((view(app, q, report).await?, completed, units, last))
+}
+
+/// Every unit's row of quarter `q` and its completions, from the kept
+/// totals, and the key of the last charge they count.
+async fn kept_report(app: &App, units: &Units, q: Quarter) -> AppResult<(QuarterReport, Vec<Completed>, Option<(String, i64)>)> {
+    let (rows, last) = report_items::kept_in(app, units, q).await?;
+    let mut book = ReportBook::totals_only();
+    let mut completed: Vec<Completed> = units.names.iter().map(|u| Completed { unit: u.to_string(), ..Completed::default() }).collect();
+    for r in rows {
+        book.add_totals(&app.wf, q, r.unit, r.class, r.n, r.points);
+        if let (Class::Tier(tier), Some(c)) = (r.class, completed.get_mut(r.unit)) {
+            c.completed += r.completed;
+            c.on_time += if tier.0 == 0 { r.completed } else { 0 };
+            c.days += r.completed_days;
+        }
+    }
+    Ok((book.quarters(&app.wf, q, q, &units.names).remove(0), completed, last))
+}
+
+/// Only `own`'s row, and its points as the total.
+fn keep_own(report: &mut QuarterReport, own: &str) {
+    report.units.retain(|r| r.unit == own);
+    report.total = report.units.iter().map(|r| r.points).sum();
+}
+
+async fn view(app: &App, q: Quarter, report: QuarterReport) -> AppResult<QuarterView> {
+    Ok(QuarterView { report, frozen: is_frozen(&app.wf, q, app.now().await?.date()) })
 }
 
 pub(super) fn item_unit(item: &Item) -> &str {
@@ -91,7 +138,7 @@ pub(super) fn item_unit(item: &Item) -> &str {
 }
 
 /// `GET /api/reports/{YYYY}`: the year's score per unit (rules.md, The
-/// item's score), from its four quarters.
+/// item's score), from its four quarters' kept totals.
 pub async fn year(app: &App, actor: &Actor, year: &str) -> AppResult<YearReport> {
     may_read(actor)?;
     let y: i32 = year.parse().ok().filter(|y| (1..=9999).contains(y)).ok_or_else(|| AppError::BadInput(format!("`{year}` 不是年份 (not a year YYYY)")))?;
@@ -99,7 +146,7 @@ pub async fn year(app: &App, actor: &Actor, year: &str) -> AppResult<YearReport>
     let mut quarters = Vec::new();
     for n in 1..=4 {
         let q = Quarter::parse(&format!("{y:04}Q{n}")).ok_or_else(|| AppError::BadInput(format!("`{year}` 不是年份")))?;
-        quarters.push(build(app, &units, q, ReportBook::totals_only(), &mut |_| {}).await?.0);
+        quarters.push(kept_report(app, &units, q).await?.0);
     }
     let mut report = years(&app.wf, &quarters).remove(0);
     if let Some(own) = own_unit(app, actor).await? {
@@ -109,23 +156,16 @@ pub async fn year(app: &App, actor: &Actor, year: &str) -> AppResult<YearReport>
 }
 
 /// One quarter's report from its charge rows, in the order they became
-/// final, and the key of the last row read. `book`: a default one, or
-/// [`ReportBook::totals_only`] where no item is shown.
-async fn build(
-    app: &App,
-    units: &Arc<Units>,
-    q: Quarter,
-    mut book: ReportBook,
-    observe: &mut (dyn FnMut(&Item) + Send),
-) -> AppResult<(QuarterReport, Option<(String, i64)>)> {
+/// final.
+async fn build(app: &App, units: &Arc<Units>, q: Quarter) -> AppResult<QuarterReport> {
+    let mut book = ReportBook::default();
     let mut pages = Pages::new(app, units.clone(), q);
     while let Some(page) = pages.next().await? {
         for c in page {
-            observe(&c.item);
             book.add(&app.wf, q, c.unit, c.class, c.item);
         }
     }
-    Ok((book.quarters(&app.wf, q, q, &units.names).remove(0), pages.last()))
+    Ok(book.quarters(&app.wf, q, q, &units.names).remove(0))
 }
 
 /// The open issues `actor` may see, in dispatch order (read from the
@@ -162,22 +202,17 @@ pub async fn open(app: &App, actor: &Actor) -> AppResult<Vec<OpenEntry>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use migration::MigratorTrait;
-    use sea_orm::{ConnectionTrait, QueryTrait};
+    use sea_orm::QueryTrait;
 
     /// At a million issues a scan of the table costs seconds: the open list
     /// must be read from the index of the open issues. (A unit user's is read
     /// from the unit's issues, a hundredth of a province's.)
     #[tokio::test]
     async fn the_open_list_is_read_from_the_index_of_open_issues() {
-        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
-        migration::Migrator::up(&db, None).await.unwrap();
         for role in [Role::Dispatcher, Role::Assessor] {
             let mut actor = Actor::tool("t", role);
             actor.unit_id = Some("u1".into());
-            let mut statement = open_query(&actor).build(sea_orm::DbBackend::Sqlite);
-            statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
-            let plan: Vec<String> = db.query_all_raw(statement).await.unwrap().iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect();
+            let plan = crate::db::sqlite_plan(open_query(&actor).build(sea_orm::DbBackend::Sqlite)).await;
             assert!(plan.iter().any(|d| d.contains("issues_open")), "{role:?}: {plan:?}");
         }
     }

@@ -3,15 +3,15 @@
 //! rechecks), the average days to completion, the returns and the chases;
 //! and the points of every unit over the quarters of a year (the trend).
 //!
-//! Completion figures come from the quarter's report (the issues it
-//! charges as completed), so they agree with the points; rechecks, returns
+//! Completion figures come from the totals the database keeps with the
+//! quarter's charges (the issues it charges as completed), so they agree
+//! with the points; rechecks, returns
 //! and chases are the moves made in the quarter's dates, counted for the
 //! unit the issue belongs to.
 
 use super::reports::{self, QuarterView};
 use super::{Actor, App, AppError, AppResult};
 use crate::core::Quarter;
-use crate::core::report::Item;
 use crate::db::sql;
 use sea_orm::{ConnectionTrait, Statement};
 use serde::Serialize;
@@ -43,51 +43,29 @@ fn ratio(a: u64, b: u64) -> Option<String> {
     (b > 0).then(|| format!("{:.2}", a as f64 / b as f64))
 }
 
+/// The quarter's figures, from the totals the database keeps (no charge
+/// row is read).
 pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterStats> {
-    let view: QuarterView = reports::quarter(app, actor, quarter).await?;
-    of_report(app, &view).await
+    let (view, completed) = reports::quarter_completions(app, actor, quarter).await?;
+    of_completions(app, &view, Completions::kept(&completed)).await
 }
 
-/// Completions per unit name, gathered item by item: from a report's items,
-/// or on the way past while a workbook's first pass reads its charges.
-#[derive(Debug)]
+/// Completions per unit name: (completed, on time, days summed).
+#[derive(Debug, Default)]
 pub struct Completions {
-    /// The first tier's last day: a completion by then is on time.
-    first_tier_last_day: i64,
-    /// unit name → (completed, on time, days summed)
     by_unit: HashMap<String, (u64, u64, i64)>,
 }
 
 impl Completions {
-    pub fn new(app: &App) -> Self {
-        Completions { first_tier_last_day: app.wf.tiers.first().and_then(|t| t.up_to_day).unwrap_or(0), by_unit: HashMap::new() }
-    }
-
-    /// Counts `item` if it charges a completed issue.
-    pub fn add(&mut self, item: &Item) {
-        if let Item::Issue { unit, completed: Some(_), days, .. } = item {
-            let entry = match self.by_unit.get_mut(unit.as_ref()) {
-                Some(entry) => entry,
-                None => self.by_unit.entry(unit.to_string()).or_default(),
-            };
-            entry.0 += 1;
-            entry.1 += u64::from(*days <= self.first_tier_last_day);
-            entry.2 += days;
-        }
+    /// The completions the database keeps per unit and quarter (on time:
+    /// charged in the first tier, which the charge's days decided).
+    pub fn kept(completed: &[reports::Completed]) -> Self {
+        let by_unit = completed.iter().filter(|c| c.completed > 0).map(|c| (c.unit.clone(), (c.completed, c.on_time, c.days))).collect();
+        Completions { by_unit }
     }
 }
 
-/// The figures of a report already built (the workbook has it: a second
-/// read of 200,000 charges would double its time).
-pub async fn of_report(app: &App, view: &QuarterView) -> AppResult<QuarterStats> {
-    let mut completions = Completions::new(app);
-    for item in &view.report.items {
-        completions.add(item);
-    }
-    of_completions(app, view, completions).await
-}
-
-/// The figures of a report whose items went past `completions`.
+/// The figures of a quarter's report beside its `completions`.
 pub async fn of_completions(app: &App, view: &QuarterView, completions: Completions) -> AppResult<QuarterStats> {
     let quarter = view.report.quarter.as_str();
     let q = Quarter::parse(quarter).ok_or_else(|| AppError::BadInput(format!("`{quarter}` 不是季度")))?;

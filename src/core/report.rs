@@ -106,6 +106,9 @@ struct Tally {
 struct Entry {
     unit: usize,
     column: Option<usize>,
+    /// How many charges the entry stands for: 1 for an item, more for
+    /// totals kept elsewhere ([`ReportBook::add_totals`]).
+    count: u64,
     points: Points,
     /// None in a book of totals only.
     item: Option<Item>,
@@ -146,8 +149,16 @@ impl ReportBook {
     pub fn add(&mut self, wf: &Workflow, quarter: Quarter, unit: usize, class: Class, item: Item) -> ItemRef {
         let book = self.quarters.entry(quarter).or_default();
         let (points, item) = (item_points(&item), (!self.totals_only).then_some(item));
-        book.entries.push(Some(Entry { unit, column: column(wf, class), points, item }));
+        book.entries.push(Some(Entry { unit, column: column(wf, class), count: 1, points, item }));
         ItemRef { quarter, index: book.entries.len() - 1 }
+    }
+
+    /// Adds `count` charges of `class` worth `points` together, to `unit`'s
+    /// row of `quarter`, with no item: the totals the database keeps per
+    /// unit, quarter and class, for a book of totals only.
+    pub fn add_totals(&mut self, wf: &Workflow, quarter: Quarter, unit: usize, class: Class, count: u64, points: Points) {
+        let book = self.quarters.entry(quarter).or_default();
+        book.entries.push(Some(Entry { unit, column: column(wf, class), count, points, item: None }));
     }
 
     /// Takes an item out, as if it had never been added. Only for a quarter
@@ -169,7 +180,7 @@ impl ReportBook {
                     if let Some(tally) = tallies.get_mut(entry.unit) {
                         tally.points = tally.points + entry.points;
                         if let Some(c) = entry.column {
-                            tally.counts[c] += 1;
+                            tally.counts[c] += entry.count;
                         }
                     }
                     items.extend(entry.item);
@@ -243,6 +254,22 @@ mod tests {
         );
         book.remove(gone);
         book.quarters(wf, q, q, &["甲", "乙"]).remove(0)
+    }
+
+    /// The database keeps per unit, quarter and class what the items add
+    /// up to; a book fed those sums has the rows of one fed the items.
+    #[test]
+    fn totals_added_as_sums_make_the_rows_the_items_make() {
+        let wf = Workflow::parse("water-environment.toml", include_str!("../../workflows/water-environment.toml")).unwrap();
+        let q = Quarter::parse("2021Q2").unwrap();
+        let whole = fill(ReportBook::default(), &wf, q);
+        let mut sums = ReportBook::totals_only();
+        sums.add_totals(&wf, q, 0, Class::Tier(TierIndex(1)), 1, Points::from_thousandths(20));
+        sums.add_totals(&wf, q, 1, Class::Violation, 1, Points::from_thousandths(10));
+        sums.add_totals(&wf, q, 1, Class::Tier(TierIndex(0)), 3, Points::from_thousandths(0));
+        let sums = sums.quarters(&wf, q, q, &["甲", "乙"]).remove(0);
+        assert_eq!((sums.total, sums.units[0].clone()), (whole.total, whole.units[0].clone()));
+        assert_eq!((sums.units[1].on_time, sums.units[1].violations, sums.units[1].points), (3, 1, whole.units[1].points));
     }
 
     #[test]

@@ -313,12 +313,11 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
         return Ok(Json(reports::quarter(&s.app, &a, &q).await?).into_response());
     }
     // The workbook streams its items (a province's quarter has 200,000):
-    // totals and completions in a first pass, then the items sheet written
-    // on a blocking thread as the pages are read.
+    // totals and completions as the database keeps them, then the items
+    // sheet written on a blocking thread as the pages are read.
     use crate::app::stats;
-    let mut completions = stats::Completions::new(&s.app);
-    let (view, mut items) = reports::quarter_streamed(&s.app, &a, &q, &mut |item| completions.add(item)).await?;
-    let stats = stats::of_completions(&s.app, &view, completions).await?;
+    let (view, completed, mut items) = reports::quarter_streamed(&s.app, &a, &q).await?;
+    let stats = stats::of_completions(&s.app, &view, stats::Completions::kept(&completed)).await?;
     let open = reports::open(&s.app, &a).await?;
     let wf = s.app.wf.clone();
     tokio::task::spawn_blocking(move || -> ApiResult<Response> {

@@ -203,6 +203,28 @@ impl TestApp {
         let counted = rows("SELECT unit_id, state, COUNT(*) FROM issues GROUP BY unit_id, state").await;
         assert!(!counted.is_empty(), "there are issues to count");
         assert_eq!(kept, counted, "issue_counts differs from the issues");
+        // And each unit's totals per quarter, kind and tier (charge_totals)
+        // are those of the charges still counted.
+        let text = |sql: &str| {
+            let statement = Statement::from_string(self.app.db.get_database_backend(), sql.to_string());
+            async move {
+                let found = self.app.db.query_all_raw(statement).await.unwrap();
+                let mut out: Vec<Vec<String>> = found.iter().map(|r| (0..8).map(|i| r.try_get_by_index::<String>(i).unwrap()).collect()).collect();
+                out.sort();
+                out
+            }
+        };
+        let kept = text(
+            "SELECT quarter, unit_id, kind, CAST(tier AS TEXT), CAST(n AS TEXT), CAST(points_milli AS TEXT), CAST(completed AS TEXT), \
+             CAST(completed_days AS TEXT) FROM charge_totals WHERE n <> 0 OR points_milli <> 0 OR completed <> 0 OR completed_days <> 0",
+        )
+        .await;
+        let summed = text(
+            "SELECT quarter, unit_id, kind, CAST(tier AS TEXT), CAST(COUNT(*) AS TEXT), CAST(SUM(points_milli) AS TEXT), CAST(COUNT(completed) AS TEXT), \
+             CAST(SUM(CASE WHEN completed IS NULL THEN 0 ELSE COALESCE(days, 0) END) AS TEXT) FROM charges WHERE NOT removed GROUP BY quarter, unit_id, kind, tier",
+        )
+        .await;
+        assert_eq!(kept, summed, "charge_totals differs from the charges");
     }
 
     /// The issue with `code`, as the API shows it to admin (with history).

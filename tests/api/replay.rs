@@ -158,6 +158,7 @@ pub async fn replay_example(backend: Backend, set: &str, name: &str) {
         let q = quarter["quarter"].as_str().unwrap();
         let (status, got) = app.get(&a.dispatcher, &format!("/api/reports/{q}")).await;
         assert_eq!(status, StatusCode::OK);
+        kept_totals_agree_with_items(&app, &a, q, &got).await;
         // Frozen once the due date has passed: from the day after it.
         let is_frozen = as_of[..10] > *quarter["due"].as_str().unwrap();
         assert_eq!(got["frozen"], json!(is_frozen), "{name} {backend:?}: {q} frozen as of {as_of}");
@@ -186,6 +187,25 @@ pub async fn replay_example(backend: Backend, set: &str, name: &str) {
         assert_eq!(raw(&app, &a.dispatcher, &q).await, before, "{name} {backend:?}: frozen {q} changed after late events");
     }
     app.assert_counts_kept().await;
+}
+
+/// The figures read from the totals the database keeps — the quarter's
+/// completions and the year's trend — agree with the quarter's items.
+async fn kept_totals_agree_with_items(app: &TestApp, a: &Actors, q: &str, report: &Value) {
+    let (_, stats) = app.get(&a.dispatcher, &format!("/api/stats/{q}")).await;
+    let (_, trend) = app.get(&a.dispatcher, &format!("/api/stats/{}", &q[..4])).await;
+    let column = trend["quarters"].as_array().unwrap().iter().position(|c| c == q).unwrap();
+    for (i, row) in report["units"].as_array().unwrap().iter().enumerate() {
+        let unit = row["unit"].as_str().unwrap();
+        let completed: Vec<&Value> =
+            report["items"].as_array().unwrap().iter().filter(|item| item["kind"] == "issue" && item["unit"] == unit && !item["completed"].is_null()).collect();
+        let first_tier = app.app.wf.tiers[0].up_to_day.unwrap();
+        let on_time = completed.iter().filter(|item| item["days"].as_i64().unwrap() <= first_tier).count();
+        let figures = &stats["units"][i];
+        assert_eq!(figures["unit"], unit, "{q}: {stats}");
+        assert_eq!((figures["completed"].as_u64(), figures["on_time"].as_u64()), (Some(completed.len() as u64), Some(on_time as u64)), "{q} {unit}: {stats}");
+        assert_eq!(trend["units"][i]["points"][column], row["points"], "{q} {unit}: {trend}");
+    }
 }
 
 /// What the SMTP server received — keys with the service's ids turned back
