@@ -26,7 +26,9 @@ pub(super) struct Charged {
 }
 
 /// The pages of quarter `q`, read one after the other (keyset: each starts
-/// after the last row of the one before).
+/// after the last row of the one before). The next page is asked for as
+/// soon as this one's last key is known, so the database writes it while
+/// the service turns this one into items.
 pub(super) struct Pages {
     app: App,
     units: Arc<Units>,
@@ -35,11 +37,13 @@ pub(super) struct Pages {
     /// The last row to read (None: to the end).
     until: Option<(String, i64)>,
     done: bool,
+    /// The next page, being read.
+    ahead: Option<tokio::task::JoinHandle<AppResult<Vec<ChargeLine>>>>,
 }
 
 impl Pages {
     pub fn new(app: &App, units: Arc<Units>, q: Quarter) -> Self {
-        Pages { app: app.clone(), units, q, after: None, until: None, done: false }
+        Pages { app: app.clone(), units, q, after: None, until: None, done: false, ahead: None }
     }
 
     /// Stops after the row `last` (None: reads nothing).
@@ -54,19 +58,38 @@ impl Pages {
         if self.done {
             return Ok(None);
         }
-        let rows = charged_in(&self.app, self.q, self.after.clone()).await?;
+        let mut rows = match self.ahead.take() {
+            Some(page) => page.await.map_err(|e| anyhow::anyhow!("reading a page of charges failed: {e}"))??,
+            None => charged_in(&self.app, self.q, self.after.clone()).await?,
+        };
         self.done = (rows.len() as u64) < PAGE;
+        if let Some(until) = &self.until {
+            let keep = rows.iter().take_while(|r| (r.known_at.as_str(), r.id) <= (until.0.as_str(), until.1)).count();
+            self.done |= keep < rows.len();
+            rows.truncate(keep);
+        }
+        if let Some(last) = rows.last() {
+            self.after = Some((last.known_at.clone(), last.id));
+        }
+        if !self.done {
+            let (app, q, after) = (self.app.clone(), self.q, self.after.clone());
+            self.ahead = Some(tokio::spawn(async move { charged_in(&app, q, after).await }));
+        }
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            let key = (row.known_at.clone(), row.id);
-            if self.until.as_ref().is_some_and(|until| key > *until) {
-                self.done = true;
-                break;
-            }
-            self.after = Some(key);
             items.extend(to_item(&self.units, row)?);
         }
         Ok(Some(items))
+    }
+}
+
+/// A reader gone before the last page (an error, a client that went away)
+/// leaves no read running for nobody.
+impl Drop for Pages {
+    fn drop(&mut self) {
+        if let Some(page) = self.ahead.take() {
+            page.abort();
+        }
     }
 }
 
