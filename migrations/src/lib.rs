@@ -12,6 +12,7 @@ mod m20261207_000001_issue_counts;
 mod m20261208_000001_open_index;
 mod m20261209_000001_attachment_indexes;
 mod m20261210_000001_charge_totals;
+mod m20261211_000001_attachment_issue;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_open_index::Migration),
             Box::new(m20261209_000001_attachment_indexes::Migration),
             Box::new(m20261210_000001_charge_totals::Migration),
+            Box::new(m20261211_000001_attachment_issue::Migration),
         ]
     }
 }

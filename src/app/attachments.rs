@@ -135,6 +135,7 @@ pub async fn store_named(app: &App, actor: &Actor, name: &str, bytes: &[u8]) -> 
         // Not yet carried by a move: removed after a day unless one does.
         attached: Set(false),
         uploaded_at: Set(Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),
+        issue_id: Set(None),
     }
     .insert(&tx)
     .await?;
@@ -142,8 +143,19 @@ pub async fn store_named(app: &App, actor: &Actor, name: &str, bytes: &[u8]) -> 
     Ok(id)
 }
 
-/// The issues whose history refers to the file.
+/// The issues whose history refers to the file: the one its row names
+/// (m20261211). A file of release 0.1 has no row, and only for such a file
+/// is every move's list of files searched.
 async fn issues_referring(app: &App, id: &FileId) -> AppResult<Vec<String>> {
+    let row = attachment::Entity::find_by_id(id.as_str().to_string())
+        .select_only()
+        .column(attachment::Column::IssueId)
+        .into_tuple::<Option<String>>()
+        .one(&app.db)
+        .await?;
+    if let Some(issue) = row {
+        return Ok(issue.into_iter().collect());
+    }
     let quoted = format!("\"{}\"", id.as_str());
     let rows = moves::Entity::find().filter(moves::Column::Attachments.contains(&quoted)).all(&app.db).await?;
     Ok(rows.into_iter().map(|m| m.issue_id).collect())
@@ -174,11 +186,13 @@ pub async fn claim(app: &App, actor: &Actor, ids: &[String]) -> AppResult<Vec<Fi
     Ok(out)
 }
 
-/// Marks files as carried by a move (kept for good), inside its transaction.
-pub async fn mark_attached(db: &impl sea_orm::ConnectionTrait, ids: &[String]) -> AppResult<()> {
+/// Marks files as carried by a move of `issue_id` (kept for good), inside
+/// its transaction.
+pub async fn mark_attached(db: &impl sea_orm::ConnectionTrait, ids: &[String], issue_id: &str) -> AppResult<()> {
     if !ids.is_empty() {
         attachment::Entity::update_many()
             .col_expr(attachment::Column::Attached, sea_orm::sea_query::Expr::value(true))
+            .col_expr(attachment::Column::IssueId, sea_orm::sea_query::Expr::value(issue_id))
             .filter(attachment::Column::Id.is_in(ids.to_vec()))
             .exec(db)
             .await?;

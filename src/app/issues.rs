@@ -185,7 +185,7 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
             other => other,
         })?;
         reg_seq += 1;
-        super::attachments::mark_attached(tx, &new.attachments).await?;
+        super::attachments::mark_attached(tx, &new.attachments, &row.id).await?;
         super::moves::record(
             tx,
             super::moves::NewMove {

@@ -124,7 +124,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, request: MoveRequest) -> Ap
     let row = effects::persist(&m.tx, row, decision, &stamp).await?;
     let files: Vec<String> = files.iter().map(|f| f.as_str().to_string()).collect();
     record(&m.tx, NewMove { issue_id: &row.id, action: action.as_str(), actor: &actor.username, at: now, note, attachments: &files, detail }).await?;
-    attachments::mark_attached(&m.tx, &files).await?;
+    attachments::mark_attached(&m.tx, &files, &row.id).await?;
     m.tx.commit().await?;
     app.metrics.moved(action.as_str());
     let unit = app.unit_name(&row.unit_id).await?;

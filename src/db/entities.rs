@@ -175,6 +175,8 @@ entity!(attachment, "attachments", {
     pub bytes: Vec<u8>,
     pub attached: bool,
     pub uploaded_at: Option<String>,
+    /// The issue whose move carries the file (None: not carried yet).
+    pub issue_id: Option<String>,
 });
 
 entity!(inbox_read, "inbox_reads", {

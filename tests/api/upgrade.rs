@@ -190,3 +190,53 @@ async fn a_backup_of_the_live_database_holds_everything() {
     assert_eq!(count("issues").await, 5);
     assert_eq!(count("moves").await, 5);
 }
+
+/// Files carried by moves before m20261211 name their issue after it: who
+/// may open a file, and whether another move may still claim it, is read
+/// from the file's row, no longer by searching every move.
+async fn files_carried_before_the_upgrade_name_their_issue(url: &str) {
+    use jiaoban::db::entities::attachment;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let db = Database::connect(url).await.unwrap();
+    let before = Migrator::migrations().iter().position(|m| m.name() == "m20261211_000001_attachment_issue").expect("the migration");
+    Migrator::up(&db, Some(u32::try_from(before).unwrap())).await.unwrap();
+    for (id, attached) in [("carried.png", true), ("waiting.png", false)] {
+        let row = attachment::ActiveModel {
+            id: Set(id.into()),
+            name: Set("照片.png".into()),
+            content_type: Set("image/png".into()),
+            size: Set(1),
+            owner: Set("u1".into()),
+            created_at: Set("2021-01-05T10:00:00".into()),
+            bytes: Set(vec![0]),
+            attached: Set(attached),
+            uploaded_at: Set(None),
+            ..Default::default()
+        };
+        attachment::Entity::insert(row).exec_without_returning(&db).await.unwrap();
+    }
+    db.execute_unprepared(
+        r#"INSERT INTO moves (issue_id, action, actor, at, note, attachments) VALUES
+           ('i1', 'report', 'u1', '2021-01-05T10:00:00', NULL, '["carried.png"]'), ('i2', 'register', 'g', '2021-01-05T11:00:00', NULL, '[]')"#,
+    )
+    .await
+    .unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT id, issue_id FROM attachments ORDER BY id")).await.unwrap();
+    let found: Vec<(String, Option<String>)> = rows.iter().map(|r| (r.try_get("", "id").unwrap(), r.try_get("", "issue_id").unwrap())).collect();
+    assert_eq!(found, vec![("carried.png".to_string(), Some("i1".to_string())), ("waiting.png".to_string(), None)]);
+}
+
+#[tokio::test]
+async fn sqlite_files_carried_before_the_upgrade_name_their_issue() {
+    let dir = tempfile::tempdir().unwrap();
+    files_carried_before_the_upgrade_name_their_issue(&format!("sqlite://{}?mode=rwc", dir.path().join("j.db").display())).await;
+}
+
+#[tokio::test]
+async fn postgres_files_carried_before_the_upgrade_name_their_issue() {
+    if crate::helpers::postgres_ready().await {
+        files_carried_before_the_upgrade_name_their_issue(&fresh_postgres().await).await;
+    }
+}
