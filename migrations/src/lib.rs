@@ -13,6 +13,7 @@ mod m20261208_000001_open_index;
 mod m20261209_000001_attachment_indexes;
 mod m20261210_000001_charge_totals;
 mod m20261211_000001_attachment_issue;
+mod m20261212_000001_charge_unit_index;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000001_attachment_indexes::Migration),
             Box::new(m20261210_000001_charge_totals::Migration),
             Box::new(m20261211_000001_attachment_issue::Migration),
+            Box::new(m20261212_000001_charge_unit_index::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use super::report_items::{self, ItemStream, Pages, Units};
 use super::{Actor, App, AppError, AppResult, accounts, convert};
 use crate::core::Quarter;
 use crate::core::charge::is_frozen;
-use crate::core::report::{Class, Item, OpenEntry, QuarterReport, ReportBook, open_entry};
+use crate::core::report::{Class, OpenEntry, QuarterReport, ReportBook, open_entry};
 use crate::core::score::{YearReport, years};
 use crate::core::state::{Role, State};
 use crate::db::entities::issue;
@@ -24,10 +24,17 @@ fn may_read(actor: &Actor) -> AppResult<()> {
     actor.require(&[Role::Dispatcher, Role::Assessor, Role::Admin, Role::Unit])
 }
 
+/// Every unit in the order they were created. Read each time, not from
+/// the App's cache of units by id: another instance may have added one.
 async fn units(app: &App) -> AppResult<Arc<Units>> {
     let rows = accounts::units(&app.db).await?;
     let index = rows.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
     Ok(Arc::new(Units { index, names: rows.iter().map(|u| Arc::from(u.name.as_str())).collect() }))
+}
+
+/// The id of the unit a unit user may see (None: everyone's).
+fn own_unit_id(actor: &Actor) -> Option<String> {
+    (actor.role == Role::Unit).then(|| actor.unit_id.clone().unwrap_or_default())
 }
 
 /// The unit a unit user may see (None: everyone's).
@@ -46,9 +53,8 @@ pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<Quart
     may_read(actor)?;
     let q = parse_quarter(quarter)?;
     let units = units(app).await?;
-    let mut report = build(app, &units, q).await?;
+    let mut report = build(app, &units, q, own_unit_id(actor)).await?;
     if let Some(own) = own_unit(app, actor).await? {
-        report.items.retain(|i| item_unit(i) == own.as_str());
         keep_own(&mut report, &own);
     }
     view(app, q, report).await
@@ -87,8 +93,7 @@ pub async fn quarter_completions(app: &App, actor: &Actor, quarter: &str) -> App
 pub async fn quarter_streamed(app: &App, actor: &Actor, quarter: &str) -> AppResult<(QuarterView, Vec<Completed>, ItemStream)> {
     let q = parse_quarter(quarter)?;
     let (view, completed, units, last) = kept(app, actor, q).await?;
-    let own = own_unit(app, actor).await?;
-    Ok((view, completed, ItemStream::new(Pages::new(app, units, q).until(last), own)))
+    Ok((view, completed, ItemStream::new(Pages::new(app, units, q).of_unit(own_unit_id(actor)).until(last))))
 }
 
 type KeptView = (QuarterView, Vec<Completed>, Arc<Units>, Option<(String, i64)>);
@@ -131,12 +136,6 @@ async fn view(app: &App, q: Quarter, report: QuarterReport) -> AppResult<Quarter
     Ok(QuarterView { report, frozen: is_frozen(&app.wf, q, app.now().await?.date()) })
 }
 
-pub(super) fn item_unit(item: &Item) -> &str {
-    match item {
-        Item::Issue { unit, .. } | Item::Violation { unit, .. } | Item::Correction { unit, .. } => unit,
-    }
-}
-
 /// `GET /api/reports/{YYYY}`: the year's score per unit (rules.md, The
 /// item's score), from its four quarters' kept totals.
 pub async fn year(app: &App, actor: &Actor, year: &str) -> AppResult<YearReport> {
@@ -156,10 +155,10 @@ pub async fn year(app: &App, actor: &Actor, year: &str) -> AppResult<YearReport>
 }
 
 /// One quarter's report from its charge rows, in the order they became
-/// final.
-async fn build(app: &App, units: &Arc<Units>, q: Quarter) -> AppResult<QuarterReport> {
+/// final; only `unit_id`'s, when given.
+async fn build(app: &App, units: &Arc<Units>, q: Quarter, unit_id: Option<String>) -> AppResult<QuarterReport> {
     let mut book = ReportBook::default();
-    let mut pages = Pages::new(app, units.clone(), q);
+    let mut pages = Pages::new(app, units.clone(), q).of_unit(unit_id);
     while let Some(page) = pages.next().await? {
         for c in page {
             book.add(&app.wf, q, c.unit, c.class, c.item);

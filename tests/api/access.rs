@@ -227,4 +227,14 @@ async fn the_quarter_report_downloads_as_xlsx_with_only_what_the_reader_may_see(
     let r = w.zhuhang.get(w.app.url("/api/reports/2021Q2?format=xlsx")).send().await.unwrap();
     let rows = read(r.bytes().await.unwrap().to_vec());
     assert!(!rows.iter().flatten().any(|c| c == "中兴街道" || c == "W-2021-001"), "another unit's data leaked: {rows:?}");
+    // The JSON report too: a unit reads its own charges only (by index,
+    // charges_unit_quarter), and all of them.
+    let (_, theirs) = w.app.get(&w.zhuhang, "/api/reports/2021Q2").await;
+    assert_eq!(theirs["items"], json!([]), "{theirs}");
+    let (_, own) = w.app.get(&w.zhongxing, "/api/reports/2021Q2").await;
+    let (_, all) = w.app.get(&w.assessor, "/api/reports/2021Q2").await;
+    let of_zhongxing: Vec<&Value> = all["items"].as_array().unwrap().iter().filter(|i| i["unit"] == "中兴街道").collect();
+    assert!(!of_zhongxing.is_empty());
+    assert_eq!(own["items"].as_array().unwrap().iter().collect::<Vec<_>>(), of_zhongxing, "{own}");
+    assert_eq!((own["units"][0]["unit"].clone(), own["total"].clone()), (json!("中兴街道"), own["units"][0]["points"].clone()));
 }
