@@ -133,7 +133,7 @@ async fn load_and_measure(args: &BenchArgs, config: Config, backend: &str, datab
     // clock adds a read of its row to every request).
     let mut real = app.clone();
     real.test_clock = false;
-    figures.extend(measure::report(&real, &raw).await?);
+    figures.extend(measure::report(&real, &raw, &loaded).await?);
     figures.extend(measure::pages(&real, &raw, &loaded).await?);
     figures.extend(measure::moves(&real, &raw, &loaded).await?);
     print_table(backend, &figures);
