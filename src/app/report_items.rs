@@ -103,8 +103,8 @@ impl Drop for Pages {
 }
 
 /// A quarter's items for a writer on a blocking thread (the workbook): the
-/// next page is read when the one before has been written. An error ends
-/// the items; [`ItemStream::finish`] returns it.
+/// next page is read while the one before is written (two pages at most
+/// in memory). An error ends the items; [`ItemStream::finish`] returns it.
 pub struct ItemStream {
     pages: Pages,
     page: std::vec::IntoIter<Charged>,
