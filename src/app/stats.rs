@@ -5,9 +5,8 @@
 //!
 //! Completion figures come from the totals the database keeps with the
 //! quarter's charges (the issues it charges as completed), so they agree
-//! with the points; rechecks, returns
-//! and chases are the moves made in the quarter's dates, counted for the
-//! unit the issue belongs to.
+//! with the points; rechecks, returns and chases are the moves made in the
+//! quarter's dates, counted for the unit the issue belongs to.
 
 use super::reports::{self, QuarterView};
 use super::{Actor, App, AppError, AppResult};
@@ -47,34 +46,21 @@ fn ratio(a: u64, b: u64) -> Option<String> {
 /// row is read).
 pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterStats> {
     let (view, completed) = reports::quarter_completions(app, actor, quarter).await?;
-    of_completions(app, &view, Completions::kept(&completed)).await
+    of_completions(app, &view, &completed).await
 }
 
-/// Completions per unit name: (completed, on time, days summed).
-#[derive(Debug, Default)]
-pub struct Completions {
-    by_unit: HashMap<String, (u64, u64, i64)>,
-}
-
-impl Completions {
-    /// The completions the database keeps per unit and quarter (on time:
-    /// charged in the first tier, which the charge's days decided).
-    pub fn kept(completed: &[reports::Completed]) -> Self {
-        let by_unit = completed.iter().filter(|c| c.completed > 0).map(|c| (c.unit.clone(), (c.completed, c.on_time, c.days))).collect();
-        Completions { by_unit }
-    }
-}
-
-/// The figures of a quarter's report beside its `completions`.
-pub async fn of_completions(app: &App, view: &QuarterView, completions: Completions) -> AppResult<QuarterStats> {
+/// The figures of a quarter's report beside its units' `completed` issues
+/// (as the database keeps them: on time is charged in the first tier,
+/// which the charge's days decided).
+pub async fn of_completions(app: &App, view: &QuarterView, completed: &[reports::Completed]) -> AppResult<QuarterStats> {
     let quarter = view.report.quarter.as_str();
     let q = Quarter::parse(quarter).ok_or_else(|| AppError::BadInput(format!("`{quarter}` 不是季度")))?;
     let mut by_unit: Vec<UnitStats> = view.report.units.iter().map(|u| UnitStats { unit: u.unit.clone(), ..UnitStats::default() }).collect();
     let index: HashMap<String, usize> = by_unit.iter().enumerate().map(|(i, u)| (u.unit.clone(), i)).collect();
     let mut days_summed = vec![0i64; by_unit.len()];
-    for (unit, (completed, on_time, days)) in completions.by_unit {
-        if let Some(&i) = index.get(&unit) {
-            (by_unit[i].completed, by_unit[i].on_time, days_summed[i]) = (completed, on_time, days);
+    for c in completed {
+        if let Some(&i) = index.get(&c.unit) {
+            (by_unit[i].completed, by_unit[i].on_time, days_summed[i]) = (c.completed, c.on_time, c.days);
         }
     }
     // The moves of the quarter, with their issue's unit.

@@ -317,7 +317,7 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
     // sheet written on a blocking thread as the pages are read.
     use crate::app::stats;
     let (view, completed, mut items) = reports::quarter_streamed(&s.app, &a, &q).await?;
-    let stats = stats::of_completions(&s.app, &view, stats::Completions::kept(&completed)).await?;
+    let stats = stats::of_completions(&s.app, &view, &completed).await?;
     let open = reports::open(&s.app, &a).await?;
     let wf = s.app.wf.clone();
     tokio::task::spawn_blocking(move || -> ApiResult<Response> {
