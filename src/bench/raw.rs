@@ -52,13 +52,7 @@ impl Raw {
 
     /// The fastest of three runs of `sql`, every row fetched (ms).
     pub async fn best_ms(&self, sql: &str) -> anyhow::Result<f64> {
-        let mut best = f64::MAX;
-        for _ in 0..3 {
-            let started = Instant::now();
-            self.rows(sql).await?;
-            best = best.min(started.elapsed().as_secs_f64() * 1e3);
-        }
-        Ok(best)
+        Ok(super::measure::best_of_3(|| self.rows(sql)).await?.0)
     }
 
     /// p99 of `sql` run by 16 readers at once, as many times as the service's pages (ms).
