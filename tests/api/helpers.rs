@@ -179,41 +179,28 @@ impl TestApp {
         self.post(&self.admin, "/api/test-clock", json!({"now": now})).await.0
     }
 
-    /// The counts the database keeps per unit and state (`issue_counts`,
-    /// kept by triggers) are those of the issue rows themselves.
+    /// The counts the database keeps per unit and state (`issue_counts`)
+    /// and the totals per unit, quarter, kind and tier (`charge_totals`),
+    /// both kept by triggers, are those of the rows themselves.
     pub async fn assert_counts_kept(&self) {
         use sea_orm::{ConnectionTrait, Statement};
-        let rows = |sql: &str| {
-            let statement = Statement::from_string(self.app.db.get_database_backend(), sql.to_string());
-            async move {
-                let mut out: Vec<(String, String, i64)> = self
-                    .app
-                    .db
-                    .query_all_raw(statement)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap(), r.try_get_by_index(2).unwrap()))
-                    .collect();
-                out.sort();
-                out
-            }
-        };
-        let kept = rows("SELECT unit_id, state, n FROM issue_counts WHERE n <> 0").await;
-        let counted = rows("SELECT unit_id, state, COUNT(*) FROM issues GROUP BY unit_id, state").await;
-        assert!(!counted.is_empty(), "there are issues to count");
-        assert_eq!(kept, counted, "issue_counts differs from the issues");
-        // And each unit's totals per quarter, kind and tier (charge_totals)
-        // are those of the charges still counted.
+        // Every column as text (numbers cast in the SQL), rows sorted.
         let text = |sql: &str| {
             let statement = Statement::from_string(self.app.db.get_database_backend(), sql.to_string());
             async move {
                 let found = self.app.db.query_all_raw(statement).await.unwrap();
-                let mut out: Vec<Vec<String>> = found.iter().map(|r| (0..8).map(|i| r.try_get_by_index::<String>(i).unwrap()).collect()).collect();
+                let mut out: Vec<Vec<String>> =
+                    found.iter().map(|r| (0..r.column_names().len()).map(|i| r.try_get_by_index::<String>(i).unwrap()).collect()).collect();
                 out.sort();
                 out
             }
         };
+        let kept = text("SELECT unit_id, state, CAST(n AS TEXT) FROM issue_counts WHERE n <> 0").await;
+        let counted = text("SELECT unit_id, state, CAST(COUNT(*) AS TEXT) FROM issues GROUP BY unit_id, state").await;
+        assert!(!counted.is_empty(), "there are issues to count");
+        assert_eq!(kept, counted, "issue_counts differs from the issues");
+        // Each unit's totals per quarter, kind and tier are those of the
+        // charges still counted.
         let kept = text(
             "SELECT quarter, unit_id, kind, CAST(tier AS TEXT), CAST(n AS TEXT), CAST(points_milli AS TEXT), CAST(completed AS TEXT), \
              CAST(completed_days AS TEXT) FROM charge_totals WHERE n <> 0 OR points_milli <> 0 OR completed <> 0 OR completed_days <> 0",
