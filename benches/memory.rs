@@ -69,12 +69,17 @@ fn ids(list: &Value, state: &str) -> Vec<String> {
     all.iter().filter(|i| i["state"] == state).filter_map(|i| i["id"].as_str().map(str::to_string)).collect()
 }
 
-async fn dispatcher(w: World, c: Client) {
+/// Registers an issue every 50 ms, up to `cap` (then the data stops
+/// growing and the soak shows what memory does at a constant size), and
+/// every 20 rounds dispatches and closes what was rechecked.
+async fn dispatcher(w: World, c: Client, cap: usize) {
     let mut n = 0;
     while w.running() {
         n += 1;
         let unit = UNITS[n % UNITS.len()];
-        w.send(c.post(format!("{}/api/issues", w.base)).json(&json!({"code": format!("M-{n}"), "unit": unit, "title": format!("排口 {n}")}))).await;
+        if n <= cap {
+            w.send(c.post(format!("{}/api/issues", w.base)).json(&json!({"code": format!("M-{n}"), "unit": unit, "title": format!("排口 {n}")}))).await;
+        }
         if n % 20 == 0 {
             w.send(c.post(format!("{}/api/dispatches", w.base)).json(&json!({}))).await;
             let (_, list) = w.send(c.get(format!("{}/api/issues?state=rechecked", w.base))).await;
@@ -117,13 +122,46 @@ async fn rechecker(w: World, c: Client) {
 }
 
 async fn reader(w: World, c: Client) {
-    let paths =
-        ["/api/reports/2021Q1", "/api/reports/2021Q2?format=xlsx", "/api/reports/open", "/api/issues?q=排口", "/board", "/api/reports/2021", "/metrics"];
     let mut n = 0;
     while w.running() {
         n += 1;
-        w.send(c.get(format!("{}{}", w.base, paths[n % paths.len()]))).await;
+        w.send(c.get(format!("{}{}", w.base, READS[n % READS.len()]))).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// What the reader fetches, round and round.
+const READS: [&str; 7] =
+    ["/api/reports/2021Q1", "/api/reports/2021Q2?format=xlsx", "/api/reports/open", "/api/issues?q=排口", "/board", "/api/reports/2021", "/metrics"];
+
+/// After the soak, with the load stopped: each of the reader's requests
+/// three times in a row, the server's resident memory polled every 5 ms
+/// meanwhile — how far each one lifts it, and where it settles after.
+async fn probe(w: &World, c: &Client, pid: u32) {
+    println!("request  peak above before (MiB)  after − before (MiB)  ms");
+    for path in READS {
+        let before = common::rss_kib(&pid.to_string());
+        let peak = Arc::new(std::sync::atomic::AtomicU64::new(before));
+        let polling = Arc::new(AtomicBool::new(true));
+        let poller = tokio::spawn({
+            let (peak, polling) = (peak.clone(), polling.clone());
+            async move {
+                while polling.load(Ordering::Relaxed) {
+                    peak.fetch_max(common::rss_kib(&pid.to_string()), Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        });
+        let started = Instant::now();
+        for _ in 0..3 {
+            w.send(c.get(format!("{}{}", w.base, path))).await;
+        }
+        let ms = started.elapsed().as_millis() / 3;
+        polling.store(false, Ordering::Relaxed);
+        let _ = poller.await;
+        let after = common::rss_kib(&pid.to_string());
+        let mib = |k: i64| k as f64 / 1024.0;
+        println!("{path}  {:.1}  {:.1}  {ms}", mib(peak.load(Ordering::Relaxed) as i64 - before as i64), mib(after as i64 - before as i64));
     }
 }
 
@@ -150,6 +188,8 @@ async fn clock(w: World, c: Client) {
 #[tokio::main]
 async fn main() {
     let minutes: u64 = std::env::var("MEMORY_MINUTES").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    // MEMORY_ISSUES=N: register no more than N issues (a constant data size).
+    let cap: usize = std::env::var("MEMORY_ISSUES").ok().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let server = std::process::Command::new(env!("CARGO_BIN_EXE_jiaoban"))
@@ -172,10 +212,11 @@ async fn main() {
         admin.post(format!("{base}/api/users")).json(&json!({"username": name, "password": PASSWORD, "role": role, "unit": unit})).send().await.unwrap();
     }
     let w = World { base: base.clone(), done: Arc::default(), errors: Arc::default(), requests: Arc::default() };
+    let reader_client = client(&base, "kh").await;
     let mut tasks = vec![
-        tokio::spawn(dispatcher(w.clone(), client(&base, "gjb").await)),
+        tokio::spawn(dispatcher(w.clone(), client(&base, "gjb").await, cap)),
         tokio::spawn(rechecker(w.clone(), client(&base, "fh").await)),
-        tokio::spawn(reader(w.clone(), client(&base, "kh").await)),
+        tokio::spawn(reader(w.clone(), reader_client.clone())),
         tokio::spawn(vandal(w.clone(), client(&base, "kh").await)),
         tokio::spawn(clock(w.clone(), admin.clone())),
     ];
@@ -199,6 +240,7 @@ async fn main() {
     for t in tasks {
         let _ = t.await;
     }
+    probe(&w, &reader_client, pid).await;
     let five = at_five.unwrap_or(last).max(1);
     println!(
         "serve RSS after {minutes} min: {:.1} MiB; after 5 min: {:.1} MiB; ratio {:.2} (flat within 10%: {}); answers >= 500: {}",

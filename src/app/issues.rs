@@ -6,7 +6,7 @@ use crate::core::state::{Role, State};
 use crate::core::{LocalTime, clock};
 use crate::db::entities::{charge, issue, moves};
 use crate::db::sql;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -327,7 +327,7 @@ async fn page_rows(app: &App, actor: &Actor, id: &str) -> AppResult<PageRows> {
     Ok(PageRows { row, charge, history, people })
 }
 
-pub use super::search::{IssueFilter, IssueList, Page, list, list_page};
+pub use super::search::{IssueFilter, IssueList, Page, list_page};
 
 /// The final charge a row of [`page_sql`] or [`with_final`] carries as
 /// `final_points_milli` and `final_days` (None: `row` is not charged).
@@ -365,6 +365,25 @@ fn with_final_query(query: sea_orm::Select<issue::Entity>) -> sea_orm::sea_query
         .expr_as(Expr::cust("fc.points_milli"), Alias::new("final_points_milli"))
         .expr_as(Expr::cust("fc.days"), Alias::new("final_days"));
     statement
+}
+
+/// The ids of the issues with these codes the actor may see, by code, in
+/// one query per 500 codes: what a report's rows link to (rather than
+/// every issue of the province).
+pub async fn ids_of_codes<'a>(app: &App, actor: &Actor, codes: impl IntoIterator<Item = &'a str>) -> AppResult<HashMap<String, String>> {
+    let mut codes: Vec<&str> = codes.into_iter().collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut ids = HashMap::with_capacity(codes.len());
+    for chunk in codes.chunks(500) {
+        let mut query =
+            issue::Entity::find().select_only().column(issue::Column::Code).column(issue::Column::Id).filter(issue::Column::Code.is_in(chunk.iter().copied()));
+        if actor.role == Role::Unit {
+            query = query.filter(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default()));
+        }
+        ids.extend(query.into_tuple::<(String, String)>().all(&app.db).await?);
+    }
+    Ok(ids)
 }
 
 /// The final points of the charged issues among `rows`, in one query per

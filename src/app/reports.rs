@@ -5,7 +5,7 @@ use super::report_items::{self, ItemStream, Pages, Units};
 use super::{Actor, App, AppError, AppResult, accounts, convert};
 use crate::core::Quarter;
 use crate::core::charge::is_frozen;
-use crate::core::report::{Class, OpenEntry, QuarterReport, ReportBook, open_entry};
+use crate::core::report::{Class, Item, OpenEntry, QuarterReport, ReportBook, open_entry};
 use crate::core::score::{YearReport, years};
 use crate::core::state::{Role, State};
 use crate::db::entities::issue;
@@ -58,6 +58,67 @@ pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<Quart
         keep_own(&mut report, &own);
     }
     view(app, q, report).await
+}
+
+/// `GET /api/reports/{YYYYQn}` as it is written: the items a page at a
+/// time, counted into the unit rows as they pass, so that the rows and the
+/// total (written after the items) sum exactly the items listed, and a
+/// quarter of 200,000 charges is never held in memory.
+pub struct QuarterStream {
+    q: Quarter,
+    units: Arc<Units>,
+    pages: Pages,
+    book: ReportBook,
+    own: Option<String>,
+    frozen: bool,
+}
+
+/// A page of a [`QuarterStream`]'s items.
+pub struct ItemPage(Vec<report_items::Charged>);
+
+impl ItemPage {
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.0.iter().map(|c| &c.item)
+    }
+}
+
+pub async fn quarter_stream(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterStream> {
+    may_read(actor)?;
+    let q = parse_quarter(quarter)?;
+    let units = units(app).await?;
+    let pages = Pages::new(app, units.clone(), q).of_unit(own_unit_id(actor));
+    let own = own_unit(app, actor).await?;
+    let frozen = is_frozen(&app.wf, q, app.now().await?.date());
+    Ok(QuarterStream { q, units, pages, book: ReportBook::totals_only(), own, frozen })
+}
+
+impl QuarterStream {
+    pub fn quarter(&self) -> String {
+        self.q.to_string()
+    }
+
+    /// The next page of items (None: every item was read). Give it back to
+    /// [`QuarterStream::count`] once written.
+    pub async fn next(&mut self) -> AppResult<Option<ItemPage>> {
+        Ok(self.pages.next().await?.map(ItemPage))
+    }
+
+    /// Adds a page's items to the unit rows.
+    pub fn count(&mut self, wf: &crate::core::Workflow, page: ItemPage) {
+        for c in page.0 {
+            self.book.add(wf, self.q, c.unit, c.class, c.item);
+        }
+    }
+
+    /// The unit rows, total and due date of the items counted (the report
+    /// without its items), and whether the quarter is frozen.
+    pub fn finish(self, wf: &crate::core::Workflow) -> QuarterView {
+        let mut report = self.book.quarters(wf, self.q, self.q, &self.units.names).remove(0);
+        if let Some(own) = &self.own {
+            keep_own(&mut report, own);
+        }
+        QuarterView { report, frozen: self.frozen }
+    }
 }
 
 /// A unit's completed issues in a quarter: how many, how many on time (in

@@ -60,13 +60,62 @@ pub struct IssueList {
     pub total: Option<u64>,
 }
 
-/// Every issue matching `filter` the actor may see, in registration order.
-pub async fn list(app: &App, actor: &Actor, filter: IssueFilter) -> AppResult<Vec<IssueView>> {
-    Ok(list_page(app, actor, filter, None).await?.issues)
-}
-
 pub async fn list_page(app: &App, actor: &Actor, filter: IssueFilter, page: Option<Page>) -> AppResult<IssueList> {
     list_scoped(app, actor, filter, &Scope::default(), page).await
+}
+
+/// Issues read at a time by [`Chunks`]. Debug builds (the tests) use tiny
+/// chunks, so that every unpaged list a test reads crosses their borders.
+const CHUNK: u64 = if cfg!(debug_assertions) { 3 } else { 500 };
+
+/// Every issue matching a filter the actor may see, in registration order,
+/// read [`CHUNK`] at a time after the last one's key — so that `GET
+/// /api/issues` without a page can stream a province's million issues
+/// with only a chunk of them in memory. Every chunk's days count to the
+/// same instant, the one the list was asked at.
+pub struct Chunks {
+    app: App,
+    condition: Condition,
+    now: crate::core::LocalTime,
+    after: Option<(i64, String)>,
+    done: bool,
+}
+
+pub async fn chunks(app: &App, actor: &Actor, filter: IssueFilter) -> AppResult<Chunks> {
+    let unit = unit_filter(app, &filter).await?;
+    let now = app.now().await?;
+    let condition = condition(app, actor, &filter, unit.as_deref(), now.date())?;
+    Ok(Chunks { app: app.clone(), condition, now, after: None, done: false })
+}
+
+impl Chunks {
+    /// The next issues (None: no more). The key is registration order,
+    /// which never changes, so an issue moved meanwhile is listed once.
+    pub async fn next(&mut self) -> AppResult<Option<Vec<IssueView>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut condition = self.condition.clone();
+        if let Some((seq, id)) = &self.after {
+            let same_seq = Condition::all().add(issue::Column::RegSeq.eq(*seq)).add(issue::Column::Id.gt(id.as_str()));
+            condition = condition.add(Condition::any().add(issue::Column::RegSeq.gt(*seq)).add(same_seq));
+        }
+        let query = issue::Entity::find().filter(condition).order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id).limit(CHUNK);
+        let rows = with_final(&self.app, query).await?;
+        self.done = (rows.len() as u64) < CHUNK;
+        self.after = rows.last().map(|(r, _)| (r.reg_seq, r.id.clone()));
+        let units = self.app.unit_names_of(rows.iter().map(|(r, _)| r.unit_id.as_str())).await?;
+        let views = rows
+            .iter()
+            .map(|(row, charge)| build_view(&self.app, row, units.get(&row.unit_id).map_or("", String::as_str), self.now, None, *charge))
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok((!views.is_empty()).then_some(views))
+    }
+
+    /// Whether [`Chunks::next`] has returned the last issues.
+    pub fn done(&self) -> bool {
+        self.done
+    }
 }
 
 /// What a page asks beyond one [`IssueFilter`] (read-only, for the web

@@ -12,6 +12,7 @@ mod hygiene;
 pub(crate) mod limiter;
 mod openapi;
 pub mod session;
+mod stream;
 pub mod xlsx;
 
 use crate::app::App;

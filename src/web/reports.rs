@@ -7,10 +7,10 @@ use super::chart;
 use super::layout::{Layout, Me, WebResult, render};
 use super::report_rows::{self as rows, CorrectionRow, ItemRow, OpenRow};
 use super::report_units::{Trend, UnitLine, trend, unit_lines};
-use crate::app::issues::{self, IssueFilter};
+use crate::app::issues;
 use crate::app::{reports, stats};
 use crate::core::Quarter;
-use crate::core::report::UnitRow;
+use crate::core::report::{Corrected, Item, UnitRow};
 use crate::core::score::YearReport;
 use crate::core::state::Role;
 use crate::http::HttpState;
@@ -18,7 +18,6 @@ use crate::http::xlsx::unit_columns;
 use askama::Template;
 use axum::extract::{Query, State};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 pub fn previous(q: Quarter) -> Quarter {
     Quarter::of(q.first_day().pred_opt().unwrap_or(q.first_day()))
@@ -81,14 +80,19 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuer
     let current = Quarter::of(now.date());
     let quarter = q.q.as_deref().and_then(Quarter::parse).unwrap_or(current);
     let view = reports::quarter(&s.app, &me.actor, &quarter.to_string()).await?;
-    let ids: HashMap<String, String> = issues::list(&s.app, &me.actor, IssueFilter::default()).await?.into_iter().map(|v| (v.code, v.id)).collect();
     let r = view.report;
+    let open = reports::open(&s.app, &me.actor).await?;
+    let item_codes = r.items.iter().filter_map(|i| match i {
+        Item::Issue { issue, .. } | Item::Correction { of: Corrected::Issue(issue), .. } => Some(&**issue),
+        _ => None,
+    });
+    let ids = issues::ids_of_codes(&s.app, &me.actor, item_codes.chain(open.iter().map(|o| o.issue.as_str()))).await?;
     let stats = stats::quarter(&s.app, &me.actor, &quarter.to_string()).await?;
     let trend = trend(&s, &me, quarter.year, current).await?;
     let columns = unit_columns(wf);
     let bars: Vec<(String, rust_decimal::Decimal, String)> = r.units.iter().map(|u| (u.unit.clone(), u.points.decimal(), u.points.to_string())).collect();
     let (items, corrections) = rows::items(&r.items, &ids);
-    let open = rows::open(wf, reports::open(&s.app, &me.actor).await?, &ids);
+    let open = rows::open(wf, open, &ids);
     let year = reports::year(&s.app, &me.actor, &quarter.year.to_string()).await?;
     let own_unit = me.role() == Role::Unit;
     let title = if own_unit { "本单位扣分" } else { "考核报表" };

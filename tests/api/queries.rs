@@ -89,6 +89,19 @@ async fn pages_read_a_fixed_number_of_statements(backend: Backend) {
         }
     }
     assert_eq!(large[0].2["total"], 30);
+    // Unpaged, the list is streamed a few issues at a time (debug builds
+    // read three): the same issues, in the same order, as page after page.
+    for (who, expected) in [(&gjb, 30), (&unit, 10)] {
+        let (_, whole) = app.get(who, "/api/issues").await;
+        let whole: Vec<Value> = whole["issues"].as_array().unwrap().clone();
+        let mut paged = Vec::new();
+        for page in 1..=5 {
+            let (_, p) = app.get(who, &format!("/api/issues?page={page}&per_page=7")).await;
+            paged.extend(p["issues"].as_array().unwrap().iter().cloned());
+        }
+        assert_eq!(whole.len(), expected);
+        assert_eq!(whole, paged, "the streamed list and its pages differ");
+    }
     assert!(large[1].2["total"].as_u64().unwrap() >= 1, "Q-0 is rectifying: {}", large[1].2);
     // A unit user's total counts its own issues only.
     let (_, mine) = app.get(&unit, "/api/issues?page=1&per_page=5").await;

@@ -47,6 +47,9 @@ async fn the_report_page_shows_the_workbooks_unit_columns_in_order_with_the_figu
     // 单位, 扣分, 按时, 16–30天, 超过30天, 违规, 按期完成率, 返工率, 平均完成天数, 退回, 催办
     assert_eq!(cells, ["中兴街道", "0.00", "1", "0", "0", "0", "100%", "50%", "0.0", "0", "1"], "{row}");
 
+    // The item links to its issue (ids looked up for the codes listed).
+    assert!(html.contains(&format!("<a href=\"/issues/{w1}\">")), "{html}");
+
     // The trend of the year, and both workbooks still one click away.
     assert!(html.contains("id=\"trend-chart\"") && html.contains("<polyline") && html.contains("2021 年扣分趋势"), "{html}");
     assert!(html.contains("href=\"/api/reports/2021Q1?format=xlsx\"") && html.contains("href=\"/api/reports/2021?format=xlsx\""), "{html}");
