@@ -10,6 +10,10 @@
 //! server's resident memory every 30 s and prints it, and the ratio of the
 //! last sample to the one at 5 minutes (the target: within 10%). Counts
 //! answers ≥ 500 (there must be none). Not a timed test.
+//!
+//! `MEMORY_ISSUES=N` stops registering after N issues (a constant data
+//! size). After the soak, each of the reader's requests is probed: how far
+//! it lifts the server's memory, and where it settles.
 
 #[path = "common/mod.rs"]
 mod common;
