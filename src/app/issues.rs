@@ -245,20 +245,8 @@ pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Mod
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let PageRows { row, charge, history, people } = page_rows(app, actor, id).await?;
     let intact = super::history::check_chain(&history).is_none();
-    let names = app.unit_names_of(history.iter().filter_map(|m| m.detail.as_deref()).chain([row.unit_id.as_str()])).await?;
-    let history = history
-        .into_iter()
-        .map(|m| MoveView {
-            unit: m.detail.as_ref().map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone())),
-            actor_name: people.get(&m.actor).map_or_else(|| m.actor.clone(), |p| p.0.clone()),
-            actor_role: people.get(&m.actor).map_or_else(String::new, |p| p.1.clone()),
-            action: m.action,
-            actor: m.actor,
-            at: m.at,
-            note: m.note,
-            attachments: serde_json::from_str(&m.attachments).unwrap_or_default(),
-        })
-        .collect();
+    let names = app.unit_names_of(super::timeline::unit_ids(&history).chain([row.unit_id.as_str()])).await?;
+    let history = people.views(history, &names);
     let unit = names.get(&row.unit_id).cloned().unwrap_or_default();
     let mut view = build_view(app, &row, &unit, app.now().await?, Some(history), charge)?;
     view.history_intact = Some(intact);
@@ -270,14 +258,12 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
 /// a database uses a partial index only for a condition it can see implies
 /// the index's (a generic plan on PostgreSQL cannot see a bound value).
 fn page_sql(backend: sea_orm::DbBackend) -> String {
-    use sea_orm::{IdenStatic, Iterable};
-    let history_columns: Vec<String> = moves::Column::iter().map(|c| format!("m.{0} AS m_{0}", c.as_str())).collect();
     let text = format!(
-        "SELECT i.*, c.points_milli AS final_points_milli, c.days AS final_days, {}, u.display_name AS person_name, u.role AS person_role \
+        "SELECT i.*, c.points_milli AS final_points_milli, c.days AS final_days, {} \
          FROM issues i LEFT JOIN charges c ON c.issue_id = i.id AND c.kind = '{}' \
          LEFT JOIN moves m ON m.issue_id = i.id LEFT JOIN users u ON u.username = m.actor \
          WHERE i.id = ? ORDER BY m.id",
-        history_columns.join(", "),
+        super::timeline::select_columns(),
         super::charges::ISSUE
     );
     sql(backend, &text)
@@ -289,8 +275,8 @@ struct PageRows {
     /// The final charge, if the issue is charged (as [`final_points`]).
     charge: Option<Final>,
     history: Vec<moves::Model>,
-    /// Each actor's name and role label, by user name.
-    people: HashMap<String, (String, String)>,
+    /// Each actor's name and role label.
+    people: super::timeline::Reader,
 }
 
 /// The issue, its final charge, its moves in order and their actors' names
@@ -307,22 +293,10 @@ async fn page_rows(app: &App, actor: &Actor, id: &str) -> AppResult<PageRows> {
         return Err(not_found());
     }
     let charge = final_of(first, &row)?;
-    let mut people = HashMap::new();
+    let mut people = super::timeline::Reader::default();
     let mut history = Vec::new();
     for r in &found {
-        if r.try_get::<Option<i64>>("", "m_id")?.is_none() {
-            continue;
-        }
-        let m = moves::Model::from_query_result(r, "m_")?;
-        // A user named like the scheduler would be that user.
-        if let Some(role) = r.try_get::<Option<String>>("", "person_role")? {
-            let name: Option<String> = r.try_get("", "person_name")?;
-            let role = role.parse::<Role>().map(|r| app.wf.role_label(r).to_string()).unwrap_or(role);
-            people.insert(m.actor.clone(), (name.unwrap_or_else(|| m.actor.clone()), role));
-        } else if m.actor == "scheduler" {
-            people.insert(m.actor.clone(), (super::SCHEDULER_NAME.to_string(), String::new()));
-        }
-        history.push(m);
+        history.extend(people.read(app, r)?);
     }
     Ok(PageRows { row, charge, history, people })
 }

@@ -29,6 +29,7 @@ pub mod scheduler;
 pub mod search;
 pub mod sessions;
 pub mod stats;
+pub mod timeline;
 pub mod timers;
 pub mod violations;
 mod write;

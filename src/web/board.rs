@@ -4,14 +4,15 @@
 //!
 //! The tiles are count queries and the table one page of one query, so the
 //! board stays fast with 100,000 issues; only the rows on the page that
-//! need their history (a report's date fixes its tier) read it.
+//! need a move (a report's date fixes its tier) read it, in one statement.
 
 use super::layout::{Layout, Me, WebResult, render, short_time};
 use super::search::{self, Filters, ListQuery, Pager, RUNNING, colour_tiers, tier_param};
 use super::view::IssueRow;
 use crate::app::AppError;
-use crate::app::issues::{self, IssueFilter, IssueView};
+use crate::app::issues::{IssueFilter, IssueView};
 use crate::app::search::{Scope, count_scoped, list_scoped};
+use crate::app::timeline::moves_of;
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
@@ -54,14 +55,12 @@ pub struct Legacy {
     colour: String,
 }
 
-/// The rows of `views`, reading the history of those whose badge needs it.
-pub async fn rows(s: &HttpState, me: &Me, views: Vec<IssueView>) -> Result<Vec<IssueRow>, AppError> {
-    let mut out = Vec::new();
-    for v in views {
-        let history = if v.state == IssueState::Reported { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
-        out.push(IssueRow::new(&s.app.wf, &v, history.as_deref()));
-    }
-    Ok(out)
+/// The rows of `views`. A reported issue's badge needs its last report
+/// (the tier is frozen at it): those are read at once, not one by one.
+pub async fn rows(s: &HttpState, views: Vec<IssueView>) -> Result<Vec<IssueRow>, AppError> {
+    let reported: Vec<&str> = views.iter().filter(|v| v.state == IssueState::Reported).map(|v| v.id.as_str()).collect();
+    let reports = moves_of(&s.app, &reported, &["report"]).await?;
+    Ok(views.iter().map(|v| IssueRow::new(&s.app.wf, v, reports.get(&v.id).map(Vec::as_slice))).collect())
 }
 
 async fn count(s: &HttpState, me: &Me, states: &[IssueState], tiers: Vec<usize>) -> Result<u64, AppError> {
@@ -96,17 +95,20 @@ async fn tiles(s: &HttpState, me: &Me) -> Result<Vec<Tile>, AppError> {
 /// Every return awaiting a ruling, with its reason from the history.
 async fn returned(s: &HttpState, me: &Me) -> Result<Vec<Returned>, AppError> {
     let scope = Scope { states: vec![IssueState::Returned], tiers: Vec::new(), oldest_first: true };
-    let mut out = Vec::new();
-    for v in list_scoped(&s.app, &me.actor, IssueFilter::default(), &scope, None).await?.issues {
-        let history = issues::get(&s.app, &me.actor, &v.id).await?.history.unwrap_or_default();
-        let last = history.iter().rev().find(|m| m.action == "return");
-        out.push(Returned {
-            issue: IssueRow::new(&s.app.wf, &v, None),
-            at: last.map(|m| short_time(&m.at)).unwrap_or_default(),
-            reason: last.and_then(|m| m.note.clone()).unwrap_or_default(),
-        });
-    }
-    Ok(out)
+    let views = list_scoped(&s.app, &me.actor, IssueFilter::default(), &scope, None).await?.issues;
+    let ids: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
+    let returns = moves_of(&s.app, &ids, &["return"]).await?;
+    Ok(views
+        .iter()
+        .map(|v| {
+            let last = returns.get(&v.id).and_then(|r| r.last());
+            Returned {
+                issue: IssueRow::new(&s.app.wf, v, None),
+                at: last.map(|m| short_time(&m.at)).unwrap_or_default(),
+                reason: last.and_then(|m| m.note.clone()).unwrap_or_default(),
+            }
+        })
+        .collect())
 }
 
 pub async fn board(State(s): State<HttpState>, me: Me, Query(mut q): Query<ListQuery>, Query(legacy): Query<Legacy>) -> WebResult {
@@ -124,7 +126,7 @@ pub async fn board(State(s): State<HttpState>, me: Me, Query(mut q): Query<ListQ
         layout: Layout::new(&s, &me, "督办看板", "/board").await,
         tiles: tiles(&s, &me).await?,
         returned: returned(&s, &me).await?,
-        open: rows(&s, &me, list.issues).await?,
+        open: rows(&s, list.issues).await?,
         filters,
         pager,
     }))

@@ -4,8 +4,8 @@
 use super::layout::{Layout, Me, WebResult, render};
 use super::search::{self, Filters, ListQuery, Pager};
 use super::view::{Flash, IssueRow};
-use crate::app::issues;
 use crate::app::search::list_scoped;
+use crate::app::timeline::moves_of;
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
 use askama::Template;
@@ -74,15 +74,16 @@ pub async fn my_issues(State(s): State<HttpState>, me: Me, Query(q): Query<ListQ
             key: "returned", title: "已退回，待攻坚办裁定", hint: "改派后将不再出现在这里；驳回则交还本单位，时限照常计算", cards: Vec::new()
         },
     ];
-    // A unit holds few open issues at a time: all of them, in groups.
-    for v in list_scoped(&s.app, &me.actor, filter.clone(), &scope, None).await?.issues {
+    // A unit holds few open issues at a time: all of them, in groups, with
+    // the moves their cards show read at once.
+    let views = list_scoped(&s.app, &me.actor, filter.clone(), &scope, None).await?.issues;
+    let ids: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
+    let moves = moves_of(&s.app, &ids, &["report", "recheck_fail", "return"]).await?;
+    for v in &views {
         let needs_history = matches!(v.state, IssueState::Reported | IssueState::Returned) || (v.state == IssueState::Rectifying && v.reports > 0);
-        let history = if needs_history { issues::get(&s.app, &me.actor, &v.id).await?.history } else { None };
-        let row = IssueRow::new(&s.app.wf, &v, history.as_deref());
-        let reason = reason_of(v.state)
-            .and_then(|action| history.as_deref()?.iter().rev().find(|m| m.action == action))
-            .and_then(|m| m.note.clone())
-            .unwrap_or_default();
+        let history = moves.get(&v.id).map(Vec::as_slice).filter(|_| needs_history);
+        let row = IssueRow::new(&s.app.wf, v, history);
+        let reason = reason_of(v.state).and_then(|action| history?.iter().rev().find(|m| m.action == action)).and_then(|m| m.note.clone()).unwrap_or_default();
         if let Some(i) = group_of(&row) {
             groups[i].cards.push(Card { issue: row, reason });
         }

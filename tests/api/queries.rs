@@ -109,8 +109,6 @@ async fn pages_read_a_fixed_number_of_statements(backend: Backend) {
     app.assert_counts_kept().await;
 }
 
-both_backends! { pages_read_a_fixed_number_of_statements }
-
 /// Every answer says how long the server took (`Server-Timing: app;dur=ms`),
 /// so a benchmark can tell the server's time from its own.
 #[tokio::test]
@@ -124,3 +122,70 @@ async fn every_answer_says_how_long_the_server_took() {
         assert!((0.0..60_000.0).contains(&ms), "{path}: {timing}");
     }
 }
+
+/// An HTML page and the statements it took (asked twice, as [`statements`]).
+async fn page_statements(app: &TestApp, c: &reqwest::Client, path: &str) -> (u32, String) {
+    let mut last = (0, String::new());
+    for _ in 0..2 {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let n = r.headers()["x-jiaoban-queries"].to_str().unwrap().parse().unwrap();
+        last = (n, r.text().await.unwrap());
+    }
+    last
+}
+
+/// The queues show a move of each issue (the report awaiting recheck, the
+/// failed recheck, the unit's return): read for all their issues at once,
+/// so a queue of 12 takes the statements a queue of 4 does.
+async fn queues_read_their_moves_at_once(backend: Backend) {
+    let app = spawn_app(backend, "2021-03-01T08:00:00").await;
+    for unit in UNITS {
+        app.unit(unit).await;
+    }
+    let gjb = app.user("gjb", "dispatcher", None).await;
+    let fx = app.user("fx", "rechecker", None).await;
+    let zx = app.user("zx", "unit", Some("中兴街道")).await;
+    let mut notes = Vec::new();
+    let mut rounds = Vec::new();
+    for codes in [0..12, 12..36] {
+        register(&app, &gjb, codes.clone()).await;
+        // 中兴街道's issues: reported, reported and failed, or returned.
+        for i in codes.filter(|i| i % 3 == 0) {
+            let id = app.issue(&format!("Q-{i}")).await["id"].as_str().unwrap().to_string();
+            let act = |c: &reqwest::Client, body: Value| {
+                let (app, c, path) = (&app, c.clone(), format!("/api/issues/{id}/actions"));
+                async move { app.post(&c, &path, body).await }
+            };
+            let note = if i % 6 == 0 { format!("已整改第{i}号") } else { format!("不属本辖区第{i}号") };
+            if i % 6 == 0 {
+                assert_eq!(act(&zx, json!({"action": "accept"})).await.0, StatusCode::OK);
+                let photo = crate::replay::photo(&app, &zx).await;
+                let (s, b) = act(&zx, json!({"action": "report", "note": note, "attachments": [photo]})).await;
+                assert_eq!(s, StatusCode::OK, "{b}");
+            } else {
+                assert_eq!(act(&zx, json!({"action": "return", "note": note})).await.0, StatusCode::OK);
+            }
+            if i % 12 == 0 {
+                let fail = format!("复核未通过第{i}号");
+                assert_eq!(act(&fx, json!({"action": "recheck", "passed": false, "note": fail})).await.0, StatusCode::OK);
+                notes.push((fail, ["/my"].as_slice()));
+            } else {
+                notes.push((note, if i % 6 == 0 { ["/recheck"].as_slice() } else { ["/board", "/my"].as_slice() }));
+            }
+        }
+        let mut round = Vec::new();
+        for (c, path) in [(&gjb, "/board"), (&gjb, "/recheck"), (&zx, "/my")] {
+            round.push((path, page_statements(&app, c, path).await));
+        }
+        rounds.push(round);
+    }
+    for ((path, (few, _)), (_, (many, html))) in rounds[0].iter().zip(&rounds[1]) {
+        assert_eq!(few, many, "{path}: {few} statements with 4 of its issues, {many} with 12: a query per issue");
+        for (note, pages) in &notes {
+            assert_eq!(html.contains(note.as_str()), pages.contains(path), "{path}: {note}");
+        }
+    }
+}
+
+both_backends! { pages_read_a_fixed_number_of_statements, queues_read_their_moves_at_once }
