@@ -1,11 +1,11 @@
 //! JSON handlers of api.md: thin — parse the request, call the use case,
 //! shape the answer.
 
+use super::HttpState;
 use super::error::{ApiError, ApiResult};
 use super::session::{ClientIp, CurrentUser, clear_cookie, set_cookie, sign_in_limited, token};
-use super::{HttpState, stream};
 use crate::app::moves::{self, MoveRequest};
-use crate::app::{AppError, accounts, dispatch, issues, reports, scheduler, search, sessions, violations};
+use crate::app::{AppError, accounts, dispatch, issues, reports, scheduler, sessions, violations};
 use crate::core::LocalTime;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -236,32 +236,7 @@ pub async fn list_issues(State(s): State<HttpState>, CurrentUser(a): CurrentUser
         return Ok(Json(issues::list_page(&s.app, &a, filter, page).await?).into_response());
     }
     // Without a page, every matching issue: a chunk at a time.
-    let mut chunks = search::chunks(&s.app, &a, filter).await?;
-    let first = chunks.next().await?.unwrap_or_default();
-    if chunks.done() {
-        return Ok(Json(issues::IssueList { issues: first, total: None }).into_response());
-    }
-    let body = stream::body(move |sink| async move {
-        let mut piece = b"{\"issues\":[".to_vec();
-        let mut chunk = Some(first);
-        let mut at_start = true;
-        while let Some(views) = chunk.take() {
-            match stream::elements(&views, at_start) {
-                Ok(json) => piece.extend(json),
-                Err(e) => return sink.fail(e).await,
-            }
-            at_start = false;
-            if !sink.send(std::mem::take(&mut piece)).await {
-                return;
-            }
-            match chunks.next().await {
-                Ok(next) => chunk = next,
-                Err(e) => return sink.fail(e).await,
-            }
-        }
-        sink.send(b"]}".to_vec()).await;
-    });
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    super::streamed::issues(&s.app, &a, filter).await
 }
 
 pub async fn get_issue(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<issues::IssueView>> {
@@ -339,7 +314,7 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
         return super::xlsx::year(&year, &trend);
     }
     if !xlsx {
-        return quarter_json(s, a, &q).await;
+        return super::streamed::quarter(&s.app, &a, &q).await;
     }
     // The workbook streams its items (a province's quarter has 200,000):
     // totals and completions as the database keeps them, then the items
@@ -356,51 +331,6 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
     })
     .await
     .map_err(|e| crate::app::AppError::Unexpected(anyhow::anyhow!("the workbook's thread failed: {e}")))?
-}
-
-/// The quarter's report as JSON, its items written a page at a time and
-/// the unit rows and total after them (a JSON object's keys have no
-/// order), counted from the very items written.
-async fn quarter_json(s: HttpState, a: crate::app::Actor, q: &str) -> ApiResult<Response> {
-    let mut report = reports::quarter_stream(&s.app, &a, q).await?;
-    let first = report.next().await?;
-    let wf = s.app.wf.clone();
-    let body = stream::body(move |sink| async move {
-        let mut piece = format!("{{\"quarter\":\"{}\",\"items\":[", report.quarter()).into_bytes();
-        let (mut page, mut at_start) = (first, true);
-        while let Some(items) = page.take() {
-            match stream::elements(items.items(), at_start) {
-                Ok(json) => piece.extend(json),
-                Err(e) => return sink.fail(e).await,
-            }
-            at_start = false;
-            report.count(&wf, items);
-            if !sink.send(std::mem::take(&mut piece)).await {
-                return;
-            }
-            match report.next().await {
-                Ok(next) => page = next,
-                Err(e) => return sink.fail(e).await,
-            }
-        }
-        let view = report.finish(&wf);
-        let tail = QuarterTail { due: view.report.due, total: view.report.total, units: &view.report.units, frozen: view.frozen };
-        match serde_json::to_vec(&tail) {
-            // `],` closes the items; the tail's own `{` is dropped.
-            Ok(json) => sink.send([b"],".as_slice(), &json[1..]].concat()).await,
-            Err(e) => return sink.fail(e).await,
-        };
-    });
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
-}
-
-/// What a streamed quarter report writes after its items.
-#[derive(serde::Serialize)]
-struct QuarterTail<'a> {
-    due: chrono::NaiveDate,
-    total: crate::core::Points,
-    units: &'a [crate::core::report::UnitRow],
-    frozen: bool,
 }
 
 /// `GET /api/stats/{YYYYQn}` (per unit: rates, days, returns, chases) or

@@ -13,6 +13,7 @@ pub(crate) mod limiter;
 mod openapi;
 pub mod session;
 mod stream;
+mod streamed;
 pub mod xlsx;
 
 use crate::app::App;

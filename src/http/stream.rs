@@ -7,6 +7,7 @@
 //! connection is then closed without the final chunk, which a client sees
 //! as a failed read, never as a shorter valid list.
 
+use crate::app::AppResult;
 use axum::body::{Body, Bytes};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -41,6 +42,50 @@ where
     let (tx, rx) = mpsc::channel::<Piece>(2);
     tokio::spawn(produce(Sink(tx)));
     Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|piece| (piece, rx)) }))
+}
+
+/// What a streamed JSON array is read from: pages of its elements, one
+/// after another, then what follows the array.
+pub trait Pages: Send + 'static {
+    type Page: Send + 'static;
+
+    /// The next page (None: every page was read).
+    fn next(&mut self) -> impl Future<Output = AppResult<Option<Self::Page>>> + Send;
+
+    /// The page's elements as JSON, each preceded by a comma unless `first`
+    /// (see [`elements`]).
+    fn write(&mut self, page: Self::Page, first: bool) -> serde_json::Result<Vec<u8>>;
+
+    /// What follows the array's `]`, to the end of the body.
+    fn tail(self) -> serde_json::Result<Vec<u8>>;
+}
+
+/// A body of `head` (which opens the array: `…[`), every page's elements
+/// from `first` (read already, so that its error keeps its status) on,
+/// then `]` and the tail.
+pub fn array<P: Pages>(head: Vec<u8>, first: Option<P::Page>, mut pages: P) -> Body {
+    body(move |sink| async move {
+        let mut piece = head;
+        let (mut page, mut at_start) = (first, true);
+        while let Some(this) = page.take() {
+            match pages.write(this, at_start) {
+                Ok(json) => piece.extend(json),
+                Err(e) => return sink.fail(e).await,
+            }
+            at_start = false;
+            if !sink.send(std::mem::take(&mut piece)).await {
+                return;
+            }
+            match pages.next().await {
+                Ok(next) => page = next,
+                Err(e) => return sink.fail(e).await,
+            }
+        }
+        match pages.tail() {
+            Ok(tail) => drop(sink.send([piece.as_slice(), b"]", &tail].concat()).await),
+            Err(e) => sink.fail(e).await,
+        }
+    })
 }
 
 /// `values` as JSON, each preceded by a comma unless `first`.
