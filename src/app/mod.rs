@@ -20,6 +20,7 @@ pub mod issues;
 mod mail_text;
 pub mod metrics;
 pub mod moves;
+pub mod open_list;
 pub mod outbox;
 mod reminders;
 mod report_items;

@@ -2,14 +2,12 @@
 //! the same core report builder the replay uses.
 
 use super::report_items::{self, ItemStream, Pages, Units};
-use super::{Actor, App, AppError, AppResult, accounts, convert};
+use super::{Actor, App, AppError, AppResult, accounts};
 use crate::core::Quarter;
 use crate::core::charge::is_frozen;
-use crate::core::report::{Class, Item, OpenEntry, QuarterReport, ReportBook, open_entry};
+use crate::core::report::{Class, Item, QuarterReport, ReportBook};
 use crate::core::score::{YearReport, years};
-use crate::core::state::{Role, State};
-use crate::db::entities::issue;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use crate::core::state::Role;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -228,52 +226,4 @@ async fn build(app: &App, units: &Arc<Units>, q: Quarter, unit_id: Option<String
     Ok(book.quarters(&app.wf, q, q, &units.names).remove(0))
 }
 
-/// The open issues `actor` may see, in dispatch order (read from the
-/// partial index `issues_open`).
-fn open_query(actor: &Actor) -> sea_orm::Select<issue::Entity> {
-    let query = issue::Entity::find()
-        .filter(issue::Column::DispatchedAt.is_not_null())
-        // Literally as the partial index `issues_open` says it (a bound
-        // `false` would not tell the planner the index applies).
-        .filter(sea_orm::sea_query::Expr::cust("charged = false"))
-        .filter(issue::Column::State.ne(State::Withdrawn.as_str()))
-        .order_by_asc(issue::Column::DispatchSeq);
-    match actor.role {
-        Role::Unit => query.filter(issue::Column::UnitId.eq(actor.unit_id.clone().unwrap_or_default())),
-        _ => query,
-    }
-}
-
-/// Issues dispatched and not final (withdrawn ones are neither), in order
-/// of dispatch — a reassigned issue: of its reassignment.
-pub async fn open(app: &App, actor: &Actor) -> AppResult<Vec<OpenEntry>> {
-    may_read(actor)?;
-    let now = app.now().await?;
-    let names = accounts::unit_names(&app.db).await?;
-    let query = open_query(actor);
-    let mut out = Vec::new();
-    for row in query.all(&app.db).await? {
-        let facts = convert::facts(&row)?;
-        out.push(open_entry(&app.wf, &row.code, names.get(&row.unit_id).map_or("", |s| s.as_str()), &facts, now));
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sea_orm::QueryTrait;
-
-    /// At a million issues a scan of the table costs seconds: the open list
-    /// must be read from the index of the open issues. (A unit user's is read
-    /// from the unit's issues, a hundredth of a province's.)
-    #[tokio::test]
-    async fn the_open_list_is_read_from_the_index_of_open_issues() {
-        for role in [Role::Dispatcher, Role::Assessor] {
-            let mut actor = Actor::tool("t", role);
-            actor.unit_id = Some("u1".into());
-            let plan = crate::db::sqlite_plan(open_query(&actor).build(sea_orm::DbBackend::Sqlite)).await;
-            assert!(plan.iter().any(|d| d.contains("issues_open")), "{role:?}: {plan:?}");
-        }
-    }
-}
+pub use super::open_list::open;

@@ -297,7 +297,7 @@ pub struct ReportQuery {
 pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Path(q): Path<String>, Query(f): Query<ReportQuery>) -> ApiResult<Response> {
     if q == "open" {
         // Like simulate's `open`: the list itself, as of now.
-        return Ok(Json(reports::open(&s.app, &a).await?).into_response());
+        return super::streamed::open(&s.app, &a).await;
     }
     let xlsx = match f.format.as_deref() {
         None | Some("json") => false,

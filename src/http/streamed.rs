@@ -1,12 +1,15 @@
 //! The answers that grow with the data, written as they are read (see
-//! [`super::stream`]): every matching issue, and a quarter's report.
+//! [`super::stream`]): every matching issue, a quarter's report, and the
+//! open list.
 
 use super::error::ApiResult;
 use super::stream::{self, Pages};
 use crate::app::issues::{IssueFilter, IssueList, IssueView};
+use crate::app::open_list::{self, OpenList};
 use crate::app::reports::{ItemPage, QuarterStream};
 use crate::app::{Actor, AppResult, search};
 use crate::core::Workflow;
+use crate::core::report::OpenEntry;
 use axum::Json;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -89,4 +92,31 @@ struct QuarterTail<'a> {
     total: crate::core::Points,
     units: &'a [crate::core::report::UnitRow],
     frozen: bool,
+}
+
+/// `GET /api/reports/open`: a JSON array, a chunk at a time; a list that
+/// fits in one chunk is answered whole.
+pub async fn open(app: &crate::app::App, actor: &Actor) -> ApiResult<Response> {
+    let mut list = open_list::open_list(app, actor).await?;
+    let first = list.next().await?;
+    if list.done() {
+        return Ok(Json(first.unwrap_or_default()).into_response());
+    }
+    Ok(json(stream::array(b"[".to_vec(), first, list)))
+}
+
+impl Pages for OpenList {
+    type Page = Vec<OpenEntry>;
+
+    async fn next(&mut self) -> AppResult<Option<Vec<OpenEntry>>> {
+        OpenList::next(self).await
+    }
+
+    fn write(&mut self, page: Vec<OpenEntry>, first: bool) -> serde_json::Result<Vec<u8>> {
+        stream::elements(&page, first)
+    }
+
+    fn tail(self) -> serde_json::Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
 }

@@ -8,9 +8,9 @@ use super::layout::{Layout, Me, WebResult, render};
 use super::report_rows::{self as rows, CorrectionRow, ItemRow, OpenRow};
 use super::report_units::{Trend, UnitLine, trend, unit_lines};
 use crate::app::issues;
-use crate::app::{reports, stats};
+use crate::app::{open_list, reports, stats};
 use crate::core::Quarter;
-use crate::core::report::{Corrected, Item, UnitRow};
+use crate::core::report::{Corrected, Item, OpenEntry, UnitRow};
 use crate::core::score::YearReport;
 use crate::core::state::Role;
 use crate::http::HttpState;
@@ -45,12 +45,71 @@ struct ReportPage {
     ranking: Vec<Rank>,
     chart: String,
     trend: Trend,
+    /// The first [`LISTED`] items; `items_total` counts them all.
     items: Vec<ItemRow>,
+    items_total: usize,
+    /// Every correction: a few, and each one matters.
     corrections: Vec<CorrectionRow>,
+    /// The first [`LISTED`] open issues; `open_total` counts them all.
     open: Vec<OpenRow>,
+    open_total: usize,
     year: YearReport,
     as_of: String,
     own_unit: bool,
+}
+
+/// Rows the page lists of the quarter's items and of the open issues. A
+/// province's quarter has 200,000 items: no one reads them on a page, and
+/// the page would hold them all in memory. The workbook has every one.
+const LISTED: usize = 500;
+
+/// The first `limit` values pushed, and how many were pushed.
+struct Listed<T> {
+    shown: Vec<T>,
+    total: usize,
+    limit: usize,
+}
+
+impl<T> Listed<T> {
+    fn new(limit: usize) -> Listed<T> {
+        Listed { shown: Vec::new(), total: 0, limit }
+    }
+
+    fn push(&mut self, value: T) {
+        self.total += 1;
+        if self.shown.len() < self.limit {
+            self.shown.push(value);
+        }
+    }
+}
+
+/// The quarter, read a page of items at a time: its unit rows and total
+/// count every item, the page keeps the first [`LISTED`] and every
+/// correction (`total` counts the items that are not corrections).
+async fn quarter_items(s: &HttpState, me: &Me, quarter: Quarter) -> Result<(reports::QuarterView, Listed<Item>), crate::app::AppError> {
+    let mut stream = reports::quarter_stream(&s.app, &me.actor, &quarter.to_string()).await?;
+    let (mut listed, mut corrections) = (Listed::new(LISTED), Vec::new());
+    while let Some(page) = stream.next().await? {
+        for item in page.items() {
+            match item {
+                Item::Correction { .. } => corrections.push(item.clone()),
+                _ => listed.push(item.clone()),
+            }
+        }
+        stream.count(&s.app.wf, page);
+    }
+    listed.shown.extend(corrections);
+    Ok((stream.finish(&s.app.wf), listed))
+}
+
+/// The first [`LISTED`] open issues, and how many there are.
+async fn open_rows(s: &HttpState, me: &Me) -> Result<Listed<OpenEntry>, crate::app::AppError> {
+    let mut list = open_list::open_list(&s.app, &me.actor).await?;
+    let mut listed = Listed::new(LISTED);
+    while let Some(chunk) = list.next().await? {
+        chunk.into_iter().for_each(|o| listed.push(o));
+    }
+    Ok(listed)
 }
 
 #[derive(Deserialize)]
@@ -79,20 +138,21 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuer
     let now = s.app.now().await?;
     let current = Quarter::of(now.date());
     let quarter = q.q.as_deref().and_then(Quarter::parse).unwrap_or(current);
-    let view = reports::quarter(&s.app, &me.actor, &quarter.to_string()).await?;
+    let (view, listed) = quarter_items(&s, &me, quarter).await?;
     let r = view.report;
-    let open = reports::open(&s.app, &me.actor).await?;
-    let item_codes = r.items.iter().filter_map(|i| match i {
+    let open = open_rows(&s, &me).await?;
+    let item_codes = listed.shown.iter().filter_map(|i| match i {
         Item::Issue { issue, .. } | Item::Correction { of: Corrected::Issue(issue), .. } => Some(&**issue),
         _ => None,
     });
-    let ids = issues::ids_of_codes(&s.app, &me.actor, item_codes.chain(open.iter().map(|o| o.issue.as_str()))).await?;
+    let ids = issues::ids_of_codes(&s.app, &me.actor, item_codes.chain(open.shown.iter().map(|o| o.issue.as_str()))).await?;
     let stats = stats::quarter(&s.app, &me.actor, &quarter.to_string()).await?;
     let trend = trend(&s, &me, quarter.year, current).await?;
     let columns = unit_columns(wf);
     let bars: Vec<(String, rust_decimal::Decimal, String)> = r.units.iter().map(|u| (u.unit.clone(), u.points.decimal(), u.points.to_string())).collect();
-    let (items, corrections) = rows::items(&r.items, &ids);
-    let open = rows::open(wf, open, &ids);
+    let (items, corrections) = rows::items(&listed.shown, &ids);
+    let (items_total, open_total) = (listed.total, open.total);
+    let open = rows::open(wf, open.shown, &ids);
     let year = reports::year(&s.app, &me.actor, &quarter.year.to_string()).await?;
     let own_unit = me.role() == Role::Unit;
     let title = if own_unit { "本单位扣分" } else { "考核报表" };
@@ -111,8 +171,10 @@ pub async fn page(State(s): State<HttpState>, me: Me, Query(q): Query<ReportQuer
         chart: chart::bars(&format!("{quarter} 各单位扣分"), &bars),
         trend,
         items,
+        items_total,
         corrections,
         open,
+        open_total,
         year,
         as_of: super::layout::short_time(&now.to_string()),
         own_unit,
@@ -133,6 +195,16 @@ mod tests {
         let ranks = ranking(&[row("甲", "0.05"), row("乙", "0.00"), row("丙", "0.00"), row("丁", "0.07")]);
         let places: Vec<(usize, &str)> = ranks.iter().map(|r| (r.place, r.unit.as_str())).collect();
         assert_eq!(places, [(1, "乙"), (1, "丙"), (3, "甲"), (4, "丁")]);
+    }
+
+    #[test]
+    fn a_list_keeps_its_first_rows_and_counts_them_all() {
+        let mut listed = Listed::new(3);
+        (1..=7).for_each(|n| listed.push(n));
+        assert_eq!((listed.shown, listed.total), (vec![1, 2, 3], 7));
+        let mut short = Listed::new(3);
+        (1..=2).for_each(|n| short.push(n));
+        assert_eq!((short.shown, short.total), (vec![1, 2], 2));
     }
 
     #[test]

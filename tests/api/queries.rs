@@ -188,4 +188,38 @@ async fn queues_read_their_moves_at_once(backend: Backend) {
     }
 }
 
-both_backends! { pages_read_a_fixed_number_of_statements, queues_read_their_moves_at_once }
+/// The open list is read a chunk at a time (debug builds read three):
+/// every open issue once, in dispatch order — a reassigned issue at its
+/// reassignment — and a unit sees its own.
+async fn the_open_list_crosses_its_chunks_in_dispatch_order(backend: Backend) {
+    let app = spawn_app(backend, "2021-03-01T08:00:00").await;
+    for unit in UNITS {
+        app.unit(unit).await;
+    }
+    let gjb = app.user("gjb", "dispatcher", None).await;
+    let zx = app.user("zx", "unit", Some("中兴街道")).await;
+    register(&app, &gjb, 0..10).await;
+    let id = |code: &'static str| {
+        let app = &app;
+        async move { app.issue(code).await["id"].as_str().unwrap().to_string() }
+    };
+    let (q1, q3) = (id("Q-1").await, id("Q-3").await);
+    let (s, b) = app.post(&gjb, &format!("/api/issues/{q1}/actions"), json!({"action": "withdraw", "note": "重复登记"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(app.post(&zx, &format!("/api/issues/{q3}/actions"), json!({"action": "return", "note": "不属本辖区"})).await.0, StatusCode::OK);
+    let (s, b) = app.post(&gjb, &format!("/api/issues/{q3}/actions"), json!({"action": "reassign", "unit": "城东街道", "note": "改派"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, open) = app.get(&gjb, "/api/reports/open").await;
+    assert_eq!(s, StatusCode::OK);
+    let entries: Vec<(String, String)> =
+        open.as_array().unwrap().iter().map(|o| (o["issue"].as_str().unwrap().to_string(), o["unit"].as_str().unwrap().to_string())).collect();
+    let mut expected: Vec<(String, String)> =
+        [0, 2, 4, 5, 6, 7, 8, 9, 3].iter().map(|i| (format!("Q-{i}"), if *i == 3 { "城东街道".to_string() } else { UNITS[i % 3].to_string() })).collect();
+    assert_eq!(entries, expected, "{open}");
+    let (_, mine) = app.get(&zx, "/api/reports/open").await;
+    expected.retain(|(_, unit)| unit == "中兴街道");
+    let mine: Vec<&str> = mine.as_array().unwrap().iter().map(|o| o["issue"].as_str().unwrap()).collect();
+    assert_eq!(mine, expected.iter().map(|(code, _)| code.as_str()).collect::<Vec<_>>());
+}
+
+both_backends! { pages_read_a_fixed_number_of_statements, queues_read_their_moves_at_once, the_open_list_crosses_its_chunks_in_dispatch_order }
