@@ -15,7 +15,7 @@ use crate::db::entities::issue;
 use chrono::NaiveDate;
 use sea_orm::sea_query::NullOrdering;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order as SqlOrder, QueryFilter, QueryOrder, QuerySelect};
 
 /// Most issues one page holds.
 pub const MAX_PER_PAGE: u64 = 500;
@@ -120,14 +120,25 @@ impl Chunks {
 
 /// What a page asks beyond one [`IssueFilter`] (read-only, for the web
 /// lists): issues in any of `states` and in any of `tiers` (each empty: no
-/// limit), and, with `oldest_first`, the longest-running first (those
-/// whose days still count, then by dispatch date and registration order;
-/// the pool last) — the board's order.
+/// limit), in `order`.
 #[derive(Debug, Default, Clone)]
 pub struct Scope {
     pub states: Vec<State>,
     pub tiers: Vec<usize>,
-    pub oldest_first: bool,
+    pub order: Order,
+}
+
+/// The order of a web list; registration order settles every tie.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// As registered.
+    #[default]
+    Registered,
+    /// The longest-running first: those whose days still count, then by
+    /// dispatch date; the pool last (the board's order).
+    LongestRunning,
+    /// The longest waiting since its last report first (the recheck queue).
+    LongestWaiting,
 }
 
 pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &Scope, page: Option<Page>) -> AppResult<IssueList> {
@@ -135,15 +146,19 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
     let now = app.now().await?;
     let condition = scoped_condition(app, actor, &filter, unit.as_deref(), scope, now.date())?;
     let mut query = issue::Entity::find().filter(condition.clone());
-    if scope.oldest_first {
-        // Issues whose days still count before those frozen (awaiting
-        // recheck) or done: the ones a chase can still help come first.
-        let counting = Expr::case(issue::Column::State.is_in([State::Assigned, State::Rectifying, State::Returned].map(State::as_str)), 0).finally(1);
-        query = query.order_by(Into::<sea_orm::sea_query::Expr>::into(counting), Order::Asc).order_by_with_nulls(
-            issue::Column::DispatchedAt,
-            Order::Asc,
-            NullOrdering::Last,
-        );
+    match scope.order {
+        Order::Registered => {}
+        Order::LongestRunning => {
+            // Issues whose days still count before those frozen (awaiting
+            // recheck) or done: the ones a chase can still help come first.
+            let counting = Expr::case(issue::Column::State.is_in([State::Assigned, State::Rectifying, State::Returned].map(State::as_str)), 0).finally(1);
+            query = query.order_by(Into::<sea_orm::sea_query::Expr>::into(counting), SqlOrder::Asc).order_by_with_nulls(
+                issue::Column::DispatchedAt,
+                SqlOrder::Asc,
+                NullOrdering::Last,
+            );
+        }
+        Order::LongestWaiting => query = query.order_by_with_nulls(issue::Column::LastReportAt, SqlOrder::Asc, NullOrdering::Last),
     }
     let query = query.order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
     let (rows, total) = match page {

@@ -11,7 +11,7 @@ use super::search::{self, Filters, ListQuery, Pager, RUNNING, colour_tiers, tier
 use super::view::IssueRow;
 use crate::app::AppError;
 use crate::app::issues::{IssueFilter, IssueView};
-use crate::app::search::{Scope, count_scoped, list_scoped};
+use crate::app::search::{Order, Scope, count_scoped, list_scoped};
 use crate::app::timeline::moves_of;
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
@@ -64,7 +64,7 @@ pub async fn rows(s: &HttpState, views: Vec<IssueView>) -> Result<Vec<IssueRow>,
 }
 
 async fn count(s: &HttpState, me: &Me, states: &[IssueState], tiers: Vec<usize>) -> Result<u64, AppError> {
-    count_scoped(&s.app, &me.actor, IssueFilter::default(), &Scope { states: states.to_vec(), tiers, oldest_first: false }).await
+    count_scoped(&s.app, &me.actor, IssueFilter::default(), &Scope { states: states.to_vec(), tiers, order: Order::Registered }).await
 }
 
 async fn tiles(s: &HttpState, me: &Me) -> Result<Vec<Tile>, AppError> {
@@ -94,7 +94,7 @@ async fn tiles(s: &HttpState, me: &Me) -> Result<Vec<Tile>, AppError> {
 
 /// Every return awaiting a ruling, with its reason from the history.
 async fn returned(s: &HttpState, me: &Me) -> Result<Vec<Returned>, AppError> {
-    let scope = Scope { states: vec![IssueState::Returned], tiers: Vec::new(), oldest_first: true };
+    let scope = Scope { states: vec![IssueState::Returned], tiers: Vec::new(), order: Order::LongestRunning };
     let views = list_scoped(&s.app, &me.actor, IssueFilter::default(), &scope, None).await?.issues;
     let ids: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
     let returns = moves_of(&s.app, &ids, &["return"]).await?;
@@ -119,7 +119,7 @@ pub async fn board(State(s): State<HttpState>, me: Me, Query(mut q): Query<ListQ
     }
     let mut errors = Vec::new();
     let (filter, mut scope) = q.parse(wf, &OPEN, &mut errors);
-    scope.oldest_first = true;
+    scope.order = Order::LongestRunning;
     let (list, pager) = search::run(&s.app, &me.actor, "/board", &q, filter, &scope).await?;
     let filters = search::filters(&s.app, "/board", &q, search::state_choices(wf, "未完结（默认）"), true, errors).await?;
     Ok(render(&BoardPage {

@@ -2,9 +2,9 @@
 //! first, with how long each has waited.
 
 use super::layout::{Layout, Me, WebResult, render, short_time};
-use super::search::{self, Filters, ListQuery};
+use super::search::{self, Filters, ListQuery, Pager};
 use super::view::{FileLink, Flash, IssueRow, files_of};
-use crate::app::search::list_scoped;
+use crate::app::search::Order;
 use crate::app::timeline::moves_of;
 use crate::core::LocalTime;
 use crate::core::state::{Role, State as IssueState};
@@ -21,7 +21,6 @@ pub struct Waiting {
     pub note: String,
     pub files: Vec<FileLink>,
     pub reports: i32,
-    hours: i64,
 }
 
 #[derive(Template)]
@@ -29,8 +28,11 @@ pub struct Waiting {
 struct QueuePage {
     layout: Layout,
     queue: Vec<Waiting>,
+    /// Every report awaiting recheck that the filters find.
+    total: u64,
     wait_hours: i64,
     filters: Filters,
+    pager: Pager,
 }
 
 /// `2 天 5 小时`.
@@ -42,17 +44,19 @@ pub fn waited(hours: i64) -> String {
     }
 }
 
-/// The whole queue, searched but not paged: it is a day's work, and
-/// "longest waiting first" needs every report's time. The reports are
-/// read in one statement (per 500 issues), not with each history.
+/// The queue, searched and paged, the longest waiting first (by the time
+/// of the last report, kept on the issue). The reports the cards show are
+/// read in one statement, not with each history.
 pub async fn queue(State(s): State<HttpState>, me: Me, Query(q): Query<ListQuery>, Query(flash): Query<Flash>) -> WebResult {
     me.require(&[Role::Rechecker, Role::Dispatcher, Role::Admin])?;
     let q = q.narrow();
     let mut errors = Vec::new();
-    let (filter, scope) = q.parse(&s.app.wf, &[IssueState::Reported], &mut errors);
+    let (filter, mut scope) = q.parse(&s.app.wf, &[IssueState::Reported], &mut errors);
+    scope.order = Order::LongestWaiting;
     let now = s.app.now().await?;
     let wait_hours = s.app.wf.reminders.recheck_wait_hours;
-    let views = list_scoped(&s.app, &me.actor, filter, &scope, None).await?.issues;
+    let (list, pager) = search::run(&s.app, &me.actor, "/recheck", &q, filter, &scope).await?;
+    let views = list.issues;
     let ids: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
     let reports = moves_of(&s.app, &ids, &["report"]).await?;
     let mut queue = Vec::new();
@@ -69,13 +73,12 @@ pub async fn queue(State(s): State<HttpState>, me: Me, Query(q): Query<ListQuery
             note: report.note.clone().unwrap_or_default(),
             files: files_of(&report.attachments),
             reports: v.reports,
-            hours,
         });
     }
-    queue.sort_by_key(|w| std::cmp::Reverse(w.hours));
     let layout = Layout::new(&s, &me, "待复核", "/recheck").await.with_flash(flash.message());
     let filters = search::filters(&s.app, "/recheck", &q, Vec::new(), false, errors).await?;
-    Ok(render(&QueuePage { layout, queue, wait_hours, filters }))
+    let total = list.total.unwrap_or_default();
+    Ok(render(&QueuePage { layout, queue, total, wait_hours, filters, pager }))
 }
 
 #[cfg(test)]

@@ -147,7 +147,7 @@ impl ListQuery {
             dispatched_to: to,
             ..IssueFilter::default()
         };
-        (filter, Scope { states, tiers, oldest_first: false })
+        (filter, Scope { states, tiers, order: search::Order::Registered })
     }
 
     /// The page asked for: a number from 1, at most `search::MAX_PER_PAGE` rows.

@@ -186,6 +186,24 @@ async fn queues_read_their_moves_at_once(backend: Backend) {
             assert_eq!(html.contains(note.as_str()), pages.contains(path), "{path}: {note}");
         }
     }
+    // The recheck queue: the longest waiting since its last report first,
+    // a page at a time. Q-0, failed, is reported again a day later: last.
+    assert_eq!(app.advance("2021-03-02T09:00:00").await, StatusCode::OK);
+    let q0 = app.issue("Q-0").await["id"].as_str().unwrap().to_string();
+    let photo = crate::replay::photo(&app, &zx).await;
+    let again = json!({"action": "report", "note": "再次整改", "attachments": [photo]});
+    assert_eq!(app.post(&zx, &format!("/api/issues/{q0}/actions"), again).await.0, StatusCode::OK);
+    let cards = |html: &str| {
+        html.split("<article class=\"issue-card")
+            .skip(1)
+            .map(|a| a.split("data-code=\"").nth(1).unwrap().split('"').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let (_, html) = page_statements(&app, &gjb, "/recheck?per_page=2").await;
+    assert_eq!(cards(&html), ["Q-6", "Q-18"]);
+    assert!(html.contains("共 4 条"), "{html}");
+    let (_, html) = page_statements(&app, &gjb, "/recheck?per_page=2&page=2").await;
+    assert_eq!(cards(&html), ["Q-30", "Q-0"]);
 }
 
 /// The open list is read a chunk at a time (debug builds read three):
