@@ -104,10 +104,8 @@ pub async fn report(app: &App, raw: &Raw, loaded: &Loaded) -> anyhow::Result<Vec
     let router = crate::http::router(app.clone());
     let client = Client::sign_in(&router, "kaohe").await?;
     let path = format!("/api/reports/{quarter}");
-    reset_peak();
-    let before = status_kib("VmRSS");
-    let (best, json) = best_of_3(|| client.get(&path)).await?;
-    let json_peak = status_kib("VmHWM").saturating_sub(before);
+    let (best_json, json_peak) = peak_growth(best_of_3(|| client.get(&path))).await;
+    let (best, json) = best_json?;
     let aggregate = raw
         .best_ms(&format!(
             "SELECT unit_id, tier, SUM(points_milli) AS p, COUNT(*) AS n FROM charges WHERE quarter = '{quarter}' AND NOT removed GROUP BY unit_id, tier"
@@ -140,12 +138,9 @@ pub async fn report(app: &App, raw: &Raw, loaded: &Loaded) -> anyhow::Result<Vec
              WHERE quarter >= '{year}Q1' AND quarter <= '{year}Q4' AND NOT removed GROUP BY quarter, unit_id, kind, tier"
         ))
         .await?;
-    reset_peak();
-    let before = status_kib("VmRSS");
     let started = Instant::now();
-    let bytes = client.get(&format!("/api/reports/{quarter}?format=xlsx")).await?;
-    let xlsx = ms(started.elapsed());
-    let peak = status_kib("VmHWM").saturating_sub(before);
+    let (bytes, peak) = peak_growth(client.get(&format!("/api/reports/{quarter}?format=xlsx"))).await;
+    let (xlsx, bytes) = (ms(started.elapsed()), bytes?);
     Ok(vec![
         Figure {
             what: format!("quarter report {quarter} over HTTP, {charges} charges, {:.1} MB of JSON (best of 3)", json.len() as f64 / 1e6),
@@ -273,9 +268,13 @@ pub async fn moves(app: &App, raw: &Raw, loaded: &Loaded) -> anyhow::Result<Vec<
     }])
 }
 
-/// Linux: resets the peak resident size (VmHWM) of this process.
-fn reset_peak() {
+/// What `work` gives, and how far above its resident size at the start
+/// this process's peak rose meanwhile (KiB; Linux: VmHWM reset first).
+async fn peak_growth<T>(work: impl Future<Output = T>) -> (T, u64) {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = status_kib("VmRSS");
+    let out = work.await;
+    (out, status_kib("VmHWM").saturating_sub(before))
 }
 
 fn status_kib(field: &str) -> u64 {
