@@ -72,14 +72,47 @@ impl fmt::Display for LocalTime {
     /// Written out by hand: chrono's `format` re-parses its pattern on every
     /// call, and the replay prints hundreds of thousands of these.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.digits() {
+            Some(text) => f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?),
+            None => {
+                let (d, t) = (self.0.date(), self.0.time());
+                write!(f, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second())
+            }
+        }
+    }
+}
+
+impl LocalTime {
+    /// `YYYY-MM-DDTHH:MM:SS` as bytes, digit by digit (None outside years
+    /// 0–9999): even `write!` costs a formatter call per field, and a
+    /// replay writes a time for every charge and every mail.
+    fn digits(&self) -> Option<[u8; 19]> {
         let (d, t) = (self.0.date(), self.0.time());
-        write!(f, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second())
+        let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+        let mut out = *b"0000-00-00T00:00:00";
+        let mut put = |at: usize, value: u32, width: usize| {
+            let mut v = value;
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, year, 4);
+        put(5, d.month(), 2);
+        put(8, d.day(), 2);
+        put(11, t.hour(), 2);
+        put(14, t.minute(), 2);
+        put(17, t.second(), 2);
+        Some(out)
     }
 }
 
 impl serde::Serialize for LocalTime {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        match self.digits() {
+            Some(text) => s.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?),
+            None => s.collect_str(self),
+        }
     }
 }
 
@@ -155,6 +188,20 @@ mod tests {
 
     fn date(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// The digit-by-digit text is chrono's, over years, months, days and
+    /// times of day (and JSON gets the same text).
+    #[test]
+    fn a_time_is_written_as_chrono_writes_it() {
+        let start = NaiveDate::from_ymd_opt(9, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        let mut t = start;
+        while t.date().year() <= 9999 {
+            let expected = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+            assert_eq!(LocalTime(t).to_string(), expected);
+            assert_eq!(serde_json::to_string(&LocalTime(t)).unwrap(), format!("\"{expected}\""));
+            t += Duration::seconds(86_400 * 37 + 3_600 * 5 + 61 * 7 + 13);
+        }
     }
 
     #[test]
