@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::NullOrdering;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order as SqlOrder, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashMap;
 
 /// Most issues one page holds.
 pub const MAX_PER_PAGE: u64 = 500;
@@ -236,6 +237,28 @@ async fn kept_count(app: &App, kept: KeptFilter) -> AppResult<u64> {
     let row = app.db.query_one(&query).await?;
     let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// How many issues the actor may see are in each state (a state with none
+/// is absent): one statement over the kept counts, for the board's tiles.
+pub async fn counts_by_state(app: &App, actor: &Actor) -> AppResult<HashMap<State, u64>> {
+    let mut query = Query::select()
+        .column(sea_orm::sea_query::Alias::new("state"))
+        .expr(Expr::cust("CAST(COALESCE(SUM(n), 0) AS BIGINT)"))
+        .from(sea_orm::sea_query::Alias::new("issue_counts"))
+        .group_by_col(sea_orm::sea_query::Alias::new("state"))
+        .to_owned();
+    if actor.role == Role::Unit {
+        query.and_where(Expr::col(sea_orm::sea_query::Alias::new("unit_id")).eq(actor.unit_id.clone().unwrap_or_default()));
+    }
+    let mut counts = HashMap::new();
+    for row in app.db.query_all(&query).await? {
+        let (state, n): (String, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+        if let Ok(state) = state.parse::<State>() {
+            counts.insert(state, u64::try_from(n).unwrap_or(0));
+        }
+    }
+    Ok(counts)
 }
 
 /// `SELECT COUNT(*) FROM issues WHERE …`, written out: sea-orm's `count()`

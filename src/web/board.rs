@@ -11,7 +11,7 @@ use super::search::{self, Filters, ListQuery, Pager, RUNNING, colour_tiers, tier
 use super::view::IssueRow;
 use crate::app::AppError;
 use crate::app::issues::{IssueFilter, IssueView};
-use crate::app::search::{Order, Scope, count_scoped, list_scoped};
+use crate::app::search::{Order, Scope, count_scoped, counts_by_state, list_scoped};
 use crate::app::timeline::moves_of;
 use crate::core::state::{Role, State as IssueState};
 use crate::http::HttpState;
@@ -73,22 +73,17 @@ async fn tiles(s: &HttpState, me: &Me) -> Result<Vec<Tile>, AppError> {
     // Pages a role may not open are not linked: the board's own filter instead.
     let page_or_board = |page: &str, state: &str| if dispatcher { page.to_string() } else { format!("/board?state={state}") };
     let colour = |c: &str| format!("/board?state=running&tier={}", tier_param(&colour_tiers(wf, c)));
-    let returned = count(s, me, &[IssueState::Returned], Vec::new()).await?;
+    let by_state = counts_by_state(&s.app, &me.actor).await?;
+    let of = |state: IssueState| by_state.get(&state).copied().unwrap_or(0);
+    let returned = of(IssueState::Returned);
     Ok(vec![
-        Tile {
-            label: "待交办", count: count(s, me, &[IssueState::Registered], Vec::new()).await?, class: "plain", href: page_or_board("/pool", "registered")
-        },
+        Tile { label: "待交办", count: of(IssueState::Registered), class: "plain", href: page_or_board("/pool", "registered") },
         Tile { label: "期限内", count: count(s, me, &RUNNING, colour_tiers(wf, "green")).await?, class: "green", href: colour("green") },
         Tile { label: "已进入扣分档", count: count(s, me, &RUNNING, colour_tiers(wf, "yellow")).await?, class: "yellow", href: colour("yellow") },
         Tile { label: "已超期", count: count(s, me, &RUNNING, colour_tiers(wf, "red")).await?, class: "red", href: colour("red") },
         Tile { label: "退回待定", count: returned, class: if returned == 0 { "plain" } else { "attention" }, href: "/board#returned".into() },
-        Tile { label: "待复核", count: count(s, me, &[IssueState::Reported], Vec::new()).await?, class: "plain", href: "/board?state=reported".into() },
-        Tile {
-            label: "待销号",
-            count: count(s, me, &[IssueState::Rechecked], Vec::new()).await?,
-            class: "plain",
-            href: page_or_board("/closeout", "rechecked"),
-        },
+        Tile { label: "待复核", count: of(IssueState::Reported), class: "plain", href: "/board?state=reported".into() },
+        Tile { label: "待销号", count: of(IssueState::Rechecked), class: "plain", href: page_or_board("/closeout", "rechecked") },
     ])
 }
 

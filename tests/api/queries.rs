@@ -186,6 +186,12 @@ async fn queues_read_their_moves_at_once(backend: Backend) {
             assert_eq!(html.contains(note.as_str()), pages.contains(path), "{path}: {note}");
         }
     }
+    // The tiles count the states from the kept counts: 6 returned, 3
+    // reported (24 issues of the other units are assigned).
+    let board = &rounds[1][0].1.1;
+    for (n, label) in [(0, "待交办"), (6, "退回待定"), (3, "待复核"), (0, "待销号")] {
+        assert!(board.contains(&format!("<span class=\"n\">{n}</span><span class=\"l\">{label}")), "{label}: {board}");
+    }
     // The recheck queue: the longest waiting since its last report first,
     // a page at a time. Q-0, failed, is reported again a day later: last.
     assert_eq!(app.advance("2021-03-02T09:00:00").await, StatusCode::OK);
