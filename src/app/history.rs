@@ -50,8 +50,16 @@ fn digest_of(prev: &str, m: &moves::Model) -> String {
 /// Appends a move to its issue's history (never edited afterwards).
 pub async fn append(db: &impl ConnectionTrait, m: NewMove<'_>) -> AppResult<()> {
     let attachments = serde_json::to_string(m.attachments).map_err(|e| super::AppError::Unexpected(e.into()))?;
-    let last = moves::Entity::find().filter(moves::Column::IssueId.eq(m.issue_id)).order_by_desc(moves::Column::Id).one(db).await?;
-    let prev = last.and_then(|l| l.hash).unwrap_or_default();
+    // Only the last row's hash: its note and attachments are not needed.
+    let last: Option<Option<String>> = moves::Entity::find()
+        .select_only()
+        .column(moves::Column::Hash)
+        .filter(moves::Column::IssueId.eq(m.issue_id))
+        .order_by_desc(moves::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let prev = last.flatten().unwrap_or_default();
     let at = m.at.to_string();
     let hash = digest(&prev, [Some(m.issue_id), Some(m.action), Some(m.actor), Some(&at), m.note.as_deref(), Some(&attachments), m.detail.as_deref()]);
     moves::ActiveModel {
