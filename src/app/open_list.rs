@@ -51,7 +51,7 @@ pub struct OpenList {
 }
 
 pub async fn open_list(app: &App, actor: &Actor) -> AppResult<OpenList> {
-    actor.require(&[Role::Dispatcher, Role::Assessor, Role::Admin, Role::Unit])?;
+    super::reports::may_read(actor)?;
     let now = app.now().await?;
     let names = accounts::unit_names(&app.db).await?;
     Ok(OpenList { app: app.clone(), actor: actor.clone(), now, names, after: None, done: false })

@@ -18,7 +18,7 @@ pub struct QuarterView {
     pub frozen: bool,
 }
 
-fn may_read(actor: &Actor) -> AppResult<()> {
+pub(super) fn may_read(actor: &Actor) -> AppResult<()> {
     actor.require(&[Role::Dispatcher, Role::Assessor, Role::Admin, Role::Unit])
 }
 
