@@ -144,12 +144,20 @@ pub struct SimulateArgs {
     pub reminders: bool,
 }
 
-pub fn main() -> ExitCode {
+/// `for_serving` tunes the process for running for months (the binary's
+/// memory settings) before `serve` or `demo` starts.
+pub fn main(for_serving: fn()) -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Simulate(args) => simulate(args),
-        Command::Serve(args) => serve(args.config()),
-        Command::Demo(args) => demo(args),
+        Command::Serve(args) => {
+            for_serving();
+            serve(args.config())
+        }
+        Command::Demo(args) => {
+            for_serving();
+            demo(args)
+        }
         Command::Import(args) => import(args),
         Command::Verify(args) => verify(args),
         Command::Backup(args) => backup(args),

@@ -11,18 +11,18 @@ use std::time::Duration;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    no_huge_pages();
     c_heap::tame();
-    jiaoban::cli::main()
+    jiaoban::cli::main(no_huge_pages)
 }
 
-/// No transparent huge pages for this process: mimalloc asks for them
-/// (madvise) on its arenas, and then a few live objects pin a whole 2 MiB
-/// page that mimalloc's purge of freed memory cannot hand back. Under the
-/// constant-size soak the arena's huge pages grew from 48 to 72 MiB in 18
-/// minutes; with them off, RSS stayed about 40 MiB lower
-/// (benches/memory.rs, README). `MIMALLOC_ALLOW_THP=0` does the same, but
-/// mimalloc reads it before `main` runs, so it cannot be set from here.
+/// No transparent huge pages for a server (`serve`, `demo`): mimalloc asks
+/// for them (madvise) on its arenas, and then a few live objects pin a
+/// whole 2 MiB page that mimalloc's purge of freed memory cannot hand back.
+/// Under the constant-size soak the arena's huge pages grew from 48 to 72
+/// MiB in 18 minutes; with them off, RSS stayed about 40 MiB lower
+/// (benches/memory.rs, README). The batch commands keep them: they end in
+/// seconds, and huge pages spare them TLB misses. `MIMALLOC_ALLOW_THP=0`
+/// would do the same, but mimalloc reads it before `main` runs.
 fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process's memory
