@@ -273,6 +273,18 @@ async fn catch_up(n: usize) {
     // workers' (and not part of the raw baseline either).
     let fired = scheduler::move_test_clock(&app, LocalTime::parse("2021-04-02T09:00:00").unwrap()).await.unwrap();
     let service = started.elapsed().as_secs_f64();
+    // What the service wrote, so the raw baseline can write as much.
+    let written = raw(dir.path()).await;
+    let row = written
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT COUNT(*) AS n, AVG(LENGTH(CAST(subject || body || recipients || cc AS BLOB))) AS b FROM outbox",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let (mails, mail_bytes): (i64, f64) = (row.try_get("", "n").unwrap(), row.try_get("", "b").unwrap_or(0.0));
+    println!("the service queued {mails} mails of {mail_bytes:.0} bytes on average (subject, body, recipients)");
     // The same data again, done by hand: delete the due timers, charge the
     // overdue issues, queue the reminders.
     let dir2 = tempfile::tempdir().unwrap();
@@ -289,12 +301,15 @@ async fn catch_up(n: usize) {
     )
     .await;
     let kinds = ["warn-16", "tier-16", "warn-31", "tier-31"];
+    // Each raw mail as long as the service's were on average: the same
+    // bytes to write, in the subject and body (the recipients are as long).
+    let text = "x".repeat((mail_bytes as usize).saturating_sub(r#"["u@example.org"][]"#.len() + 7).max(1));
     bulk(
         &db,
         n * kinds.len(),
         |k| {
             format!(
-                "('{}:c{}', '[\"u@example.org\"]', '[]', 'subject', 'body', NULL, NULL, '2021-03-15T08:30:00', NULL, 0, '2021-03-15T08:30:00', NULL)",
+                "('{}:c{}', '[\"u@example.org\"]', '[]', 'subject', '{text}', NULL, NULL, '2021-03-15T08:30:00', NULL, 0, '2021-03-15T08:30:00', NULL)",
                 kinds[k % kinds.len()],
                 k / kinds.len()
             )

@@ -32,15 +32,14 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// Reads the issues of `ids` once, for the whole batch.
-    pub async fn load(tx: &DatabaseTransaction, ids: Vec<String>) -> AppResult<Pending> {
+    /// A batch of the timers' issues as they were read with them
+    /// ([`super::due::next`]; an issue with several timers comes once each).
+    pub fn new(issues: impl IntoIterator<Item = issue::Model>) -> Pending {
         let mut pending = Pending::default();
-        for chunk in ids.chunks(ROWS) {
-            for row in issue::Entity::find().filter(issue::Column::Id.is_in(chunk.iter().cloned())).all(tx).await? {
-                pending.issues.insert(row.id.clone(), row);
-            }
+        for row in issues {
+            pending.issues.entry(row.id.clone()).or_insert(row);
         }
-        Ok(pending)
+        pending
     }
 
     pub fn fired(&mut self, timer: i64) {

@@ -12,6 +12,7 @@ pub mod chase;
 mod convert;
 pub mod delivery;
 pub mod dispatch;
+mod due;
 mod effects;
 pub mod history;
 pub mod identity;

@@ -15,10 +15,8 @@ use crate::core::engine::{self, Effect, TimerKind};
 use crate::core::mail_keys::quarter_mails;
 use crate::core::{LocalTime, Quarter};
 use crate::db::entities::{clock, timer};
-use sea_orm::sea_query::{LockBehavior, LockType};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::sea_query::LockType;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -157,22 +155,12 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
     let mut fired = 0;
     loop {
         let tx = app.write().await?;
-        let mut query = timer::Entity::find()
-            .filter(timer::Column::DueAt.lte(to.to_string()))
-            .filter(timer::Column::Parked.is_null())
-            .order_by_asc(timer::Column::DueAt)
-            .order_by_asc(timer::Column::Class)
-            .order_by_asc(timer::Column::Id)
-            .limit(BATCH);
-        if app.backend() == DbBackend::Postgres {
-            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let due = query.all(&*tx).await?;
+        let due = super::due::next(&*tx, &to.to_string(), BATCH).await?;
         if due.is_empty() {
             break;
         }
-        let issues: Vec<String> = due.iter().filter_map(|t| t.issue_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        let mut pending = Pending::load(&tx, issues).await?;
+        let (due, issues): (Vec<timer::Model>, Vec<_>) = due.into_iter().unzip();
+        let mut pending = Pending::new(issues.into_iter().flatten());
         let mut done = Vec::new();
         for t in due {
             let Some(job) = parse_or_park(&tx, &t).await? else { continue };
