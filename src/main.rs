@@ -11,8 +11,15 @@ use std::time::Duration;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    jiaoban::cli::main(for_serving)
+}
+
+/// What a process that runs for months needs of its memory (`serve`,
+/// `demo`; called before their runtime starts any thread). The batch
+/// commands end in seconds or hours and keep the defaults.
+fn for_serving() {
     c_heap::tame();
-    jiaoban::cli::main(no_huge_pages)
+    no_huge_pages();
 }
 
 /// No transparent huge pages for a server (`serve`, `demo`): mimalloc asks
