@@ -387,7 +387,11 @@ async fn pages(n: usize) {
             "/api/issues?unit=单位7&state=rectifying".into(),
             "SELECT * FROM issues WHERE unit_id = 'u7' AND state = 'rectifying' ORDER BY reg_seq, id LIMIT 50".into(),
         ),
-        ("an issue page (JSON)", format!("/api/issues/i{}", n / 2), format!("SELECT * FROM issues WHERE id = 'i{}'", n / 2)),
+        (
+            "an issue page (JSON)",
+            format!("/api/issues/i{}", n / 2),
+            format!("SELECT * FROM issues i LEFT JOIN moves m ON m.issue_id = i.id WHERE i.id = 'i{}' ORDER BY m.id", n / 2),
+        ),
         (
             "the open list",
             "/api/reports/open".into(),
