@@ -6,13 +6,11 @@
 //! a lookup of every column by name, a hop from SQLite's worker thread) was
 //! most of the catch-up: more than the rules, the mail text and the writes
 //! together. The database hands the batch over as one JSON text instead
-//! (`json_group_array`, `json_agg`), which serde reads by position — as the
-//! quarter report reads its pages ([`super::report_items`]).
+//! ([`super::handover`]), as it hands over the quarter report's pages.
 
 use super::AppResult;
 use crate::db::entities::{issue, timer};
-use crate::db::sql;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend};
 use serde::{Deserialize, Deserializer};
 
 /// The timer's columns, then its issue's (all NULL for a timer of no issue).
@@ -82,21 +80,10 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// timer rows are locked `SKIP LOCKED`: another instance firing at the same
 /// time takes the next ones.
 pub(crate) async fn next(db: &impl ConnectionTrait, to: &str, limit: u64) -> AppResult<Vec<(timer::Model, Option<issue::Model>)>> {
-    let backend = db.get_database_backend();
-    let text = match backend {
-        DbBackend::Postgres => format!(
-            "SELECT COALESCE(json_agg(json_build_array({COLUMNS}) ORDER BY t.due_at, t.class, t.id), '[]')::text \
-             FROM ({DUE} FOR UPDATE SKIP LOCKED) AS t LEFT JOIN issues i ON i.id = t.issue_id"
-        ),
-        _ => {
-            format!("SELECT json_group_array(json_array({COLUMNS}) ORDER BY t.due_at, t.class, t.id) FROM ({DUE}) AS t LEFT JOIN issues i ON i.id = t.issue_id")
-        }
-    };
+    let lock = if db.get_database_backend() == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let from = format!("({DUE}{lock}) AS t LEFT JOIN issues i ON i.id = t.issue_id");
     let values: Vec<sea_orm::Value> = vec![to.into(), (limit as i64).into()];
-    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await?;
-    let json: Option<String> = row.map(|r| r.try_get_by_index(0)).transpose()?;
-    let lines: Vec<Line> =
-        serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(|e| anyhow::anyhow!("the due timers the database wrote are not JSON: {e}"))?;
+    let lines: Vec<Line> = super::handover::rows(db, COLUMNS, &from, "t.due_at, t.class, t.id", values, "due timers").await?;
     Ok(lines.into_iter().map(split).collect())
 }
 

@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod dispatch;
 mod due;
 mod effects;
+mod handover;
 pub mod history;
 pub mod identity;
 pub mod inbox;

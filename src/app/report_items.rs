@@ -8,7 +8,7 @@ use crate::core::Quarter;
 use crate::core::report::{Class, Corrected, Item};
 use crate::core::workflow::TierIndex;
 use crate::db::sql;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -267,11 +267,8 @@ struct ChargeLine {
 /// million rows cost no lookups in the issues table.
 /// `after`: the (known_at, id) of the last row of the page before.
 ///
-/// The database hands over a page as one JSON text (`json_group_array`,
-/// `json_agg`) rather than row by row: the drivers cost far more per row
-/// (SQLite's runs every row through a channel from its worker thread) than
-/// the database does to write it and serde_json to read it — at 250,000
-/// charges, most of the report's time was that hand-over.
+/// The database hands over a page as one JSON text ([`super::handover`]):
+/// at 250,000 charges, reading them row by row was most of the report's time.
 /// A page of a quarter's charges (of one unit's, with `of_unit`).
 fn page_sql(of_unit: bool) -> String {
     let of_unit = if of_unit { "unit_id = ? AND " } else { "" };
@@ -282,19 +279,10 @@ const COLUMNS: &str = "id, kind, unit_id, points_milli, tier, days, dispatched, 
 
 async fn charged_in(app: &App, q: Quarter, unit: Option<String>, after: Option<(String, i64)>) -> AppResult<Vec<ChargeLine>> {
     let (after_at, after_id) = after.unwrap_or_default();
-    let page = page_sql(unit.is_some());
-    let text = match app.backend() {
-        DbBackend::Postgres => {
-            format!("SELECT COALESCE(json_agg(json_build_array({COLUMNS}) ORDER BY known_at, id), '[]')::text FROM ({page}) AS p")
-        }
-        _ => format!("SELECT json_group_array(json_array({COLUMNS}) ORDER BY known_at, id) FROM ({page})"),
-    };
+    let page = format!("({}) AS p", page_sql(unit.is_some()));
     let values: Vec<sea_orm::Value> =
         unit.map(Into::into).into_iter().chain([q.to_string().into(), after_at.into(), after_id.into(), (PAGE as i64).into()]).collect();
-    let row = app.db.query_one_raw(Statement::from_sql_and_values(app.backend(), sql(app.backend(), &text), values)).await?;
-    let json: Option<String> = row.map(|r| r.try_get_by_index(0)).transpose()?;
-    let json = json.unwrap_or_else(|| "[]".into());
-    Ok(serde_json::from_str(&json).map_err(|e| anyhow::anyhow!("a page of charges the database wrote is not JSON: {e}"))?)
+    super::handover::rows(&app.db, COLUMNS, &page, "known_at, id", values, "charges of a report page").await
 }
 
 #[cfg(test)]
