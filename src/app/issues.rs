@@ -318,15 +318,37 @@ fn final_of(r: &sea_orm::QueryResult, row: &issue::Model) -> AppResult<Option<Fi
 /// charges cost a round trip per page). The join names the charge's kind in
 /// its text, for the partial index `charges_issue_final` (see [`page_sql`]).
 pub(crate) async fn with_final(app: &App, query: sea_orm::Select<issue::Entity>) -> AppResult<Vec<(issue::Model, Option<Final>)>> {
-    let found = app.db.query_all(&with_final_query(query)).await?;
-    found
+    Ok(with_final_and(app, query, None).await?.0)
+}
+
+/// As [`with_final`], and with every row the value of `total`, a scalar
+/// subquery (how many issues match in all): a page and its count in one
+/// round trip. The count is None when no row came back.
+pub(crate) async fn with_final_and(
+    app: &App,
+    query: sea_orm::Select<issue::Entity>,
+    total: Option<sea_orm::sea_query::SelectStatement>,
+) -> AppResult<(Vec<(issue::Model, Option<Final>)>, Option<i64>)> {
+    use sea_orm::sea_query::{Alias, Expr, SubQueryStatement};
+    let mut statement = with_final_query(query);
+    let counted = total.is_some();
+    if let Some(total) = total {
+        statement.expr_as(Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(total))), Alias::new("total_count"));
+    }
+    let found = app.db.query_all(&statement).await?;
+    let total = match (counted, found.first()) {
+        (true, Some(first)) => Some(first.try_get::<i64>("", "total_count")?),
+        _ => None,
+    };
+    let rows = found
         .iter()
         .map(|r| {
             let row = issue::Model::from_query_result(r, "")?;
             let charge = final_of(r, &row)?;
             Ok((row, charge))
         })
-        .collect()
+        .collect::<AppResult<_>>()?;
+    Ok((rows, total))
 }
 
 fn with_final_query(query: sea_orm::Select<issue::Entity>) -> sea_orm::sea_query::SelectStatement {
@@ -469,5 +491,24 @@ mod tests {
         let plan = crate::db::sqlite_plan(StatementBuilder::build(&super::with_final_query(page), &DbBackend::Sqlite)).await;
         assert!(plan.iter().any(|d| d.contains("charges_issue_final")), "{plan:?}");
         assert!(plan.iter().all(|d| !d.starts_with("SCAN fc")), "{plan:?}");
+    }
+
+    /// A unit's list, whole or of one state, is read in registration order
+    /// from an index: fifty rows read, not all the unit's issues sorted.
+    #[tokio::test]
+    async fn a_units_list_pages_are_read_in_order() {
+        use crate::db::entities::issue;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, StatementBuilder};
+        for state in [None, Some("closed")] {
+            let mut page = issue::Entity::find().filter(issue::Column::UnitId.eq("u1"));
+            if let Some(state) = state {
+                page = page.filter(issue::Column::State.eq(state));
+            }
+            let page = page.order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id).limit(50);
+            let plan = crate::db::sqlite_plan(StatementBuilder::build(&super::with_final_query(page), &DbBackend::Sqlite)).await;
+            let index = if state.is_some() { "issues_unit_state_reg" } else { "issues_unit_reg" };
+            assert!(plan.iter().any(|d| d.contains(index)), "{state:?}: {plan:?}");
+            assert!(plan.iter().all(|d| !d.contains("TEMP B-TREE")), "{state:?}: {plan:?}");
+        }
     }
 }

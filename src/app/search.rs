@@ -7,7 +7,7 @@
 //! one its charge's tier. Closed and withdrawn issues are found like any
 //! other: a filter narrows, nothing is hidden by default.
 
-use super::issues::{IssueView, build_view, with_final};
+use super::issues::{IssueView, build_view, with_final, with_final_and};
 use super::{Actor, App, AppError, AppResult};
 use crate::core::clock::add_days;
 use crate::core::state::{Role, State};
@@ -164,11 +164,20 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
     let query = query.order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
     let (rows, total) = match page {
         Some(p) => {
+            // The count rides along with the page's rows (one round trip);
+            // asked alone only past the last page, where no row carries it.
             let total = match by_unit_and_state(actor, &filter, unit.as_deref(), scope) {
-                Some(kept) => kept_count(app, kept).await?,
-                None => count(app, condition).await?,
+                Some(kept) => kept_query(kept),
+                None => Some(count_query(condition)),
             };
-            (with_final(app, query.offset((p.number - 1) * p.per_page).limit(p.per_page)).await?, Some(total))
+            let paged = query.offset((p.number - 1) * p.per_page).limit(p.per_page);
+            let (rows, counted) = with_final_and(app, paged, total.clone()).await?;
+            let total = match (counted, total) {
+                (Some(n), _) => u64::try_from(n).unwrap_or(0),
+                (None, Some(total)) if p.number > 1 => read_count(app, &total).await?,
+                (None, _) => 0,
+            };
+            (rows, Some(total))
         }
         None => (with_final(app, query).await?, None),
     };
@@ -222,8 +231,17 @@ fn by_unit_and_state(actor: &Actor, f: &IssueFilter, unit: Option<&str>, scope: 
 
 /// `SELECT SUM(n) FROM issue_counts WHERE …`: at most units × states rows.
 async fn kept_count(app: &App, kept: KeptFilter) -> AppResult<u64> {
+    match kept_query(kept) {
+        Some(query) => read_count(app, &query).await,
+        None => Ok(0),
+    }
+}
+
+/// The statement summing the kept counts of a [`KeptFilter`]; None when it
+/// matches nothing (no state asked).
+fn kept_query(kept: KeptFilter) -> Option<sea_orm::sea_query::SelectStatement> {
     if kept.states.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(0);
+        return None;
     }
     let col = |name: &str| Expr::col(sea_orm::sea_query::Alias::new(name));
     // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back for one reading.
@@ -234,7 +252,12 @@ async fn kept_count(app: &App, kept: KeptFilter) -> AppResult<u64> {
     if let Some(states) = kept.states {
         query.and_where(col("state").is_in(states.iter().map(|s| s.as_str())));
     }
-    let row = app.db.query_one(&query).await?;
+    Some(query)
+}
+
+/// The one number a count statement gives.
+async fn read_count(app: &App, query: &sea_orm::sea_query::SelectStatement) -> AppResult<u64> {
+    let row = app.db.query_one(query).await?;
     let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
     Ok(u64::try_from(n).unwrap_or(0))
 }
@@ -266,10 +289,11 @@ pub async fn counts_by_state(app: &App, actor: &Actor) -> AppResult<HashMap<Stat
 /// million issues read the whole table (400 ms) where the database counts
 /// the entries of its smallest index.
 async fn count(app: &App, condition: Condition) -> AppResult<u64> {
-    let query = Query::select().expr(Expr::cust("COUNT(*)")).from(issue::Entity).cond_where(condition).to_owned();
-    let row = app.db.query_one(&query).await?;
-    let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
-    Ok(u64::try_from(n).unwrap_or(0))
+    read_count(app, &count_query(condition)).await
+}
+
+fn count_query(condition: Condition) -> sea_orm::sea_query::SelectStatement {
+    Query::select().expr(Expr::cust("COUNT(*)")).from(issue::Entity).cond_where(condition).to_owned()
 }
 
 fn scoped_condition(app: &App, actor: &Actor, filter: &IssueFilter, unit: Option<&str>, scope: &Scope, today: NaiveDate) -> AppResult<Condition> {

@@ -89,6 +89,20 @@ async fn pages_read_a_fixed_number_of_statements(backend: Backend) {
         }
     }
     assert_eq!(large[0].2["total"], 30);
+    // The total comes with the page's rows; past the last page, or where
+    // nothing matches, there are none to bring it, and it is still right.
+    for (path, total) in [
+        ("/api/issues?page=9&per_page=50", 30),
+        ("/api/issues?q=排口&page=9&per_page=5", 30),
+        ("/api/issues?unit=中兴街道&page=3&per_page=10", 10),
+        ("/api/issues?q=无此问题&page=1&per_page=5", 0),
+        ("/api/issues?unit=中兴街道&state=closed&page=1&per_page=5", 0),
+    ] {
+        let (s, body) = app.get(&gjb, path).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert_eq!(body["issues"].as_array().unwrap().len(), 0, "{path}");
+        assert_eq!(body["total"], total, "{path}");
+    }
     // Unpaged, the list is streamed a few issues at a time (debug builds
     // read three): the same issues, in the same order, as page after page.
     for (who, expected) in [(&gjb, 30), (&unit, 10)] {
