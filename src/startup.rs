@@ -69,6 +69,7 @@ impl Application {
         background.spawn(delivery::run_worker(self.app.clone()));
         background.spawn(delivery::run_heartbeat(self.app.clone()));
         background.spawn(housekeeping(self.app.clone()));
+        background.spawn(self.app.clone().hear_sessions());
         let router = crate::http::router(self.app);
         tracing::info!(port = self.listener.local_addr()?.port(), "serving");
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await;

@@ -30,6 +30,7 @@ pub mod reports;
 pub use report_items::ItemStream;
 pub mod scheduler;
 pub mod search;
+pub mod session_cache;
 pub mod sessions;
 pub mod stats;
 pub mod timeline;
@@ -180,6 +181,8 @@ pub struct App {
     pub sessions: sessions::SessionRules,
     /// Built once: an SMTP transport keeps a connection pool.
     pub(crate) transport: Arc<tokio::sync::OnceCell<crate::mail::Transport>>,
+    /// Live sessions, kept a few seconds ([`session_cache`]).
+    pub(crate) session_cache: Arc<session_cache::SessionCache>,
     /// Units by id, as read (see [`App::unit`]).
     units: Arc<std::sync::RwLock<std::collections::HashMap<String, Arc<crate::db::entities::unit::Model>>>>,
 }
@@ -200,8 +203,26 @@ impl App {
             metrics: Arc::default(),
             sessions: sessions::SessionRules::default(),
             transport: Arc::default(),
+            // PostgreSQL: kept only once this instance hears the others
+            // ([`App::hear_sessions`]).
+            session_cache: Arc::new(session_cache::SessionCache::new(sqlite)),
             units: Arc::default(),
         }
+    }
+
+    /// Listens for other instances' sign-outs, so that sessions may be kept
+    /// in memory (PostgreSQL; on SQLite one process owns the file and this
+    /// returns at once). Runs as long as the service.
+    pub async fn hear_sessions(self) {
+        if self.backend() == DbBackend::Postgres {
+            session_cache::listen(self.writer.get_postgres_connection_pool().clone(), self.session_cache.clone()).await;
+        }
+    }
+
+    /// Whether this instance keeps sessions in memory now: on PostgreSQL,
+    /// only while it hears the others' sign-outs.
+    pub fn keeps_sessions(&self) -> bool {
+        self.session_cache.enabled()
     }
 
     pub fn backend(&self) -> DbBackend {

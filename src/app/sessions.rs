@@ -9,6 +9,7 @@
 
 use super::audit::{self, Entry};
 use super::identity::{canonical, check_password};
+use super::session_cache::{CHANNEL, Known};
 use super::{Actor, App, AppError, AppResult};
 use crate::core::state::Role;
 use crate::db::entities::{session, user};
@@ -114,8 +115,15 @@ pub async fn sign_in(app: &App, username: &str, password: &str, remember: bool, 
 #[tracing::instrument(skip_all, fields(action = "sign_out"), err)]
 pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
     let tx = app.write().await?;
+    let ended = session::Entity::find_by_id(token.to_string()).one(&tx).await?;
     session::Entity::delete_by_id(token.to_string()).exec(&tx).await?;
+    if let Some(ended) = &ended {
+        announce(&tx, &ended.user_id).await?;
+    }
     tx.commit().await?;
+    if let Some(ended) = ended {
+        forget(app, &ended.user_id);
+    }
     Ok(())
 }
 
@@ -123,18 +131,23 @@ pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
 /// request asks this, so it is one query (session joined with user), and
 /// the last-seen time is written at most once a minute.
 pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
-    let text = "SELECT u.id, u.username, u.role, u.unit_id, u.display_name, u.must_change_password, s.created_at, s.last_seen_at \
-                FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token = ?";
-    let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [token.into()]);
-    let Some(row) = app.db.query_one_raw(statement).await? else { return Ok(None) };
+    let known = match app.session_cache.get(token) {
+        Some(known) => known,
+        None => match read_session(app, token).await? {
+            Some(known) => {
+                app.session_cache.put(token, known.clone());
+                known
+            }
+            None => return Ok(None),
+        },
+    };
     let now = Utc::now();
-    let (created, seen) = (parse(&row.try_get("", "created_at")?), parse(&row.try_get("", "last_seen_at")?));
     let alive = |since: Option<DateTime<Utc>>, limit: Duration| since.is_some_and(|t| (now - t).to_std().is_ok_and(|age| age < limit) || t > now);
     // A session of an earlier release has no start: it counts as over.
-    if !alive(created, app.sessions.lifetime) || !alive(seen, app.sessions.idle) {
+    if !alive(known.created, app.sessions.lifetime) || !alive(known.seen, app.sessions.idle) {
         return Ok(None);
     }
-    if seen.is_some_and(|t| (now - t).to_std().is_ok_and(|age| age >= TOUCH_EVERY)) {
+    if known.seen.is_some_and(|t| (now - t).to_std().is_ok_and(|age| age >= TOUCH_EVERY)) {
         let tx = app.write().await?;
         session::Entity::update_many()
             .col_expr(session::Column::LastSeenAt, Expr::value(stamp(now)))
@@ -142,18 +155,46 @@ pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
             .exec(&tx)
             .await?;
         tx.commit().await?;
+        app.session_cache.put(token, Known { seen: Some(now), ..known.clone() });
     }
+    Ok(Some(known.actor))
+}
+
+/// The session behind `token` as stored: one statement, session joined
+/// with its user.
+async fn read_session(app: &App, token: &str) -> AppResult<Option<Known>> {
+    let text = "SELECT u.id, u.username, u.role, u.unit_id, u.display_name, u.must_change_password, s.created_at, s.last_seen_at \
+                FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token = ?";
+    let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [token.into()]);
+    let Some(row) = app.db.query_one_raw(statement).await? else { return Ok(None) };
     let role: String = row.try_get("", "role")?;
     let username: String = row.try_get("", "username")?;
     let name: Option<String> = row.try_get("", "display_name")?;
-    Ok(Some(Actor {
+    let actor = Actor {
         user_id: row.try_get("", "id")?,
         name: name.unwrap_or_else(|| username.clone()),
         username,
         role: role.parse().unwrap_or(Role::Assessor),
         unit_id: row.try_get("", "unit_id")?,
         must_change_password: row.try_get("", "must_change_password")?,
-    }))
+    };
+    Ok(Some(Known { actor, created: parse(&row.try_get("", "created_at")?), seen: parse(&row.try_get("", "last_seen_at")?) }))
+}
+
+/// Tells every instance that `user_id`'s sessions changed: on PostgreSQL a
+/// notice sent with `tx`'s commit to the others; here, after it, by the
+/// caller's [`forget`].
+async fn announce(tx: &impl ConnectionTrait, user_id: &str) -> AppResult<()> {
+    if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let notify = Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, "SELECT pg_notify($1, $2)", [CHANNEL.into(), user_id.into()]);
+        tx.execute_raw(notify).await?;
+    }
+    Ok(())
+}
+
+/// This instance forgets what it kept of `user_id`'s sessions.
+fn forget(app: &App, user_id: &str) {
+    app.session_cache.forget_user(user_id);
 }
 
 #[derive(Debug, Serialize)]
@@ -189,7 +230,9 @@ pub async fn end(app: &App, actor: &Actor, id: &str) -> AppResult<()> {
     if gone.rows_affected == 0 {
         return Err(AppError::NotFound("没有这个会话 (no such session of yours)".into()));
     }
+    announce(&tx, &actor.user_id).await?;
     tx.commit().await?;
+    forget(app, &actor.user_id);
     Ok(())
 }
 
@@ -220,7 +263,9 @@ pub async fn change_password(app: &App, actor: &Actor, token: &str, current: &st
     set_password(&tx, &actor.user_id, hash, false).await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(actor.user_id.clone())).filter(session::Column::Token.ne(token)).exec(&tx).await?;
     audit::record(&tx, Entry { actor: &actor.username, action: "password_changed", target: None, detail: None, ip }).await?;
+    announce(&tx, &actor.user_id).await?;
     tx.commit().await?;
+    forget(app, &actor.user_id);
     Ok(())
 }
 
@@ -239,6 +284,8 @@ pub async fn reset_password(app: &App, admin: &Actor, user_id: &str, new: &str, 
     set_password(&tx, &row.id, hash, true).await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(row.id.clone())).exec(&tx).await?;
     audit::record(&tx, Entry { actor: &admin.username, action: "password_reset", target: Some(row.username.clone()), detail: None, ip }).await?;
+    announce(&tx, &row.id).await?;
     tx.commit().await?;
+    forget(app, &row.id);
     Ok(())
 }

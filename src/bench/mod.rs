@@ -105,6 +105,8 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
 async fn load_and_measure(args: &BenchArgs, config: Config, backend: &str, database_url: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let application = Application::build(config).await?;
     let app: App = application.app.clone();
+    // As `serve` does: the sessions are kept while other instances' sign-outs are heard.
+    let hearing = tokio::spawn(app.clone().hear_sessions());
     println!(
         "jiaoban bench on {backend}: {} units, {} issues over {} years, through the use cases (test clock from {})",
         args.units,
@@ -138,6 +140,7 @@ async fn load_and_measure(args: &BenchArgs, config: Config, backend: &str, datab
     figures.extend(measure::moves(&real, &raw, &loaded).await?);
     print_table(backend, &figures);
     // Its pools close before the scratch database is dropped.
+    hearing.abort();
     drop(raw);
     drop(real);
     drop(app);

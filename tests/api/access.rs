@@ -203,6 +203,61 @@ async fn two_instances_on_one_postgres_fire_each_timer_once() {
     assert_eq!(sink.log().len(), keys.len(), "and took one attempt each (the server never refused)");
 }
 
+/// Instances keep sessions in memory for a few seconds
+/// (src/app/session_cache.rs), yet a session ended on one instance — signed
+/// out, or its password reset by an admin — is refused by the other at
+/// once: PostgreSQL tells it. The token is sent by hand, as a stolen cookie
+/// would be, not by a client that forgets it when told to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_ended_on_one_instance_is_refused_by_the_other_at_once() {
+    if !postgres_ready().await {
+        return;
+    }
+    let url = fresh_postgres().await;
+    let first = spawn_on(tempfile::tempdir().unwrap(), Some(url.clone()), "2021-03-01T08:00:00", None).await;
+    first.unit("中兴街道").await;
+    first.user("zx", "unit", Some("中兴街道")).await;
+    let second = spawn_on(tempfile::tempdir().unwrap(), Some(url), "2021-03-01T08:00:00", None).await;
+    let started = std::time::Instant::now();
+    while !second.app.keeps_sessions() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the second instance never listened");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (_, users) = first.get(&first.admin, "/api/users").await;
+    let zx = users.as_array().or(users["users"].as_array()).unwrap().iter().find(|u| u["username"] == "zx").unwrap()["id"].as_str().unwrap().to_string();
+    for end in ["sign out", "reset"] {
+        let token = session_token(&first.base, "zx").await;
+        let ask = |app: &TestApp| {
+            let (url, token) = (app.url("/api/session"), token.clone());
+            async move { reqwest::Client::new().get(url).header("cookie", format!("jiaoban_session={token}")).send().await.unwrap().status() }
+        };
+        // Both instances have read the session: the second now keeps it.
+        assert_eq!((ask(&first).await, ask(&second).await), (StatusCode::OK, StatusCode::OK));
+        let status = match end {
+            "sign out" => {
+                reqwest::Client::new().delete(first.url("/api/session")).header("cookie", format!("jiaoban_session={token}")).send().await.unwrap().status()
+            }
+            _ => first.post(&first.admin, &format!("/api/users/{zx}/password"), json!({"new": PASSWORD})).await.0,
+        };
+        assert!(status.is_success(), "{end}: {status}");
+        assert_eq!(ask(&first).await, StatusCode::UNAUTHORIZED, "{end}: the instance that ended it");
+        let ended = std::time::Instant::now();
+        while ask(&second).await != StatusCode::UNAUTHORIZED {
+            // Well inside the 5 s a kept session would otherwise live.
+            assert!(ended.elapsed() < std::time::Duration::from_secs(2), "{end}: the other instance still accepts the session");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Signs `username` in and returns its session token.
+async fn session_token(base: &str, username: &str) -> String {
+    let r = reqwest::Client::new().post(format!("{base}/api/session")).json(&json!({"username": username, "password": PASSWORD})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    cookie.split(';').next().unwrap().trim_start_matches("jiaoban_session=").to_string()
+}
+
 /// `?format=xlsx` is a real workbook with the same figures; a unit user's
 /// workbook holds only its own row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,168 @@
+//! Live sessions kept in memory for a few seconds (issue 12).
+//!
+//! Every request checks its session: one statement of the two a page
+//! takes. With 16 readers on PostgreSQL that round trip was what kept the
+//! pages above 3× the raw query for their rows. A session read here is
+//! kept for [`KEEP`] and forgotten at once when anything ends it:
+//!
+//! - in this instance, by the use case that ended it (sign-out, a password
+//!   changed or reset, a session ended from another device), after its
+//!   commit;
+//! - in the other instances on PostgreSQL, by a `NOTIFY` sent in the same
+//!   transaction (delivered only if it commits), naming the user whose
+//!   sessions changed. Each instance listens on its own connection; while
+//!   it is not listening, or after its connection dropped (notices may
+//!   have been missed), it forgets everything and keeps nothing.
+//!
+//! [`KEEP`] bounds what a missed notice could cost. The idle and lifetime
+//! limits are still checked on every request, against the times read.
+
+use super::Actor;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a session read is trusted without reading it again.
+pub const KEEP: Duration = Duration::from_secs(5);
+
+/// The channel instances tell each other on (PostgreSQL).
+pub const CHANNEL: &str = "jiaoban_sessions";
+
+/// A session as read: who, and the times its limits are checked against.
+#[derive(Clone)]
+pub struct Known {
+    pub actor: Actor,
+    pub created: Option<DateTime<Utc>>,
+    pub seen: Option<DateTime<Utc>>,
+}
+
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, (Known, Instant)>>,
+    /// Whether sessions may be kept: always on SQLite (one process owns the
+    /// file), on PostgreSQL only while this instance hears the others.
+    enabled: AtomicBool,
+}
+
+impl SessionCache {
+    pub fn new(enabled: bool) -> SessionCache {
+        SessionCache { entries: Mutex::default(), enabled: AtomicBool::new(enabled) }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Known, Instant)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The session behind `token`, if it was read less than [`KEEP`] ago.
+    pub fn get(&self, token: &str) -> Option<Known> {
+        if !self.enabled.load(Ordering::Acquire) {
+            return None;
+        }
+        let entries = self.entries();
+        let (known, at) = entries.get(token)?;
+        (at.elapsed() < KEEP).then(|| known.clone())
+    }
+
+    pub fn put(&self, token: &str, known: Known) {
+        if !self.enabled.load(Ordering::Acquire) {
+            return;
+        }
+        let mut entries = self.entries();
+        // Stale entries go when the map grows: it never holds more than
+        // the sessions of the last few seconds.
+        if entries.len() >= 1024 {
+            entries.retain(|_, (_, at)| at.elapsed() < KEEP);
+        }
+        entries.insert(token.to_string(), (known, Instant::now()));
+    }
+
+    /// Forgets every session of `user_id` (ended, or its user changed).
+    pub fn forget_user(&self, user_id: &str) {
+        self.entries().retain(|_, (known, _)| known.actor.user_id != user_id);
+    }
+
+    /// Keeps nothing until [`SessionCache::resume`] (PostgreSQL: not
+    /// listening, so another instance's sign-out would go unheard).
+    pub fn suspend(&self) {
+        self.enabled.store(false, Ordering::Release);
+        self.entries().clear();
+    }
+
+    /// Whether sessions are kept now (see [`SessionCache::suspend`]).
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Acquire)
+    }
+
+    pub fn resume(&self) {
+        self.entries().clear();
+        self.enabled.store(true, Ordering::Release);
+    }
+}
+
+/// Hears the other instances' session changes (PostgreSQL) for as long as
+/// the pool is open: each notice names a user whose sessions to read again.
+/// Sessions are kept only while listening; a dropped connection forgets
+/// them all (notices may have been missed meanwhile).
+pub async fn listen(pool: sea_orm::sqlx::PgPool, cache: std::sync::Arc<SessionCache>) {
+    use sea_orm::sqlx::postgres::PgListener;
+    while !pool.is_closed() {
+        let subscribed = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        let mut listener = match subscribed.await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot hear other instances' sign-outs; sessions are read every request");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        cache.resume();
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notice)) => cache.forget_user(notice.payload()),
+                // Reconnected (sqlx listens again): what was kept may be stale.
+                Ok(None) => cache.resume(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the session notices; sessions are read every request until they are heard again");
+                    break;
+                }
+            }
+        }
+        cache.suspend();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::state::Role;
+
+    fn known(user: &str) -> Known {
+        let actor = Actor { user_id: user.into(), username: user.into(), name: user.into(), role: Role::Unit, unit_id: None, must_change_password: false };
+        Known { actor, created: None, seen: None }
+    }
+
+    #[test]
+    fn a_user_forgotten_is_read_again_and_a_suspended_cache_keeps_nothing() {
+        let cache = SessionCache::new(true);
+        cache.put("t1", known("u1"));
+        cache.put("t2", known("u1"));
+        cache.put("t3", known("u2"));
+        assert!(cache.get("t1").is_some());
+        cache.forget_user("u1");
+        assert!(cache.get("t1").is_none() && cache.get("t2").is_none());
+        assert_eq!(cache.get("t3").map(|k| k.actor.user_id), Some("u2".to_string()));
+        cache.suspend();
+        assert!(cache.get("t3").is_none());
+        cache.put("t4", known("u3"));
+        assert!(cache.get("t4").is_none());
+        cache.resume();
+        assert!(cache.get("t3").is_none(), "resuming starts empty");
+        cache.put("t4", known("u3"));
+        assert!(cache.get("t4").is_some());
+    }
+}
