@@ -106,6 +106,9 @@ impl SessionCache {
 /// them all (notices may have been missed meanwhile).
 pub async fn listen(pool: sea_orm::sqlx::PgPool, cache: std::sync::Arc<SessionCache>) {
     use sea_orm::sqlx::postgres::PgListener;
+    // Retries back off to a minute: a database that cannot LISTEN (behind
+    // a transaction-mode pooler) would otherwise fill the log.
+    let mut wait = Duration::from_secs(1);
     while !pool.is_closed() {
         let subscribed = async {
             let mut listener = PgListener::connect_with(&pool).await?;
@@ -115,11 +118,13 @@ pub async fn listen(pool: sea_orm::sqlx::PgPool, cache: std::sync::Arc<SessionCa
         let mut listener = match subscribed.await {
             Ok(listener) => listener,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot hear other instances' sign-outs; sessions are read every request");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tracing::warn!(error = %e, retry_in = ?wait, "cannot hear other instances' sign-outs; sessions are read every request");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(60));
                 continue;
             }
         };
+        wait = Duration::from_secs(1);
         cache.resume();
         loop {
             match listener.try_recv().await {
