@@ -38,8 +38,13 @@ pub struct Known {
     pub seen: Option<DateTime<Utc>>,
 }
 
+/// The sessions kept, each with when it was read, and the epoch.
+type Kept = (HashMap<String, (Known, Instant)>, u64);
+
 pub struct SessionCache {
-    entries: Mutex<HashMap<String, (Known, Instant)>>,
+    /// The sessions, and how many times anything was forgotten: a read
+    /// that began before a forgetting must not put back what it read.
+    entries: Mutex<Kept>,
     /// Whether sessions may be kept: always on SQLite (one process owns the
     /// file), on PostgreSQL only while this instance hears the others.
     enabled: AtomicBool,
@@ -50,8 +55,15 @@ impl SessionCache {
         SessionCache { entries: Mutex::default(), enabled: AtomicBool::new(enabled) }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Known, Instant)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Kept> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Taken before reading a session from the database, given back to
+    /// [`SessionCache::put`]: a session ended while it was being read (its
+    /// notice heard, or this instance ending it) is not kept.
+    pub fn epoch(&self) -> u64 {
+        self.entries().1
     }
 
     /// The session behind `token`, if it was read less than [`KEEP`] ago.
@@ -60,33 +72,46 @@ impl SessionCache {
             return None;
         }
         let entries = self.entries();
-        let (known, at) = entries.get(token)?;
+        let (known, at) = entries.0.get(token)?;
         (at.elapsed() < KEEP).then(|| known.clone())
     }
 
-    pub fn put(&self, token: &str, known: Known) {
+    /// Keeps `known`, read since [`SessionCache::epoch`] gave `epoch`,
+    /// unless something was forgotten meanwhile.
+    pub fn put(&self, token: &str, known: Known, epoch: u64) {
         if !self.enabled.load(Ordering::Acquire) {
             return;
         }
         let mut entries = self.entries();
+        if entries.1 != epoch {
+            return;
+        }
         // Stale entries go when the map grows: it never holds more than
         // the sessions of the last few seconds.
-        if entries.len() >= 1024 {
-            entries.retain(|_, (_, at)| at.elapsed() < KEEP);
+        if entries.0.len() >= 1024 {
+            entries.0.retain(|_, (_, at)| at.elapsed() < KEEP);
         }
-        entries.insert(token.to_string(), (known, Instant::now()));
+        entries.0.insert(token.to_string(), (known, Instant::now()));
     }
 
     /// Forgets every session of `user_id` (ended, or its user changed).
     pub fn forget_user(&self, user_id: &str) {
-        self.entries().retain(|_, (known, _)| known.actor.user_id != user_id);
+        let mut entries = self.entries();
+        entries.0.retain(|_, (known, _)| known.actor.user_id != user_id);
+        entries.1 += 1;
+    }
+
+    fn forget_all(&self) {
+        let mut entries = self.entries();
+        entries.0.clear();
+        entries.1 += 1;
     }
 
     /// Keeps nothing until [`SessionCache::resume`] (PostgreSQL: not
     /// listening, so another instance's sign-out would go unheard).
     pub fn suspend(&self) {
         self.enabled.store(false, Ordering::Release);
-        self.entries().clear();
+        self.forget_all();
     }
 
     /// Whether sessions are kept now (see [`SessionCache::suspend`]).
@@ -95,7 +120,7 @@ impl SessionCache {
     }
 
     pub fn resume(&self) {
-        self.entries().clear();
+        self.forget_all();
         self.enabled.store(true, Ordering::Release);
     }
 }
@@ -154,20 +179,33 @@ mod tests {
     #[test]
     fn a_user_forgotten_is_read_again_and_a_suspended_cache_keeps_nothing() {
         let cache = SessionCache::new(true);
-        cache.put("t1", known("u1"));
-        cache.put("t2", known("u1"));
-        cache.put("t3", known("u2"));
+        cache.put("t1", known("u1"), cache.epoch());
+        cache.put("t2", known("u1"), cache.epoch());
+        cache.put("t3", known("u2"), cache.epoch());
         assert!(cache.get("t1").is_some());
         cache.forget_user("u1");
         assert!(cache.get("t1").is_none() && cache.get("t2").is_none());
         assert_eq!(cache.get("t3").map(|k| k.actor.user_id), Some("u2".to_string()));
         cache.suspend();
         assert!(cache.get("t3").is_none());
-        cache.put("t4", known("u3"));
+        cache.put("t4", known("u3"), cache.epoch());
         assert!(cache.get("t4").is_none());
         cache.resume();
         assert!(cache.get("t3").is_none(), "resuming starts empty");
-        cache.put("t4", known("u3"));
+        cache.put("t4", known("u3"), cache.epoch());
         assert!(cache.get("t4").is_some());
+    }
+
+    /// A read that began before a sign-out was heard does not keep the
+    /// session it read: it may be the one just ended.
+    #[test]
+    fn a_session_read_while_it_ended_is_not_kept() {
+        let cache = SessionCache::new(true);
+        let before = cache.epoch();
+        cache.forget_user("u1");
+        cache.put("t1", known("u1"), before);
+        assert!(cache.get("t1").is_none());
+        cache.put("t1", known("u1"), cache.epoch());
+        assert!(cache.get("t1").is_some());
     }
 }

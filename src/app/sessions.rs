@@ -131,11 +131,12 @@ pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
 /// request asks this, so it is one query (session joined with user), and
 /// the last-seen time is written at most once a minute.
 pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
+    let epoch = app.session_cache.epoch();
     let known = match app.session_cache.get(token) {
         Some(known) => known,
         None => match read_session(app, token).await? {
             Some(known) => {
-                app.session_cache.put(token, known.clone());
+                app.session_cache.put(token, known.clone(), epoch);
                 known
             }
             None => return Ok(None),
@@ -155,7 +156,7 @@ pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
             .exec(&tx)
             .await?;
         tx.commit().await?;
-        app.session_cache.put(token, Known { seen: Some(now), ..known.clone() });
+        app.session_cache.put(token, Known { seen: Some(now), ..known.clone() }, epoch);
     }
     Ok(Some(known.actor))
 }
