@@ -128,8 +128,10 @@ pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
 }
 
 /// The actor behind a session token, if the session is alive. Every
-/// request asks this, so it is one query (session joined with user), and
-/// the last-seen time is written at most once a minute.
+/// request asks this: the session is read (one statement, session joined
+/// with user) at most once in [`super::session_cache::KEEP`] by this
+/// instance, its limits checked every time, and the last-seen time written
+/// at most once a minute.
 pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
     let epoch = app.session_cache.epoch();
     let known = match app.session_cache.get(token) {
