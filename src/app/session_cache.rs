@@ -38,73 +38,73 @@ pub struct Known {
     pub seen: Option<DateTime<Utc>>,
 }
 
-/// The sessions kept, each with when it was read, and the epoch.
-type Kept = (HashMap<String, (Known, Instant)>, u64);
-
 pub struct SessionCache {
-    /// The sessions, and how many times anything was forgotten: a read
-    /// that began before a forgetting must not put back what it read.
-    entries: Mutex<Kept>,
+    kept: Mutex<Kept>,
     /// Whether sessions may be kept: always on SQLite (one process owns the
     /// file), on PostgreSQL only while this instance hears the others.
     enabled: AtomicBool,
 }
 
+#[derive(Default)]
+struct Kept {
+    /// Each session with when it was read.
+    sessions: HashMap<String, (Known, Instant)>,
+    /// How many times anything was forgotten: a read that began before a
+    /// forgetting must not put back what it read.
+    epoch: u64,
+}
+
 impl SessionCache {
     pub fn new(enabled: bool) -> SessionCache {
-        SessionCache { entries: Mutex::default(), enabled: AtomicBool::new(enabled) }
+        SessionCache { kept: Mutex::default(), enabled: AtomicBool::new(enabled) }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, Kept> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Taken before reading a session from the database, given back to
-    /// [`SessionCache::put`]: a session ended while it was being read (its
-    /// notice heard, or this instance ending it) is not kept.
-    pub fn epoch(&self) -> u64 {
-        self.entries().1
+    /// The session behind `token`, if it was read less than [`KEEP`] ago,
+    /// and the epoch to give [`SessionCache::put`] with what is read or
+    /// written next: a session ended meanwhile (its notice heard, or this
+    /// instance ending it) is then not kept.
+    pub fn get(&self, token: &str) -> (Option<Known>, u64) {
+        let kept = self.kept();
+        let known = match kept.sessions.get(token) {
+            Some((known, at)) if self.enabled.load(Ordering::Acquire) && at.elapsed() < KEEP => Some(known.clone()),
+            _ => None,
+        };
+        (known, kept.epoch)
     }
 
-    /// The session behind `token`, if it was read less than [`KEEP`] ago.
-    pub fn get(&self, token: &str) -> Option<Known> {
-        if !self.enabled.load(Ordering::Acquire) {
-            return None;
-        }
-        let entries = self.entries();
-        let (known, at) = entries.0.get(token)?;
-        (at.elapsed() < KEEP).then(|| known.clone())
-    }
-
-    /// Keeps `known`, read since [`SessionCache::epoch`] gave `epoch`,
+    /// Keeps `known`, read since [`SessionCache::get`] gave `epoch`,
     /// unless something was forgotten meanwhile.
     pub fn put(&self, token: &str, known: Known, epoch: u64) {
         if !self.enabled.load(Ordering::Acquire) {
             return;
         }
-        let mut entries = self.entries();
-        if entries.1 != epoch {
+        let mut kept = self.kept();
+        if kept.epoch != epoch {
             return;
         }
         // Stale entries go when the map grows: it never holds more than
         // the sessions of the last few seconds.
-        if entries.0.len() >= 1024 {
-            entries.0.retain(|_, (_, at)| at.elapsed() < KEEP);
+        if kept.sessions.len() >= 1024 {
+            kept.sessions.retain(|_, (_, at)| at.elapsed() < KEEP);
         }
-        entries.0.insert(token.to_string(), (known, Instant::now()));
+        kept.sessions.insert(token.to_string(), (known, Instant::now()));
     }
 
     /// Forgets every session of `user_id` (ended, or its user changed).
     pub fn forget_user(&self, user_id: &str) {
-        let mut entries = self.entries();
-        entries.0.retain(|_, (known, _)| known.actor.user_id != user_id);
-        entries.1 += 1;
+        let mut kept = self.kept();
+        kept.sessions.retain(|_, (known, _)| known.actor.user_id != user_id);
+        kept.epoch += 1;
     }
 
     fn forget_all(&self) {
-        let mut entries = self.entries();
-        entries.0.clear();
-        entries.1 += 1;
+        let mut kept = self.kept();
+        kept.sessions.clear();
+        kept.epoch += 1;
     }
 
     /// Keeps nothing until [`SessionCache::resume`] (PostgreSQL: not
@@ -179,21 +179,21 @@ mod tests {
     #[test]
     fn a_user_forgotten_is_read_again_and_a_suspended_cache_keeps_nothing() {
         let cache = SessionCache::new(true);
-        cache.put("t1", known("u1"), cache.epoch());
-        cache.put("t2", known("u1"), cache.epoch());
-        cache.put("t3", known("u2"), cache.epoch());
-        assert!(cache.get("t1").is_some());
+        cache.put("t1", known("u1"), cache.get("t1").1);
+        cache.put("t2", known("u1"), cache.get("t2").1);
+        cache.put("t3", known("u2"), cache.get("t3").1);
+        assert!(cache.get("t1").0.is_some());
         cache.forget_user("u1");
-        assert!(cache.get("t1").is_none() && cache.get("t2").is_none());
-        assert_eq!(cache.get("t3").map(|k| k.actor.user_id), Some("u2".to_string()));
+        assert!(cache.get("t1").0.is_none() && cache.get("t2").0.is_none());
+        assert_eq!(cache.get("t3").0.map(|k| k.actor.user_id), Some("u2".to_string()));
         cache.suspend();
-        assert!(cache.get("t3").is_none());
-        cache.put("t4", known("u3"), cache.epoch());
-        assert!(cache.get("t4").is_none());
+        assert!(cache.get("t3").0.is_none());
+        cache.put("t4", known("u3"), cache.get("t4").1);
+        assert!(cache.get("t4").0.is_none());
         cache.resume();
-        assert!(cache.get("t3").is_none(), "resuming starts empty");
-        cache.put("t4", known("u3"), cache.epoch());
-        assert!(cache.get("t4").is_some());
+        assert!(cache.get("t3").0.is_none(), "resuming starts empty");
+        cache.put("t4", known("u3"), cache.get("t4").1);
+        assert!(cache.get("t4").0.is_some());
     }
 
     /// A read that began before a sign-out was heard does not keep the
@@ -201,11 +201,11 @@ mod tests {
     #[test]
     fn a_session_read_while_it_ended_is_not_kept() {
         let cache = SessionCache::new(true);
-        let before = cache.epoch();
+        let before = cache.get("t1").1;
         cache.forget_user("u1");
         cache.put("t1", known("u1"), before);
-        assert!(cache.get("t1").is_none());
-        cache.put("t1", known("u1"), cache.epoch());
-        assert!(cache.get("t1").is_some());
+        assert!(cache.get("t1").0.is_none());
+        cache.put("t1", known("u1"), cache.get("t1").1);
+        assert!(cache.get("t1").0.is_some());
     }
 }

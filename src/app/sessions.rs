@@ -115,8 +115,7 @@ pub async fn sign_in(app: &App, username: &str, password: &str, remember: bool, 
 #[tracing::instrument(skip_all, fields(action = "sign_out"), err)]
 pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
     let tx = app.write().await?;
-    let ended = session::Entity::find_by_id(token.to_string()).one(&tx).await?;
-    session::Entity::delete_by_id(token.to_string()).exec(&tx).await?;
+    let ended = session::Entity::delete_by_id(token.to_string()).exec_with_returning(&tx).await?;
     if let Some(ended) = &ended {
         announce(&tx, &ended.user_id).await?;
     }
@@ -133,8 +132,8 @@ pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
 /// instance, its limits checked every time, and the last-seen time written
 /// at most once a minute.
 pub async fn session_actor(app: &App, token: &str) -> AppResult<Option<Actor>> {
-    let epoch = app.session_cache.epoch();
-    let known = match app.session_cache.get(token) {
+    let (kept, epoch) = app.session_cache.get(token);
+    let known = match kept {
         Some(known) => known,
         None => match read_session(app, token).await? {
             Some(known) => {
