@@ -15,6 +15,7 @@ mod m20261210_000001_charge_totals;
 mod m20261211_000001_attachment_issue;
 mod m20261212_000001_charge_unit_index;
 mod m20261213_000001_unit_list_indexes;
+mod m20261214_000001_history_head;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000001_attachment_issue::Migration),
             Box::new(m20261212_000001_charge_unit_index::Migration),
             Box::new(m20261213_000001_unit_list_indexes::Migration),
+            Box::new(m20261214_000001_history_head::Migration),
         ]
     }
 }

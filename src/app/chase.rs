@@ -3,13 +3,10 @@
 //! records it, and the board counts how often an issue was chased.
 
 use super::issues::{IssueView, view, visible};
-use super::moves::{NewMove, record};
+use super::moves::{NewMove, Sealed};
 use super::outbox::{self, Audience};
 use super::{Actor, App, AppError, AppResult, accounts, convert};
 use crate::core::state::{Role, State};
-use crate::db::entities::issue;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// Said in the mail when 攻坚办 gives no note.
 const DEFAULT_NOTE: &str = "请抓紧整改并及时反馈。";
@@ -25,14 +22,19 @@ pub async fn chase(app: &App, actor: &Actor, id: &str, note: Option<String>) -> 
     let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     let m = app.begin_move().await?;
     let now = m.now;
-    issue::Entity::update_many()
-        .col_expr(issue::Column::Chases, Expr::col(issue::Column::Chases).add(1))
-        .filter(issue::Column::Id.eq(row.id.clone()))
-        .exec(&m.tx)
-        .await?;
-    let row = issue::Entity::find_by_id(row.id.clone()).one(&m.tx).await?.ok_or_else(|| AppError::NotFound(format!("问题 `{id}` 不存在")))?;
+    // Written back under the version check, as a move is: a chase and a
+    // move at once cannot both chain to the same last move, and the move
+    // cannot write back the count from before the chase.
+    let mut row = row;
+    row.chases += 1;
+    let sealed = Sealed::after(
+        row.head.as_deref(),
+        NewMove { issue_id: &row.id, action: "chase", actor: &actor.username, at: now, note: note.clone(), attachments: &[], detail: None },
+    )?;
+    row.head = Some(sealed.hash.clone());
+    let row = super::effects::save_issue(&m.tx, row).await?;
+    sealed.insert(&m.tx).await?;
     let n = row.chases;
-    record(&m.tx, NewMove { issue_id: &row.id, action: "chase", actor: &actor.username, at: now, note: note.clone(), attachments: &[], detail: None }).await?;
     let unit = accounts::unit_by_id(&m.tx, &row.unit_id).await?;
     let (unit_name, to, leaders) = match &unit {
         Some(u) => (u.name.clone(), accounts::unit_emails(u), accounts::unit_leaders(u)),

@@ -1,5 +1,6 @@
 //! Dispatching the pool (交办): out of cycle from the API, or by the schedule.
 
+use super::moves::{NewMove, Sealed};
 use super::{Actor, App, AppResult, accounts, convert, effects, issues, outbox};
 use crate::core::LocalTime;
 use crate::core::engine;
@@ -75,8 +76,11 @@ pub(crate) async fn dispatch_pool(
         // The rules in force when the clock starts are the issue's rules.
         row.workflow_version = app.wf.version.clone();
         seq += 1;
+        let sealed =
+            Sealed::after(row.head.as_deref(), NewMove { issue_id: &row.id, action: "dispatch", actor, at, note: None, attachments: &[], detail: None })?;
+        row.head = Some(sealed.hash.clone());
         let row = effects::persist(tx, row, decision, &super::charges::TakeBack { at, by: actor, note: None }).await?;
-        issues::record_move(tx, &row.id, "dispatch", actor, at, None).await?;
+        sealed.insert(tx).await?;
         done.push(row);
     }
     queue_list_mails(app, tx, at, &id, &done).await?;

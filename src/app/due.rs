@@ -17,7 +17,7 @@ use serde::{Deserialize, Deserializer};
 const COLUMNS: &str = "t.id, t.due_at, t.class, t.kind, t.issue_id, t.payload, \
     i.id, i.code, i.unit_id, i.title, i.source, i.category, i.location, i.description, i.state, i.registered_at, i.reg_seq, \
     i.dispatch_id, i.dispatched_at, i.dispatch_seq, i.reports, i.last_report_at, i.charged, i.awaiting_at_overdue, \
-    i.version, i.workflow_version, i.assignment, i.returns, i.chases";
+    i.version, i.workflow_version, i.assignment, i.returns, i.chases, i.head";
 
 /// Due timers in firing order: (instant, class, id). Parked ones wait for
 /// a release that can read them.
@@ -57,6 +57,7 @@ struct Line {
     assignment: Option<i32>,
     returns: Option<i32>,
     chases: Option<i32>,
+    head: Option<String>,
 }
 
 /// A boolean column: `true`/`false` from PostgreSQL, `1`/`0` from SQLite,
@@ -113,6 +114,7 @@ fn split(l: Line) -> (timer::Model, Option<issue::Model>) {
         assignment: l.assignment.unwrap_or_default(),
         returns: l.returns.unwrap_or_default(),
         chases: l.chases.unwrap_or_default(),
+        head: l.head,
     });
     (timer, issue)
 }

@@ -1,5 +1,6 @@
 //! Registering issues, reading them, and moving them along the path.
 
+use super::moves::{NewMove, Sealed};
 use super::{Actor, App, AppError, AppResult, accounts, convert};
 use crate::core::engine::{self, Issue};
 use crate::core::state::{Role, State};
@@ -152,8 +153,12 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
         if issue::Entity::find().filter(issue::Column::Code.eq(new.code.clone())).one(tx).await?.is_some() {
             return Err(taken());
         }
+        let id = uuid::Uuid::now_v7().to_string();
+        let registered =
+            NewMove { issue_id: &id, action: "register", actor: &actor.username, at: now, note: None, attachments: &new.attachments, detail: None };
+        let sealed = Sealed::after(None, registered)?;
         let row = issue::ActiveModel {
-            id: Set(uuid::Uuid::now_v7().to_string()),
+            id: Set(id.clone()),
             code: Set(new.code),
             unit_id: Set(unit.id.clone()),
             title: Set(new.title),
@@ -176,6 +181,7 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
             assignment: Set(0),
             returns: Set(0),
             chases: Set(0),
+            head: Set(Some(sealed.hash.clone())),
         }
         .insert(tx)
         .await
@@ -186,19 +192,7 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
         })?;
         reg_seq += 1;
         super::attachments::mark_attached(tx, &new.attachments, &row.id).await?;
-        super::moves::record(
-            tx,
-            super::moves::NewMove {
-                issue_id: &row.id,
-                action: "register",
-                actor: &actor.username,
-                at: now,
-                note: None,
-                attachments: &new.attachments,
-                detail: None,
-            },
-        )
-        .await?;
+        sealed.insert(tx).await?;
         each(row);
     }
     m.tx.commit().await?;
@@ -228,10 +222,6 @@ pub(crate) async fn next_dispatch_seq(db: &impl ConnectionTrait) -> AppResult<i6
     Ok(last.and_then(|row| row.dispatch_seq).unwrap_or(0) + 1)
 }
 
-pub(crate) async fn record_move(db: &impl ConnectionTrait, issue_id: &str, action: &str, actor: &str, at: LocalTime, note: Option<String>) -> AppResult<()> {
-    super::moves::record(db, super::moves::NewMove { issue_id, action, actor, at, note, attachments: &[], detail: None }).await
-}
-
 /// Finds an issue the actor may see; another unit's issue does not exist for a unit user.
 pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Model> {
     let not_found = || AppError::NotFound(format!("问题 `{id}` 不存在 (no such issue)"));
@@ -244,7 +234,7 @@ pub async fn visible(app: &App, actor: &Actor, id: &str) -> AppResult<issue::Mod
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     let PageRows { row, charge, history, people } = page_rows(app, actor, id).await?;
-    let intact = super::history::check_chain(&history).is_none();
+    let intact = super::history::check_issue(row.head.as_deref(), &history).is_none();
     let names = app.unit_names_of(super::timeline::unit_ids(&history).chain([row.unit_id.as_str()])).await?;
     let history = people.views(history, &names);
     let unit = names.get(&row.unit_id).cloned().unwrap_or_default();

@@ -121,9 +121,14 @@ pub async fn act(app: &App, actor: &Actor, id: &str, request: MoveRequest) -> Ap
         None => None,
     };
     let stamp = TakeBack { at: now, by: &actor.username, note: note.clone() };
-    let row = effects::persist(&m.tx, row, decision, &stamp).await?;
     let files: Vec<String> = files.iter().map(|f| f.as_str().to_string()).collect();
-    record(&m.tx, NewMove { issue_id: &row.id, action: action.as_str(), actor: &actor.username, at: now, note, attachments: &files, detail }).await?;
+    let sealed = Sealed::after(
+        row.head.as_deref(),
+        NewMove { issue_id: &row.id, action: action.as_str(), actor: &actor.username, at: now, note, attachments: &files, detail },
+    )?;
+    row.head = Some(sealed.hash.clone());
+    let row = effects::persist(&m.tx, row, decision, &stamp).await?;
+    sealed.insert(&m.tx).await?;
     attachments::mark_attached(&m.tx, &files, &row.id).await?;
     m.tx.commit().await?;
     app.metrics.moved(action.as_str());
@@ -136,5 +141,4 @@ fn refused(e: Refused) -> AppError {
 }
 
 // The history's rows are appended by `history` (each sealed with its hash).
-pub use super::history::NewMove;
-pub(crate) use super::history::append as record;
+pub use super::history::{NewMove, Sealed};

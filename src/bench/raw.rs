@@ -36,12 +36,17 @@ impl Raw {
         Ok(Raw { one, readers, backend, url: database_url.map(str::to_string) })
     }
 
-    /// PostgreSQL's autovacuum analyses a table a while after it grew; a
-    /// database loaded a minute ago would be planned with the statistics of
-    /// an empty one. (SQLite plans without statistics unless asked.)
+    /// What PostgreSQL's autovacuum does within a minute of a table
+    /// changing this much: a database loaded a minute ago would be planned
+    /// with the statistics of an empty one, and read past the dead rows the
+    /// load left. The load's long transactions (a dispatch, a day of timers)
+    /// keep those from being pruned as they are in steady use: after it,
+    /// the 800 rows of `issue_counts` lay in 186 pages, 10,006 of their
+    /// versions dead, and every list's total read them all (1.1 ms a read;
+    /// 0.24 ms vacuumed). (SQLite plans without statistics unless asked.)
     pub async fn analyze(&self) -> anyhow::Result<()> {
         if self.backend == DbBackend::Postgres {
-            self.one.execute_unprepared("ANALYZE").await?;
+            self.one.execute_unprepared("VACUUM ANALYZE").await?;
         }
         Ok(())
     }

@@ -76,6 +76,8 @@ entity!(issue, "issues", {
     pub assignment: i32,
     pub returns: i32,
     pub chases: i32,
+    /// The hash of the issue's last move: the next move's `prev`.
+    pub head: Option<String>,
 });
 
 entity!(moves, "moves", {

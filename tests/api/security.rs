@@ -178,8 +178,20 @@ async fn verify_names_the_row_changed_by_hand() {
     assert_eq!(app.issue("H-1").await["history_intact"], false);
     db.execute_unprepared(&format!("UPDATE moves SET at = '2021-03-02T10:00:00' WHERE id = {accept}")).await.unwrap();
     assert!(verify().0, "restored, it verifies again");
-    // The last move of H-2 removed: its chain still looks whole, the day's anchor does not.
+    // The last move of H-2 removed: its chain still looks whole, but it no
+    // longer ends where the issue row says it does.
+    let h2 = app.issue("H-2").await["id"].as_str().unwrap().to_string();
+    let last_but_one: i64 = {
+        let sql = format!("SELECT id FROM moves WHERE issue_id = '{h2}' ORDER BY id DESC LIMIT 1 OFFSET 1");
+        let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        row.try_get_by_index(0).unwrap()
+    };
     db.execute_unprepared("DELETE FROM moves WHERE id = (SELECT MAX(id) FROM moves)").await.unwrap();
+    let (ok, said) = verify();
+    assert!(!ok && said.contains("H-2") && said.contains(&format!("ends at move {last_but_one}")), "{said}");
+    assert_eq!(app.issue("H-2").await["history_intact"], false);
+    // The issue row's head set back as well: the day's anchor still shows it.
+    db.execute_unprepared(&format!("UPDATE issues SET head = (SELECT hash FROM moves WHERE id = {last_but_one}) WHERE id = '{h2}'")).await.unwrap();
     let (ok, said) = verify();
     assert!(!ok && said.contains("2021-03-02"), "{said}");
 }

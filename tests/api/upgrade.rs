@@ -72,6 +72,9 @@ async fn go_on(app: &TestApp) {
     let (status, moved) = app.post(&unit, &format!("/api/issues/{id}/actions"), json!({"action": "accept"})).await;
     assert_eq!(status, StatusCode::OK, "{moved}");
     assert_eq!(moved["state"], "rectifying");
+    // 0.1's rows were sealed at start-up, the issue given its head: the
+    // move chained on, and the history still verifies.
+    assert_eq!(app.get(&app.admin, &format!("/api/issues/{id}")).await.1["history_intact"], true);
     // 0.1's timers still fire: past every tier of the last list, the
     // quarter's report holds charges made by 0.1 and by this release.
     let (_, before) = app.get(&app.admin, "/api/reports/2021Q2").await;
@@ -238,5 +241,59 @@ async fn sqlite_files_carried_before_the_upgrade_name_their_issue() {
 async fn postgres_files_carried_before_the_upgrade_name_their_issue() {
     if crate::helpers::postgres_ready().await {
         files_carried_before_the_upgrade_name_their_issue(&fresh_postgres().await).await;
+    }
+}
+
+/// Issues written before m20261214 take the hash of their last move as
+/// their head, the hash the next move chains to: migrated down and up
+/// again, every head is what the moves wrote, and the history verifies.
+async fn issues_before_the_history_head_take_their_last_moves_hash(backend: crate::helpers::Backend) {
+    use migration::{Migrator, MigratorTrait};
+    let app = crate::helpers::spawn_app(backend, "2021-03-01T08:00:00").await;
+    app.unit("中兴街道").await;
+    let gjb = app.user("gjb", "dispatcher", None).await;
+    let zx = app.user("zx", "unit", Some("中兴街道")).await;
+    for code in ["H-1", "H-2", "H-3"] {
+        assert_eq!(app.post(&gjb, "/api/issues", json!({"code": code, "unit": "中兴街道", "title": "排口"})).await.0, StatusCode::CREATED);
+    }
+    assert_eq!(app.advance("2021-03-02T10:00:00").await, StatusCode::OK);
+    let id = app.issue("H-1").await["id"].as_str().unwrap().to_string();
+    assert_eq!(app.post(&zx, &format!("/api/issues/{id}/actions"), json!({"action": "accept"})).await.0, StatusCode::OK);
+    let url = app.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rw", app.data_dir.join("jiaoban.db").display()));
+    let db = Database::connect(&url).await.unwrap();
+    let heads = || async {
+        let sql =
+            "SELECT i.code, i.head, (SELECT m.hash FROM moves m WHERE m.issue_id = i.id ORDER BY m.id DESC LIMIT 1) AS last FROM issues i ORDER BY i.code";
+        let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+        rows.iter()
+            .map(|r| {
+                (r.try_get::<String>("", "code").unwrap(), r.try_get::<Option<String>>("", "head").unwrap(), r.try_get::<Option<String>>("", "last").unwrap())
+            })
+            .collect::<Vec<_>>()
+    };
+    let written = heads().await;
+    assert_eq!(written.len(), 3);
+    for (code, head, last) in &written {
+        assert!(head.is_some() && head == last, "{code}: the moves keep the head");
+    }
+    drop(app);
+    let migrations = Migrator::migrations();
+    let head = migrations.iter().position(|m| m.name() == "m20261214_000001_history_head").expect("the migration");
+    Migrator::down(&db, Some(u32::try_from(migrations.len() - head).unwrap())).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(heads().await, written, "the migration gives each issue the hash of its last move");
+    let verified = jiaoban::app::history::verify(&db).await.unwrap();
+    assert!(verified.as_ref().is_ok_and(|said| said.contains("3 issues")), "{verified:?}");
+}
+
+#[tokio::test]
+async fn sqlite_issues_before_the_history_head_take_their_last_moves_hash() {
+    issues_before_the_history_head_take_their_last_moves_hash(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_issues_before_the_history_head_take_their_last_moves_hash() {
+    if crate::helpers::postgres_ready().await {
+        issues_before_the_history_head_take_their_last_moves_hash(crate::helpers::Backend::Postgres).await;
     }
 }
