@@ -27,11 +27,7 @@ pub async fn chase(app: &App, actor: &Actor, id: &str, note: Option<String>) -> 
     // cannot write back the count from before the chase.
     let mut row = row;
     row.chases += 1;
-    let sealed = Sealed::after(
-        row.head.as_deref(),
-        NewMove { issue_id: &row.id, action: "chase", actor: &actor.username, at: now, note: note.clone(), attachments: &[], detail: None },
-    )?;
-    row.head = Some(sealed.hash.clone());
+    let sealed = Sealed::onto(&mut row, NewMove { action: "chase", actor: &actor.username, at: now, note: note.clone(), attachments: &[], detail: None })?;
     let row = super::effects::save_issue(&m.tx, row).await?;
     sealed.insert(&m.tx).await?;
     let n = row.chases;

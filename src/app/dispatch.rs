@@ -76,9 +76,7 @@ pub(crate) async fn dispatch_pool(
         // The rules in force when the clock starts are the issue's rules.
         row.workflow_version = app.wf.version.clone();
         seq += 1;
-        let sealed =
-            Sealed::after(row.head.as_deref(), NewMove { issue_id: &row.id, action: "dispatch", actor, at, note: None, attachments: &[], detail: None })?;
-        row.head = Some(sealed.hash.clone());
+        let sealed = Sealed::onto(&mut row, NewMove { action: "dispatch", actor, at, note: None, attachments: &[], detail: None })?;
         let row = effects::persist(tx, row, decision, &super::charges::TakeBack { at, by: actor, note: None }).await?;
         sealed.insert(tx).await?;
         done.push(row);

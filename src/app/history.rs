@@ -17,9 +17,8 @@ use crate::db::entities::{anchor, issue, moves};
 use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use sha2::{Digest, Sha256};
 
-/// One row of an issue's history.
+/// One row of an issue's history (the issue is named when it is sealed).
 pub struct NewMove<'a> {
-    pub issue_id: &'a str,
     pub action: &'a str,
     pub actor: &'a str,
     pub at: LocalTime,
@@ -50,25 +49,33 @@ fn digest_of(prev: &str, m: &moves::Model) -> String {
 }
 
 /// A move sealed onto its issue's chain, not yet written: its hash follows
-/// the issue's `head` (the hash of its last move). The caller sets the
-/// issue's head to [`Sealed::hash`] in the UPDATE that checks the issue's
-/// version, so a move that came in between refuses this one, and then
-/// writes the row with [`Sealed::insert`], in the same transaction.
+/// the issue's `head` (the hash of its last move). [`Sealed::onto`] makes
+/// it the head of the issue row, which the caller then writes back under
+/// the version check (so a move that came in between refuses this one),
+/// and writes the move with [`Sealed::insert`], in the same transaction.
 pub struct Sealed {
     row: moves::ActiveModel,
     pub hash: String,
 }
 
 impl Sealed {
-    /// Seals `m` after `head`, the issue row's head as the move read it.
-    pub fn after(head: Option<&str>, m: NewMove<'_>) -> AppResult<Sealed> {
+    /// Seals `m` after the issue row's head as the move read it, and makes
+    /// it the row's new head.
+    pub fn onto(issue: &mut issue::Model, m: NewMove<'_>) -> AppResult<Sealed> {
+        let sealed = Sealed::after(&issue.id, issue.head.as_deref(), m)?;
+        issue.head = Some(sealed.hash.clone());
+        Ok(sealed)
+    }
+
+    /// Seals `m` as a move of issue `issue_id` after `head` (None: its first).
+    pub fn after(issue_id: &str, head: Option<&str>, m: NewMove<'_>) -> AppResult<Sealed> {
         let attachments = serde_json::to_string(m.attachments).map_err(|e| super::AppError::Unexpected(e.into()))?;
         let prev = head.unwrap_or_default().to_string();
         let at = m.at.to_string();
-        let hash = digest(&prev, [Some(m.issue_id), Some(m.action), Some(m.actor), Some(&at), m.note.as_deref(), Some(&attachments), m.detail.as_deref()]);
+        let hash = digest(&prev, [Some(issue_id), Some(m.action), Some(m.actor), Some(&at), m.note.as_deref(), Some(&attachments), m.detail.as_deref()]);
         let row = moves::ActiveModel {
             id: NotSet,
-            issue_id: Set(m.issue_id.into()),
+            issue_id: Set(issue_id.into()),
             action: Set(m.action.into()),
             actor: Set(m.actor.into()),
             at: Set(at),

@@ -154,9 +154,8 @@ async fn register_many_inner(app: &App, actor: &Actor, new: Vec<NewIssue>, mut e
             return Err(taken());
         }
         let id = uuid::Uuid::now_v7().to_string();
-        let registered =
-            NewMove { issue_id: &id, action: "register", actor: &actor.username, at: now, note: None, attachments: &new.attachments, detail: None };
-        let sealed = Sealed::after(None, registered)?;
+        let registered = NewMove { action: "register", actor: &actor.username, at: now, note: None, attachments: &new.attachments, detail: None };
+        let sealed = Sealed::after(&id, None, registered)?;
         let row = issue::ActiveModel {
             id: Set(id.clone()),
             code: Set(new.code),

@@ -122,11 +122,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, request: MoveRequest) -> Ap
     };
     let stamp = TakeBack { at: now, by: &actor.username, note: note.clone() };
     let files: Vec<String> = files.iter().map(|f| f.as_str().to_string()).collect();
-    let sealed = Sealed::after(
-        row.head.as_deref(),
-        NewMove { issue_id: &row.id, action: action.as_str(), actor: &actor.username, at: now, note, attachments: &files, detail },
-    )?;
-    row.head = Some(sealed.hash.clone());
+    let sealed = Sealed::onto(&mut row, NewMove { action: action.as_str(), actor: &actor.username, at: now, note, attachments: &files, detail })?;
     let row = effects::persist(&m.tx, row, decision, &stamp).await?;
     sealed.insert(&m.tx).await?;
     attachments::mark_attached(&m.tx, &files, &row.id).await?;
