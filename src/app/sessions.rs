@@ -116,14 +116,10 @@ pub async fn sign_in(app: &App, username: &str, password: &str, remember: bool, 
 pub async fn sign_out(app: &App, token: &str) -> AppResult<()> {
     let tx = app.write().await?;
     let ended = session::Entity::delete_by_id(token.to_string()).exec_with_returning(&tx).await?;
-    if let Some(ended) = &ended {
-        announce(&tx, &ended.user_id).await?;
+    match ended {
+        Some(ended) => commit_telling(app, tx, &ended.user_id).await,
+        None => tx.commit().await,
     }
-    tx.commit().await?;
-    if let Some(ended) = ended {
-        forget(app, &ended.user_id);
-    }
-    Ok(())
 }
 
 /// The actor behind a session token, if the session is alive. Every
@@ -183,20 +179,17 @@ async fn read_session(app: &App, token: &str) -> AppResult<Option<Known>> {
     Ok(Some(Known { actor, created: parse(&row.try_get("", "created_at")?), seen: parse(&row.try_get("", "last_seen_at")?) }))
 }
 
-/// Tells every instance that `user_id`'s sessions changed: on PostgreSQL a
-/// notice sent with `tx`'s commit to the others; here, after it, by the
-/// caller's [`forget`].
-async fn announce(tx: &impl ConnectionTrait, user_id: &str) -> AppResult<()> {
+/// Commits `tx`, which ended or changed `user_id`'s sessions, and tells
+/// every instance: on PostgreSQL a notice sent with the commit to the
+/// others; this one forgets what it kept of them after the commit.
+async fn commit_telling(app: &App, tx: super::write::Write, user_id: &str) -> AppResult<()> {
     if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
         let notify = Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, "SELECT pg_notify($1, $2)", [CHANNEL.into(), user_id.into()]);
         tx.execute_raw(notify).await?;
     }
-    Ok(())
-}
-
-/// This instance forgets what it kept of `user_id`'s sessions.
-fn forget(app: &App, user_id: &str) {
+    tx.commit().await?;
     app.session_cache.forget_user(user_id);
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]
@@ -232,10 +225,7 @@ pub async fn end(app: &App, actor: &Actor, id: &str) -> AppResult<()> {
     if gone.rows_affected == 0 {
         return Err(AppError::NotFound("没有这个会话 (no such session of yours)".into()));
     }
-    announce(&tx, &actor.user_id).await?;
-    tx.commit().await?;
-    forget(app, &actor.user_id);
-    Ok(())
+    commit_telling(app, tx, &actor.user_id).await
 }
 
 async fn set_password(db: &impl ConnectionTrait, user_id: &str, hash: String, must_change: bool) -> AppResult<()> {
@@ -265,10 +255,7 @@ pub async fn change_password(app: &App, actor: &Actor, token: &str, current: &st
     set_password(&tx, &actor.user_id, hash, false).await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(actor.user_id.clone())).filter(session::Column::Token.ne(token)).exec(&tx).await?;
     audit::record(&tx, Entry { actor: &actor.username, action: "password_changed", target: None, detail: None, ip }).await?;
-    announce(&tx, &actor.user_id).await?;
-    tx.commit().await?;
-    forget(app, &actor.user_id);
-    Ok(())
+    commit_telling(app, tx, &actor.user_id).await
 }
 
 /// An admin sets a user's password; the user must change it at its next
@@ -286,8 +273,5 @@ pub async fn reset_password(app: &App, admin: &Actor, user_id: &str, new: &str, 
     set_password(&tx, &row.id, hash, true).await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(row.id.clone())).exec(&tx).await?;
     audit::record(&tx, Entry { actor: &admin.username, action: "password_reset", target: Some(row.username.clone()), detail: None, ip }).await?;
-    announce(&tx, &row.id).await?;
-    tx.commit().await?;
-    forget(app, &row.id);
-    Ok(())
+    commit_telling(app, tx, &row.id).await
 }
