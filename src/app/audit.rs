@@ -6,7 +6,7 @@
 use super::{Actor, App, AppResult};
 use crate::core::state::Role;
 use crate::db::entities::audit;
-use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ConnectionTrait, EntityTrait, QueryOrder, Set};
 use serde::Serialize;
 
 /// One thing that happened, as it is recorded.
@@ -55,7 +55,7 @@ pub struct Line {
 /// The newest `limit` entries, newest first (admin).
 pub async fn list(app: &App, actor: &Actor, limit: u64) -> AppResult<Vec<Line>> {
     actor.require(&[Role::Admin])?;
-    let rows = audit::Entity::find().order_by_desc(audit::Column::Id).limit(limit).all(&app.db).await?;
+    let rows = crate::db::all_windowed(&app.db, audit::Entity::find().order_by_desc(audit::Column::Id), limit, 0).await?;
     Ok(rows.into_iter().map(|r| Line { at: r.at, actor: r.actor, action: r.action, target: r.target, detail: r.detail, ip: r.ip }).collect())
 }
 

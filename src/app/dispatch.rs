@@ -179,15 +179,7 @@ pub async fn recent(app: &App, actor: &Actor, page: issues::Page) -> AppResult<(
     use sea_orm::PaginatorTrait;
     actor.require(&[Role::Dispatcher, Role::Assessor, Role::Admin])?;
     let total = dispatch::Entity::find().count(&app.db).await?;
-    let ids = dispatch::Entity::find()
-        .order_by_desc(dispatch::Column::At)
-        .order_by_desc(dispatch::Column::Id)
-        .offset((page.number - 1) * page.per_page)
-        .limit(page.per_page)
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|d| d.id)
-        .collect();
+    let newest = dispatch::Entity::find().order_by_desc(dispatch::Column::At).order_by_desc(dispatch::Column::Id);
+    let ids = crate::db::all_windowed(&app.db, newest, page.per_page, (page.number - 1) * page.per_page).await?.into_iter().map(|d| d.id).collect();
     Ok((ids, total))
 }

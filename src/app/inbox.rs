@@ -41,14 +41,12 @@ fn mine(actor: &Actor) -> Condition {
 
 pub async fn list(app: &App, actor: &Actor) -> AppResult<Inbox> {
     let now = app.now().await?.to_string();
-    let rows = outbox::Entity::find()
+    let newest = outbox::Entity::find()
         .filter(mine(actor))
         .filter(outbox::Column::SendAfter.lte(now.clone()))
         .order_by_desc(outbox::Column::SendAfter)
-        .order_by_desc(outbox::Column::Id)
-        .limit(SHOWN)
-        .all(&app.db)
-        .await?;
+        .order_by_desc(outbox::Column::Id);
+    let rows = crate::db::all_windowed(&app.db, newest, SHOWN, 0).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let read: std::collections::HashSet<i64> = inbox_read::Entity::find()
         .filter(inbox_read::Column::UserId.eq(actor.user_id.clone()))

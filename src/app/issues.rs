@@ -306,8 +306,10 @@ fn final_of(r: &sea_orm::QueryResult, row: &issue::Model) -> AppResult<Option<Fi
 /// (a list page is read by many at once; a second statement for the
 /// charges cost a round trip per page). The join names the charge's kind in
 /// its text, for the partial index `charges_issue_final` (see [`page_sql`]).
-pub(crate) async fn with_final(app: &App, query: sea_orm::Select<issue::Entity>) -> AppResult<Vec<(issue::Model, Option<Final>)>> {
-    Ok(with_final_and(app, query, None).await?.0)
+/// `window`: at most so many rows after so many (written into the text,
+/// [`crate::db::windowed`]); None: all of them.
+pub(crate) async fn with_final(app: &App, query: sea_orm::Select<issue::Entity>, window: Option<(u64, u64)>) -> AppResult<Vec<(issue::Model, Option<Final>)>> {
+    Ok(with_final_and(app, query, None, window).await?.0)
 }
 
 /// As [`with_final`], and with every row the value of `total`, a scalar
@@ -317,6 +319,7 @@ pub(crate) async fn with_final_and(
     app: &App,
     query: sea_orm::Select<issue::Entity>,
     total: Option<sea_orm::sea_query::SelectStatement>,
+    window: Option<(u64, u64)>,
 ) -> AppResult<(Vec<(issue::Model, Option<Final>)>, Option<i64>)> {
     use sea_orm::sea_query::{Alias, Expr, SubQueryStatement};
     let mut statement = with_final_query(query);
@@ -324,7 +327,10 @@ pub(crate) async fn with_final_and(
     if let Some(total) = total {
         statement.expr_as(Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(total))), Alias::new("total_count"));
     }
-    let found = app.db.query_all(&statement).await?;
+    let found = match window {
+        Some((limit, offset)) => app.db.query_all_raw(crate::db::windowed(app.backend(), &statement, limit, offset)).await?,
+        None => app.db.query_all(&statement).await?,
+    };
     let total = match (counted, found.first()) {
         (true, Some(first)) => Some(first.try_get::<i64>("", "total_count")?),
         _ => None,
@@ -475,9 +481,9 @@ mod tests {
     #[tokio::test]
     async fn a_list_page_finds_its_final_charges_by_index() {
         use crate::db::entities::issue;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, StatementBuilder};
-        let page = issue::Entity::find().filter(issue::Column::UnitId.eq("u1")).order_by_asc(issue::Column::RegSeq).limit(50);
-        let plan = crate::db::sqlite_plan(StatementBuilder::build(&super::with_final_query(page), &DbBackend::Sqlite)).await;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let page = issue::Entity::find().filter(issue::Column::UnitId.eq("u1")).order_by_asc(issue::Column::RegSeq);
+        let plan = crate::db::sqlite_plan(crate::db::windowed(DbBackend::Sqlite, &super::with_final_query(page), 50, 0)).await;
         assert!(plan.iter().any(|d| d.contains("charges_issue_final")), "{plan:?}");
         assert!(plan.iter().all(|d| !d.starts_with("SCAN fc")), "{plan:?}");
     }
@@ -487,14 +493,14 @@ mod tests {
     #[tokio::test]
     async fn a_units_list_pages_are_read_in_order() {
         use crate::db::entities::issue;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, StatementBuilder};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         for state in [None, Some("closed")] {
             let mut page = issue::Entity::find().filter(issue::Column::UnitId.eq("u1"));
             if let Some(state) = state {
                 page = page.filter(issue::Column::State.eq(state));
             }
-            let page = page.order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id).limit(50);
-            let plan = crate::db::sqlite_plan(StatementBuilder::build(&super::with_final_query(page), &DbBackend::Sqlite)).await;
+            let page = page.order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
+            let plan = crate::db::sqlite_plan(crate::db::windowed(DbBackend::Sqlite, &super::with_final_query(page), 50, 50)).await;
             let index = if state.is_some() { "issues_unit_state_reg" } else { "issues_unit_reg" };
             assert!(plan.iter().any(|d| d.contains(index)), "{state:?}: {plan:?}");
             assert!(plan.iter().all(|d| !d.contains("TEMP B-TREE")), "{state:?}: {plan:?}");

@@ -10,7 +10,7 @@ use crate::core::report::{OpenEntry, open_entry};
 use crate::core::state::{Role, State};
 use crate::db::entities::issue;
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
 /// Issues per chunk. (Debug builds read three, so the tests cross chunks.)
@@ -63,7 +63,7 @@ impl OpenList {
         if self.done {
             return Ok(None);
         }
-        let rows = query(&self.actor, self.after.as_ref()).limit(CHUNK).all(&self.app.db).await?;
+        let rows = crate::db::all_windowed(&self.app.db, query(&self.actor, self.after.as_ref()), CHUNK, 0).await?;
         self.done = (rows.len() as u64) < CHUNK;
         self.after = rows.last().map(|r| (r.dispatch_seq.unwrap_or_default(), r.id.clone()));
         let mut out = Vec::with_capacity(rows.len());
@@ -105,7 +105,7 @@ mod tests {
             let mut actor = Actor::tool("t", role);
             actor.unit_id = Some("u1".into());
             for after in [None, Some((41, "i41".to_string()))] {
-                let plan = crate::db::sqlite_plan(query(&actor, after.as_ref()).limit(CHUNK).build(sea_orm::DbBackend::Sqlite)).await;
+                let plan = crate::db::sqlite_plan(crate::db::windowed(sea_orm::DbBackend::Sqlite, &query(&actor, after.as_ref()).into_query(), CHUNK, 0)).await;
                 assert!(plan.iter().any(|d| d.contains("issues_open")), "{role:?} after {after:?}: {plan:?}");
             }
         }

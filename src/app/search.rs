@@ -15,7 +15,7 @@ use crate::db::entities::issue;
 use chrono::NaiveDate;
 use sea_orm::sea_query::NullOrdering;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order as SqlOrder, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order as SqlOrder, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
 /// Most issues one page holds.
@@ -101,8 +101,8 @@ impl Chunks {
             let same_seq = Condition::all().add(issue::Column::RegSeq.eq(*seq)).add(issue::Column::Id.gt(id.as_str()));
             condition = condition.add(Condition::any().add(issue::Column::RegSeq.gt(*seq)).add(same_seq));
         }
-        let query = issue::Entity::find().filter(condition).order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id).limit(CHUNK);
-        let rows = with_final(&self.app, query).await?;
+        let query = issue::Entity::find().filter(condition).order_by_asc(issue::Column::RegSeq).order_by_asc(issue::Column::Id);
+        let rows = with_final(&self.app, query, Some((CHUNK, 0))).await?;
         self.done = (rows.len() as u64) < CHUNK;
         self.after = rows.last().map(|(r, _)| (r.reg_seq, r.id.clone()));
         let units = self.app.unit_names_of(rows.iter().map(|(r, _)| r.unit_id.as_str())).await?;
@@ -170,8 +170,8 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
                 Some(kept) => kept_query(kept),
                 None => Some(count_query(condition)),
             };
-            let paged = query.offset((p.number - 1) * p.per_page).limit(p.per_page);
-            let (rows, counted) = with_final_and(app, paged, total.clone()).await?;
+            let window = (p.per_page, (p.number - 1) * p.per_page);
+            let (rows, counted) = with_final_and(app, query, total.clone(), Some(window)).await?;
             let total = match (counted, total) {
                 (Some(n), _) => u64::try_from(n).unwrap_or(0),
                 (None, Some(total)) if p.number > 1 => read_count(app, &total).await?,
@@ -179,7 +179,7 @@ pub async fn list_scoped(app: &App, actor: &Actor, filter: IssueFilter, scope: &
             };
             (rows, Some(total))
         }
-        None => (with_final(app, query).await?, None),
+        None => (with_final(app, query, None).await?, None),
     };
     let units = app.unit_names_of(rows.iter().map(|(r, _)| r.unit_id.as_str())).await?;
     let issues = rows
