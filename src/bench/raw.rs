@@ -60,17 +60,17 @@ impl Raw {
         Ok(super::measure::best_of_3(|| self.rows(sql)).await?.0)
     }
 
-    /// p99 of `sql` run by 16 readers at once, as many times as the service's pages (ms).
-    pub async fn p99_ms(&self, sql: &str) -> anyhow::Result<f64> {
+    /// `sql` as a [`super::measure::Reader`]: run on one of 16 readers,
+    /// every row fetched.
+    pub fn reader(&self, sql: &str) -> super::measure::Reader {
         let (db, sql, backend) = (self.readers.clone(), sql.to_string(), self.backend);
-        super::measure::p99(move || {
+        std::sync::Arc::new(move || {
             let (db, sql) = (db.clone(), sql.clone());
-            async move {
+            Box::pin(async move {
                 db.query_all_raw(Statement::from_string(backend, sql)).await?;
                 Ok(())
-            }
+            })
         })
-        .await
     }
 
     /// SQLite's own limit for a move: its UPDATE + INSERT, one durable
