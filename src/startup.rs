@@ -111,6 +111,9 @@ async fn housekeeping(app: App) {
             Ok(n) => tracing::info!(files = n, "removed uploads no move took"),
             Err(e) => tracing::error!(error = %e, "failed to remove stale uploads"),
         }
+        if let Err(e) = crate::app::compact::compact_counts(&app).await {
+            tracing::error!(error = %e, "failed to check the kept counts' tables");
+        }
     }
 }
 

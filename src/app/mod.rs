@@ -9,6 +9,7 @@ pub mod audit;
 mod batch;
 pub mod charges;
 pub mod chase;
+pub mod compact;
 mod convert;
 pub mod delivery;
 pub mod dispatch;

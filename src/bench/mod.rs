@@ -129,6 +129,8 @@ async fn load_and_measure(args: &BenchArgs, config: Config, backend: &str, datab
     );
     let raw = raw::Raw::connect(database_url, data_dir).await?;
     raw.analyze().await?;
+    // What `serve`'s housekeeping does within its first minute after such a load.
+    crate::app::compact::compact_counts(&app).await.map_err(load::err)?;
     let mut figures = Vec::new();
     figures.extend(measure::scheduler(&app, &raw).await?);
     // Pages, reports and moves on the real clock, as in production (a test
