@@ -33,8 +33,16 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> anyhow::Result<Bytes> {
+        Ok(self.get_timed(path).await?.0)
+    }
+
+    /// As [`Client::get`], with the time the server says it took
+    /// (`Server-Timing: app;dur=…`, ms).
+    pub async fn get_timed(&self, path: &str) -> anyhow::Result<(Bytes, Option<f64>)> {
         let request = Request::get(path).header(header::COOKIE, &self.cookie).body(Body::empty())?;
-        self.send(request).await
+        let response = self.router.clone().oneshot(request).await?;
+        let server = response.headers().get("server-timing").and_then(|v| v.to_str().ok()?.split("dur=").nth(1)?.parse().ok());
+        Ok((Self::body(path, response).await?, server))
     }
 
     pub async fn post(&self, path: &str, json: serde_json::Value) -> anyhow::Result<Bytes> {
@@ -47,6 +55,10 @@ impl Client {
     async fn send(&self, request: Request<Body>) -> anyhow::Result<Bytes> {
         let path = request.uri().to_string();
         let response = self.router.clone().oneshot(request).await?;
+        Self::body(&path, response).await
+    }
+
+    async fn body(path: &str, response: axum::response::Response) -> anyhow::Result<Bytes> {
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
         anyhow::ensure!(status.is_success(), "{path}: {status} {}", String::from_utf8_lossy(&body));
