@@ -55,9 +55,14 @@ pub async fn compact_counts(app: &App) -> AppResult<Vec<&'static str>> {
     Ok(rewritten)
 }
 
+/// The pages `table` takes on disk, as an SQL expression.
+fn pages_of(table: &str) -> String {
+    format!("pg_relation_size('{table}') / current_setting('block_size')::bigint")
+}
+
 /// Whether `table` takes more than [`SPREAD`] times the pages its rows need.
 async fn spread(app: &App, table: &str) -> AppResult<bool> {
-    let text = format!("SELECT pg_relation_size('{table}') / current_setting('block_size')::bigint AS pages, (SELECT COUNT(*) FROM {table}) AS live");
+    let text = format!("SELECT {} AS pages, (SELECT COUNT(*) FROM {table}) AS live", pages_of(table));
     let row = app.db.query_one_raw(sea_orm::Statement::from_string(DbBackend::Postgres, text)).await?;
     let (pages, live): (i64, i64) = match row {
         Some(r) => (r.try_get("", "pages")?, r.try_get("", "live")?),
@@ -73,10 +78,7 @@ async fn rewrite(app: &App, table: &str) -> Result<(), sqlx::Error> {
         sqlx::query(LOCK_TIMEOUT).execute(&mut *conn).await?;
         // The table's name is one of TABLES, not anything a user sent.
         sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM (FULL, ANALYZE) {table}"))).execute(&mut *conn).await?;
-        let pages: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT pg_relation_size('{table}') / current_setting('block_size')::bigint")))
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
+        let pages: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {}", pages_of(table)))).fetch_one(&mut *conn).await?.try_get(0)?;
         tracing::info!(table, pages, "compacted a spread table");
         Ok::<_, sqlx::Error>(())
     }
