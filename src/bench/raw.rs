@@ -23,7 +23,9 @@ impl Raw {
         };
         let connect = |url: String, n: u32| {
             let mut options = ConnectOptions::new(url);
-            options.max_connections(n).min_connections(n).sqlx_logging(false);
+            // No check of a pooled connection before each statement: a raw
+            // client sends only its statement.
+            options.max_connections(n).min_connections(n).test_before_acquire(false).sqlx_logging(false);
             Database::connect(options)
         };
         let one = connect(one_url, 1).await?;

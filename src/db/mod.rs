@@ -34,6 +34,12 @@ const WAIT: Duration = Duration::from_secs(30);
 const SQLITE_READERS: u32 = 16;
 /// Connections per PostgreSQL instance.
 const POSTGRES_POOL: u32 = 20;
+/// A pooled connection idle this long is checked (a round trip) before it
+/// is handed out: one a server, proxy or firewall may have dropped. sqlx's
+/// default checks every connection at every statement, which cost each
+/// list page a second round trip to PostgreSQL (and SQLite's a hop to its
+/// worker thread and back); a connection in steady use is known alive.
+const CHECK_IDLE: Duration = Duration::from_secs(10);
 /// A reader's page cache, in KiB (SQLite's default is 2,000 per
 /// connection). Sixteen readers each filling their own cache made `serve`'s
 /// memory creep up for a quarter of an hour under the soak as one reader
@@ -75,7 +81,12 @@ pub fn is_sqlite(url: &str) -> bool {
 
 async fn open(url: &str, max: u32, query_only: bool) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_string());
-    options.max_connections(max).min_connections(if query_only { 1 } else { 0 }).acquire_timeout(WAIT).sqlx_logging(false);
+    options
+        .max_connections(max)
+        .min_connections(if query_only { 1 } else { 0 })
+        .acquire_timeout(WAIT)
+        .test_before_acquire_if_idle_for(CHECK_IDLE)
+        .sqlx_logging(false);
     options.map_sqlx_sqlite_opts(move |o| {
         let o = o
             .journal_mode(SqliteJournalMode::Wal)
