@@ -16,6 +16,7 @@ mod m20261211_000001_attachment_issue;
 mod m20261212_000001_charge_unit_index;
 mod m20261213_000001_unit_list_indexes;
 mod m20261214_000001_history_head;
+mod m20261215_000001_issue_final;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000001_charge_unit_index::Migration),
             Box::new(m20261213_000001_unit_list_indexes::Migration),
             Box::new(m20261214_000001_history_head::Migration),
+            Box::new(m20261215_000001_issue_final::Migration),
         ]
     }
 }

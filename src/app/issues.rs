@@ -242,18 +242,13 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     Ok(view)
 }
 
-/// [`page_rows`]' statement. The charge's kind is written in the text, not
-/// bound: the final charge's index is partial (`WHERE kind = 'issue'`), and
-/// a database uses a partial index only for a condition it can see implies
-/// the index's (a generic plan on PostgreSQL cannot see a bound value).
+/// [`page_rows`]' statement: the issue (with its final charge, which its
+/// row carries), its moves and their actors.
 fn page_sql(backend: sea_orm::DbBackend) -> String {
     let text = format!(
-        "SELECT i.*, c.points_milli AS final_points_milli, c.days AS final_days, {} \
-         FROM issues i LEFT JOIN charges c ON c.issue_id = i.id AND c.kind = '{}' \
-         LEFT JOIN moves m ON m.issue_id = i.id LEFT JOIN users u ON u.username = m.actor \
+        "SELECT i.*, {} FROM issues i LEFT JOIN moves m ON m.issue_id = i.id LEFT JOIN users u ON u.username = m.actor \
          WHERE i.id = ? ORDER BY m.id",
         super::timeline::select_columns(),
-        super::charges::ISSUE
     );
     sql(backend, &text)
 }
@@ -292,14 +287,26 @@ async fn page_rows(app: &App, actor: &Actor, id: &str) -> AppResult<PageRows> {
 
 pub use super::search::{IssueFilter, IssueList, Page, list_page};
 
-/// The final charge a row of [`page_sql`] or [`with_final`] carries as
-/// `final_points_milli` and `final_days` (None: `row` is not charged).
+/// The final charge a row of [`page_sql`] carries as `final_points_milli`
+/// and `final_days` (None: `row` is not charged).
 fn final_of(r: &sea_orm::QueryResult, row: &issue::Model) -> AppResult<Option<Final>> {
-    let milli = r.try_get::<Option<i64>>("", "final_points_milli")?.filter(|_| row.charged);
-    Ok(milli.map(|milli| Final {
-        points: crate::core::Points::from_thousandths(milli),
-        days: r.try_get::<Option<i64>>("", "final_days").ok().flatten().unwrap_or(0),
-    }))
+    let milli: Option<i64> = r.try_get("", "final_points_milli")?;
+    let days: Option<i64> = r.try_get("", "final_days")?;
+    Ok(final_from(row, milli, days))
+}
+
+/// As [`final_of`], for a row of [`with_final_query`], read by position:
+/// the two columns come right after the issue's (looked up by name, they
+/// were two string searches a row, as in [`issue_by_position`]).
+fn final_by_position(r: &sea_orm::QueryResult, row: &issue::Model) -> AppResult<Option<Final>> {
+    let at = <issue::Column as sea_orm::Iterable>::iter().count();
+    let milli: Option<i64> = r.try_get_by_index(at)?;
+    let days: Option<i64> = r.try_get_by_index(at + 1)?;
+    Ok(final_from(row, milli, days))
+}
+
+fn final_from(row: &issue::Model, milli: Option<i64>, days: Option<i64>) -> Option<Final> {
+    milli.filter(|_| row.charged).map(|milli| Final { points: crate::core::Points::from_thousandths(milli), days: days.unwrap_or(0) })
 }
 
 /// The issues `query` selects, each with its final charge, in one statement
@@ -339,7 +346,7 @@ pub(crate) async fn with_final_and(
         .iter()
         .map(|r| {
             let row = issue_by_position(r)?;
-            let charge = final_of(r, &row)?;
+            let charge = final_by_position(r, &row)?;
             Ok((row, charge))
         })
         .collect::<AppResult<_>>()?;
@@ -382,15 +389,16 @@ fn issue_by_position(r: &sea_orm::QueryResult) -> Result<issue::Model, sea_orm::
     })
 }
 
+/// `query` with each issue's final charge, as its row carries it
+/// (`final_points_milli`, `final_days`: copied from the charge by a trigger,
+/// migration m20261215).
 fn with_final_query(query: sea_orm::Select<issue::Entity>) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::QueryTrait;
-    use sea_orm::sea_query::{Alias, Expr, JoinType};
+    use sea_orm::sea_query::{Alias, Expr};
     let mut statement = query.into_query();
-    let on = format!("fc.issue_id = issues.id AND fc.kind = '{}'", super::charges::ISSUE);
     statement
-        .join_as(JoinType::LeftJoin, charge::Entity, Alias::new("fc"), Expr::cust(on))
-        .expr_as(Expr::cust("fc.points_milli"), Alias::new("final_points_milli"))
-        .expr_as(Expr::cust("fc.days"), Alias::new("final_days"));
+        .expr_as(Expr::cust("issues.final_points_milli"), Alias::new("final_points_milli"))
+        .expr_as(Expr::cust("issues.final_days"), Alias::new("final_days"));
     statement
 }
 
@@ -508,20 +516,45 @@ mod tests {
     #[tokio::test]
     async fn the_issue_page_reads_indexes_only() {
         let plan = crate::db::sqlite_plan(Statement::from_sql_and_values(DbBackend::Sqlite, super::page_sql(DbBackend::Sqlite), ["i1".into()])).await;
-        assert!(plan.iter().any(|d| d.contains("charges_issue_final")), "{plan:?}");
         assert!(plan.iter().all(|d| !d.starts_with("SCAN")), "{plan:?}");
     }
 
-    /// A list page's rows carry their final charge from the partial index,
-    /// a lookup per row of the page, not a second statement or a scan.
+    /// A list's rows carry their final charge themselves: an issue's charge,
+    /// once inserted, is on its row (the trigger of m20261215), read with
+    /// the row; a violation's is on no issue's.
     #[tokio::test]
-    async fn a_list_page_finds_its_final_charges_by_index() {
+    async fn an_issues_final_charge_is_read_with_its_row() {
+        use crate::core::charge::Charge;
+        use crate::core::workflow::TierIndex;
+        use crate::core::{LocalTime, Points, Quarter};
         use crate::db::entities::issue;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        let page = issue::Entity::find().filter(issue::Column::UnitId.eq("u1")).order_by_asc(issue::Column::RegSeq);
-        let plan = crate::db::sqlite_plan(crate::db::windowed(DbBackend::Sqlite, &super::with_final_query(page), 50, 0)).await;
-        assert!(plan.iter().any(|d| d.contains("charges_issue_final")), "{plan:?}");
-        assert!(plan.iter().all(|d| !d.starts_with("SCAN fc")), "{plan:?}");
+        use migration::MigratorTrait;
+        use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+        let db = sea_orm::Database::connect("sqlite::memory:").await.expect("an in-memory database");
+        migration::Migrator::up(&db, None).await.expect("the migrations");
+        let at = LocalTime::parse("2021-03-20T10:00:00").expect("a time");
+        for (id, seq) in [("a", 1), ("b", 2)] {
+            let sql = format!(
+                "INSERT INTO issues (id, code, unit_id, title, state, registered_at, reg_seq, reports, charged, awaiting_at_overdue, version, \
+                 workflow_version, assignment, returns, chases) VALUES ('{id}', 'C-{id}', 'u1', 't', 'closed', '2021-01-01T08:00:00', {seq}, 1, true, false, 1, 'w', 0, 0, 0)"
+            );
+            db.execute_unprepared(&sql).await.expect("an issue");
+        }
+        let rows = issue::Entity::find().order_by_asc(issue::Column::RegSeq).all(&db).await.expect("the issues");
+        let day = at.date();
+        let quarter = Quarter::parse("2021Q1").expect("a quarter");
+        let charge =
+            Charge { quarter, points: Points::from_thousandths(20), tier: TierIndex(1), days: 19, dispatched: day, completed: Some(day), known_at: at };
+        crate::app::charges::insert_issue_charge(&db, &rows[0], &charge).await.expect("a final charge");
+        crate::app::charges::insert_violation(&db, "u1", charge.quarter, Points::from_thousandths(10), at, None).await.expect("a violation");
+        let statement =
+            sea_orm::StatementBuilder::build(&super::with_final_query(issue::Entity::find().order_by_asc(issue::Column::RegSeq)), &DbBackend::Sqlite);
+        let found = db.query_all_raw(statement).await.expect("the list");
+        let finals: Vec<_> =
+            found.iter().zip(&rows).map(|(r, row)| super::final_by_position(r, row).expect("a row").map(|f| (f.points.thousandths(), f.days))).collect();
+        assert_eq!(finals, [Some((20, 19)), None]);
+        let plan = crate::db::sqlite_plan(crate::db::windowed(DbBackend::Sqlite, &super::with_final_query(issue::Entity::find()), 50, 0)).await;
+        assert!(plan.iter().all(|d| !d.contains("charges")), "the list reads no other table: {plan:?}");
     }
 
     /// Reading a list's rows by position gives what reading them by name
