@@ -138,6 +138,16 @@ fn at_hour(day: NaiveDate, hour: u32) -> LocalTime {
     LocalTime::new(day.and_hms_opt(hour, 0, 0).unwrap_or_default())
 }
 
+/// What an earlier run loaded, read back from its kept database.
+pub(crate) async fn kept(app: &App) -> anyhow::Result<Loaded> {
+    use crate::db::entities::{issue, unit};
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    let units: Vec<String> = unit::Entity::find().order_by_asc(unit::Column::Seq).all(&app.db).await?.into_iter().map(|u| u.name).collect();
+    let officers = (0..units.len()).map(|u| format!("officer{u:03}")).collect();
+    let ids: Vec<String> = issue::Entity::find().select_only().column(issue::Column::Id).order_by_asc(issue::Column::RegSeq).into_tuple().all(&app.db).await?;
+    Ok(Loaded { issues: ids.len(), moves: 0, units, officers, ids })
+}
+
 /// Moves the test clock, firing what falls due (mail stays in the outbox:
 /// no relay runs during the load).
 async fn clock(app: &App, to: LocalTime) -> anyhow::Result<()> {
