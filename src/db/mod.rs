@@ -17,6 +17,7 @@
 //! - PostgreSQL instances share one pool each and coordinate through row
 //!   locks (`FOR UPDATE SKIP LOCKED`) and conditional updates.
 
+pub mod columns;
 pub mod entities;
 pub mod queries;
 

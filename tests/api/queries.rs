@@ -260,7 +260,66 @@ async fn the_open_list_crosses_its_chunks_in_dispatch_order(backend: Backend) {
     assert_eq!(mine, expected.iter().map(|(code, _)| code.as_str()).collect::<Vec<_>>());
 }
 
-both_backends! { pages_read_a_fixed_number_of_statements, queues_read_their_moves_at_once, the_open_list_crosses_its_chunks_in_dispatch_order }
+/// A list reads its rows by position (`db::columns`; on PostgreSQL without
+/// sqlx's type check), the issue page by name: every issue of a list —
+/// every field of it filled, one charged and closed, one withdrawn, one
+/// never dispatched — is the issue page's issue without its history.
+async fn a_list_row_is_what_the_issue_page_shows(backend: Backend) {
+    let app = spawn_app(backend, "2021-03-01T08:00:00").await;
+    for unit in UNITS {
+        app.unit(unit).await;
+    }
+    let gjb = app.user("gjb", "dispatcher", None).await;
+    let zx = app.user("zx", "unit", Some("中兴街道")).await;
+    let fuhe = app.user("fuhe", "rechecker", None).await;
+    for i in 0..3 {
+        let body = json!({"code": format!("F-{i}"), "unit": "中兴街道", "title": format!("排口 {i}"), "source": "12345移交",
+            "category": "入河污染源", "location": format!("{i}号排口"), "description": format!("雨后溢流 {i}")});
+        assert_eq!(app.post(&gjb, "/api/issues", body).await.0, StatusCode::CREATED);
+    }
+    assert_eq!(app.post(&gjb, "/api/dispatches", json!({})).await.0, StatusCode::CREATED);
+    let body = json!({"code": "F-9", "unit": "城东街道", "title": "未交办"});
+    assert_eq!(app.post(&gjb, "/api/issues", body).await.0, StatusCode::CREATED);
+    let id = |code: &'static str| {
+        let app = &app;
+        async move { app.issue(code).await["id"].as_str().unwrap().to_string() }
+    };
+    let (done, gone) = (id("F-0").await, id("F-1").await);
+    assert_eq!(app.advance("2021-03-20T09:00:00").await, StatusCode::OK);
+    let photo = crate::replay::photo(&app, &zx).await;
+    let steps = [
+        (&zx, json!({"action": "accept"})),
+        (&zx, json!({"action": "report", "note": "已整改", "attachments": [photo]})),
+        (&fuhe, json!({"action": "recheck", "passed": true, "note": "复核通过"})),
+        (&gjb, json!({"action": "close"})),
+    ];
+    for (who, body) in steps {
+        let (s, b) = app.post(who, &format!("/api/issues/{done}/actions"), body).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    let (s, b) = app.post(&gjb, &format!("/api/issues/{gone}/actions"), json!({"action": "withdraw", "note": "重复登记"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, list) = app.get(&gjb, "/api/issues?page=1&per_page=50").await;
+    let rows = list["issues"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{list}");
+    for row in rows {
+        let (_, mut page) = app.get(&gjb, &format!("/api/issues/{}", row["id"].as_str().unwrap())).await;
+        let page = page.as_object_mut().unwrap();
+        page.remove("history");
+        page.remove("history_intact");
+        assert_eq!(&Value::Object(page.clone()), row);
+    }
+    let closed = rows.iter().find(|r| r["code"] == "F-0").unwrap();
+    assert_eq!((closed["state"].as_str(), closed["charged"].as_bool(), closed["days"].as_i64()), (Some("closed"), Some(true), Some(19)), "{closed}");
+    assert_eq!(closed["points_so_far"], "0.02", "{closed}");
+}
+
+both_backends! {
+    pages_read_a_fixed_number_of_statements,
+    queues_read_their_moves_at_once,
+    the_open_list_crosses_its_chunks_in_dispatch_order,
+    a_list_row_is_what_the_issue_page_shows
+}
 
 /// A kept-count table spread over many pages (what a long transaction
 /// beside busy moves leaves, and VACUUM cannot undo) is rewritten by the
