@@ -7,7 +7,7 @@ use crate::core::state::{Role, State};
 use crate::core::{LocalTime, clock};
 use crate::db::entities::{charge, issue, moves};
 use crate::db::sql;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -242,15 +242,26 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<IssueView> {
     Ok(view)
 }
 
-/// [`page_rows`]' statement: the issue (with its final charge, which its
-/// row carries), its moves and their actors.
+/// [`page_rows`]' statement: the issue's columns in the entity's order and
+/// its final charge (which its row carries), then its moves and their
+/// actors ([`super::timeline::select_columns`]), one row per move, all read
+/// by position.
 fn page_sql(backend: sea_orm::DbBackend) -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    let issue: Vec<String> = issue::Column::iter().map(|c| format!("i.{}", c.as_str())).collect();
     let text = format!(
-        "SELECT i.*, {} FROM issues i LEFT JOIN moves m ON m.issue_id = i.id LEFT JOIN users u ON u.username = m.actor \
-         WHERE i.id = ? ORDER BY m.id",
+        "SELECT {}, i.final_points_milli, i.final_days, {} FROM issues i LEFT JOIN moves m ON m.issue_id = i.id \
+         LEFT JOIN users u ON u.username = m.actor WHERE i.id = ? ORDER BY m.id",
+        issue.join(", "),
         super::timeline::select_columns(),
     );
     sql(backend, &text)
+}
+
+/// Where [`page_sql`]'s move columns begin: after the issue's and the two
+/// of its final charge.
+fn page_moves_at() -> usize {
+    <issue::Column as sea_orm::Iterable>::iter().count() + 2
 }
 
 /// What an issue page shows, as the database holds it.
@@ -272,32 +283,24 @@ async fn page_rows(app: &App, actor: &Actor, id: &str) -> AppResult<PageRows> {
     let not_found = || AppError::NotFound(format!("问题 `{id}` 不存在 (no such issue)"));
     let found = app.db.query_all_raw(statement).await?;
     let first = found.first().ok_or_else(not_found)?;
-    let row = issue::Model::from_query_result(first, "")?;
+    let row = issue_by_position(first)?;
     if actor.role == Role::Unit && actor.unit_id.as_deref() != Some(row.unit_id.as_str()) {
         return Err(not_found());
     }
-    let charge = final_of(first, &row)?;
+    let charge = final_by_position(first, &row)?;
     let mut people = super::timeline::Reader::default();
     let mut history = Vec::new();
     for r in &found {
-        history.extend(people.read(app, r)?);
+        history.extend(people.read(app, r, page_moves_at())?);
     }
     Ok(PageRows { row, charge, history, people })
 }
 
 pub use super::search::{IssueFilter, IssueList, Page, list_page};
 
-/// The final charge a row of [`page_sql`] carries as `final_points_milli`
-/// and `final_days` (None: `row` is not charged).
-fn final_of(r: &sea_orm::QueryResult, row: &issue::Model) -> AppResult<Option<Final>> {
-    let milli: Option<i64> = r.try_get("", "final_points_milli")?;
-    let days: Option<i64> = r.try_get("", "final_days")?;
-    Ok(final_from(row, milli, days))
-}
-
-/// As [`final_of`], for a row of [`with_final_query`], read by position:
-/// the two columns come right after the issue's (looked up by name, they
-/// were two string searches a row, as in [`issue_by_position`]).
+/// The final charge a row of [`with_final_query`] or [`page_sql`] carries
+/// right after the issue's columns (None: `row` is not charged), read by
+/// position like the issue's own.
 fn final_by_position(r: &sea_orm::QueryResult, row: &issue::Model) -> AppResult<Option<Final>> {
     let mut c = crate::db::columns::Columns::from(r, <issue::Column as sea_orm::Iterable>::iter().count());
     let milli: Option<i64> = c.read()?;

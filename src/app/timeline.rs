@@ -9,7 +9,7 @@ use super::{App, AppResult};
 use crate::core::state::Role;
 use crate::db::entities::moves;
 use crate::db::sql;
-use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
 use std::collections::HashMap;
 
 /// Issues per statement of [`moves_of`]: far below any database's limit
@@ -33,15 +33,30 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    /// The move of a row, or none where a LEFT JOIN found no move.
-    pub(crate) fn read(&mut self, app: &App, r: &QueryResult) -> AppResult<Option<moves::Model>> {
-        if r.try_get::<Option<i64>>("", "m_id")?.is_none() {
-            return Ok(None);
-        }
-        let m = moves::Model::from_query_result(r, "m_")?;
+    /// The move of a row, or none where a LEFT JOIN found no move. The
+    /// columns of [`select_columns`] begin at position `first` (read by
+    /// position, [`crate::db::columns`]: by name, each column of each move
+    /// was a formatted name and a search).
+    pub(crate) fn read(&mut self, app: &App, r: &QueryResult, first: usize) -> AppResult<Option<moves::Model>> {
+        let mut c = crate::db::columns::Columns::from(r, first);
+        let Some(id) = c.read::<Option<i64>>()? else { return Ok(None) };
+        // A struct expression evaluates its fields in the order written:
+        // the entity's order, which `select_columns` follows.
+        let m = moves::Model {
+            id,
+            issue_id: c.read()?,
+            action: c.read()?,
+            actor: c.read()?,
+            at: c.read()?,
+            note: c.read()?,
+            attachments: c.read()?,
+            detail: c.read()?,
+            hash: c.read()?,
+            prev: c.read()?,
+        };
+        let name: Option<String> = c.read()?;
         // A user named like the scheduler would be that user.
-        if let Some(role) = r.try_get::<Option<String>>("", "person_role")? {
-            let name: Option<String> = r.try_get("", "person_name")?;
+        if let Some(role) = c.read::<Option<String>>()? {
             let role = role.parse::<Role>().map(|r| app.wf.role_label(r).to_string()).unwrap_or(role);
             self.people.insert(m.actor.clone(), (name.unwrap_or_else(|| m.actor.clone()), role));
         } else if m.actor == "scheduler" {
@@ -91,7 +106,7 @@ pub async fn moves_of(app: &App, ids: &[&str], actions: &[&str]) -> AppResult<Ha
         let values: Vec<Value> = chunk.iter().chain(actions).map(|v| (*v).into()).collect();
         let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), &text), values);
         for r in app.db.query_all_raw(statement).await? {
-            rows.extend(reader.read(app, &r)?);
+            rows.extend(reader.read(app, &r, 0)?);
         }
     }
     let names = app.unit_names_of(unit_ids(&rows)).await?;

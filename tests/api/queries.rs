@@ -309,6 +309,30 @@ async fn a_list_row_is_what_the_issue_page_shows(backend: Backend) {
         page.remove("history_intact");
         assert_eq!(&Value::Object(page.clone()), row);
     }
+    // Both read by position: each field is also what was registered, so a
+    // column read in the wrong place fails here even where both agree.
+    for i in 0..3 {
+        let row = rows.iter().find(|r| r["code"] == format!("F-{i}")).unwrap();
+        let fields = ["unit", "title", "source", "category", "location", "description"].map(|f| row[f].as_str().unwrap_or_default().to_string());
+        let registered = ["中兴街道".to_string(), format!("排口 {i}"), "12345移交".into(), "入河污染源".into(), format!("{i}号排口"), format!("雨后溢流 {i}")];
+        assert_eq!(fields, registered, "{row}");
+    }
+    // The history, read by position from the same statement, names who did
+    // what, with what note and file.
+    let (_, page) = app.get(&gjb, &format!("/api/issues/{done}")).await;
+    let said: Vec<(String, String, String, usize)> = page["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["actor"] != "gjb")
+        .map(|m| {
+            let text = |f: &str| m[f].as_str().unwrap_or_default().to_string();
+            (text("action"), text("actor"), text("note"), m["attachments"].as_array().map_or(0, Vec::len))
+        })
+        .collect();
+    let want = [("accept", "zx", "", 0), ("report", "zx", "已整改", 1), ("recheck_pass", "fuhe", "复核通过", 0)];
+    assert_eq!(said, want.map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d)), "{page}");
+    assert!(page["history"].as_array().unwrap().iter().all(|m| !m["actor_role"].as_str().unwrap_or_default().is_empty()), "{page}");
     let closed = rows.iter().find(|r| r["code"] == "F-0").unwrap();
     assert_eq!((closed["state"].as_str(), closed["charged"].as_bool(), closed["days"].as_i64()), (Some("closed"), Some(true), Some(19)), "{closed}");
     assert_eq!(closed["points_so_far"], "0.02", "{closed}");
