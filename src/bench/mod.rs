@@ -88,17 +88,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         Some(url) => (Some(raw::fresh_postgres(url, &scratch).await?), "PostgreSQL"),
         None => (None, "SQLite"),
     };
-    let config = Config {
-        bind: "127.0.0.1:0".into(),
-        data_dir: data_dir.clone(),
-        database_url: database_url.clone(),
-        smtp_url: None,
-        workflow: args.workflow.clone(),
-        test_clock: Some(load::START.into()),
-        public_url: None,
-        admin_password: Some(serve::PASSWORD.into()),
-        sessions: Default::default(),
-    };
+    let config = config(&args, &data_dir, database_url.clone(), Some(load::START.into()));
     let measured = load_and_measure(&args, config, backend, database_url.as_deref(), &data_dir).await;
     // The scratch database goes, whatever happened, unless asked to keep it.
     if let (Some(url), false) = (&args.database_url, args.keep) {
@@ -160,21 +150,26 @@ async fn load_and_measure(args: &BenchArgs, config: Config, backend: &str, datab
     Ok(())
 }
 
-/// `--reuse`: the pages of a kept database, measured again.
-async fn remeasure(args: &BenchArgs) -> anyhow::Result<()> {
-    let data_dir = args.data_dir.clone().ok_or_else(|| anyhow::anyhow!("--reuse needs the --data-dir of the kept run (its mail folder, and SQLite's file)"))?;
-    let config = Config {
+/// The service the bench runs in process: on port 0, no mail relay, the
+/// bench accounts' password for admin.
+fn config(args: &BenchArgs, data_dir: &std::path::Path, database_url: Option<String>, test_clock: Option<String>) -> Config {
+    Config {
         bind: "127.0.0.1:0".into(),
-        data_dir: data_dir.clone(),
-        database_url: args.database_url.clone(),
+        data_dir: data_dir.to_path_buf(),
+        database_url,
         smtp_url: None,
         workflow: args.workflow.clone(),
-        test_clock: None,
+        test_clock,
         public_url: None,
         admin_password: Some(serve::PASSWORD.into()),
         sessions: Default::default(),
-    };
-    let application = Application::build(config).await?;
+    }
+}
+
+/// `--reuse`: the pages of a kept database, measured again.
+async fn remeasure(args: &BenchArgs) -> anyhow::Result<()> {
+    let data_dir = args.data_dir.clone().ok_or_else(|| anyhow::anyhow!("--reuse needs the --data-dir of the kept run (its mail folder, and SQLite's file)"))?;
+    let application = Application::build(config(args, &data_dir, args.database_url.clone(), None)).await?;
     let app: App = application.app.clone();
     let hearing = tokio::spawn(app.clone().hear_sessions());
     let loaded = load::kept(&app).await?;
