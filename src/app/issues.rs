@@ -258,10 +258,16 @@ fn page_sql(backend: sea_orm::DbBackend) -> String {
     sql(backend, &text)
 }
 
+/// Where a row's final charge begins in [`with_final_query`] and
+/// [`page_sql`]: right after the issue's columns.
+fn final_at() -> usize {
+    <issue::Column as sea_orm::Iterable>::iter().count()
+}
+
 /// Where [`page_sql`]'s move columns begin: after the issue's and the two
 /// of its final charge.
 fn page_moves_at() -> usize {
-    <issue::Column as sea_orm::Iterable>::iter().count() + 2
+    final_at() + 2
 }
 
 /// What an issue page shows, as the database holds it.
@@ -302,7 +308,7 @@ pub use super::search::{IssueFilter, IssueList, Page, list_page};
 /// right after the issue's columns (None: `row` is not charged), read by
 /// position like the issue's own.
 fn final_by_position(r: &sea_orm::QueryResult, row: &issue::Model) -> AppResult<Option<Final>> {
-    let mut c = crate::db::columns::Columns::from(r, <issue::Column as sea_orm::Iterable>::iter().count());
+    let mut c = crate::db::columns::Columns::from(r, final_at());
     let milli: Option<i64> = c.read()?;
     let days: Option<i64> = c.read()?;
     Ok(final_from(row, milli, days))
@@ -314,10 +320,10 @@ fn final_from(row: &issue::Model, milli: Option<i64>, days: Option<i64>) -> Opti
 
 /// The issues `query` selects, each with its final charge, in one statement
 /// (a list page is read by many at once; a second statement for the
-/// charges cost a round trip per page). The join names the charge's kind in
-/// its text, for the partial index `charges_issue_final` (see [`page_sql`]).
-/// `window`: at most so many rows after so many (written into the text,
-/// [`crate::db::windowed`]); None: all of them.
+/// charges cost a round trip per page): the issue row carries it
+/// ([`with_final_query`]), so nothing is joined. `window`: at most so many
+/// rows after so many (written into the text, [`crate::db::windowed`]);
+/// None: all of them.
 pub(crate) async fn with_final(app: &App, query: sea_orm::Select<issue::Entity>, window: Option<(u64, u64)>) -> AppResult<Vec<(issue::Model, Option<Final>)>> {
     Ok(with_final_and(app, query, None, window).await?.0)
 }
