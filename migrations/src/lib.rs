@@ -17,6 +17,7 @@ mod m20261212_000001_charge_unit_index;
 mod m20261213_000001_unit_list_indexes;
 mod m20261214_000001_history_head;
 mod m20261215_000001_issue_final;
+mod m20261216_000001_issue_total;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000001_unit_list_indexes::Migration),
             Box::new(m20261214_000001_history_head::Migration),
             Box::new(m20261215_000001_issue_final::Migration),
+            Box::new(m20261216_000001_issue_total::Migration),
         ]
     }
 }

@@ -238,12 +238,22 @@ async fn kept_count(app: &App, kept: KeptFilter) -> AppResult<u64> {
 }
 
 /// The statement summing the kept counts of a [`KeptFilter`]; None when it
-/// matches nothing (no state asked).
+/// matches nothing (no state asked). Every issue (the board's first page):
+/// the one row of `issue_total`, not a sum over every unit and state.
 fn kept_query(kept: KeptFilter) -> Option<sea_orm::sea_query::SelectStatement> {
     if kept.states.as_ref().is_some_and(Vec::is_empty) {
         return None;
     }
     let col = |name: &str| Expr::col(sea_orm::sea_query::Alias::new(name));
+    if kept.unit.is_none() && kept.states.is_none() {
+        return Some(
+            Query::select()
+                .column(sea_orm::sea_query::Alias::new("n"))
+                .from(sea_orm::sea_query::Alias::new("issue_total"))
+                .and_where(col("id").eq(1))
+                .to_owned(),
+        );
+    }
     // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back for one reading.
     let mut query = Query::select().expr(Expr::cust("CAST(COALESCE(SUM(n), 0) AS BIGINT)")).from(sea_orm::sea_query::Alias::new("issue_counts")).to_owned();
     if let Some(unit) = kept.unit {

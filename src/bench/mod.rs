@@ -53,7 +53,7 @@ pub struct BenchArgs {
     /// Measure the pages again on a database kept by an earlier run
     /// (`--keep`), named by --database-url (PostgreSQL) or --data-dir
     /// (SQLite), without loading: minutes saved when trying a change to a
-    /// page. Only the pages are measured.
+    /// page. Only what reads is measured: the reports and the pages.
     #[arg(long)]
     pub reuse: bool,
 }
@@ -166,7 +166,7 @@ fn config(args: &BenchArgs, data_dir: &std::path::Path, database_url: Option<Str
     }
 }
 
-/// `--reuse`: the pages of a kept database, measured again.
+/// `--reuse`: the reports and pages of a kept database, measured again.
 async fn remeasure(args: &BenchArgs) -> anyhow::Result<()> {
     let data_dir = args.data_dir.clone().ok_or_else(|| anyhow::anyhow!("--reuse needs the --data-dir of the kept run (its mail folder, and SQLite's file)"))?;
     let application = Application::build(config(args, &data_dir, args.database_url.clone(), None)).await?;
@@ -175,7 +175,9 @@ async fn remeasure(args: &BenchArgs) -> anyhow::Result<()> {
     let loaded = load::kept(&app).await?;
     let raw = raw::Raw::connect(args.database_url.as_deref(), &data_dir).await?;
     let backend = if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
-    print_table(backend, &measure::pages(&app, &raw, &loaded).await?);
+    let mut figures = measure::report(&app, &raw, &loaded).await?;
+    figures.extend(measure::pages(&app, &raw, &loaded).await?);
+    print_table(backend, &figures);
     hearing.abort();
     Ok(())
 }

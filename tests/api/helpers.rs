@@ -180,8 +180,9 @@ impl TestApp {
     }
 
     /// The counts the database keeps per unit and state (`issue_counts`)
-    /// and the totals per unit, quarter, kind and tier (`charge_totals`),
-    /// both kept by triggers, are those of the rows themselves.
+    /// and of all issues (`issue_total`), and the totals per unit, quarter,
+    /// kind and tier (`charge_totals`), all kept by triggers, are those of
+    /// the rows themselves.
     pub async fn assert_counts_kept(&self) {
         use sea_orm::{ConnectionTrait, Statement};
         // Every column as text (numbers cast in the SQL), rows sorted.
@@ -199,6 +200,9 @@ impl TestApp {
         let counted = text("SELECT unit_id, state, CAST(COUNT(*) AS TEXT) FROM issues GROUP BY unit_id, state").await;
         assert!(!counted.is_empty(), "there are issues to count");
         assert_eq!(kept, counted, "issue_counts differs from the issues");
+        let kept = text("SELECT CAST(n AS TEXT) FROM issue_total").await;
+        let counted = text("SELECT CAST(COUNT(*) AS TEXT) FROM issues").await;
+        assert_eq!(kept, counted, "issue_total differs from the issues");
         // Each unit's totals per quarter, kind and tier are those of the
         // charges still counted.
         let kept = text(
