@@ -368,7 +368,11 @@ pub(crate) async fn with_final_and(
 /// was reading its rows). A struct expression evaluates its fields in the
 /// order written.
 fn issue_by_position(r: &sea_orm::QueryResult) -> Result<issue::Model, sea_orm::DbErr> {
-    let mut c = crate::db::columns::Columns::from(r, 0);
+    issue_at(&mut crate::db::columns::Columns::from(r, 0))
+}
+
+/// An issue row's columns in the entity's order, from where `c` stands.
+pub(crate) fn issue_at(c: &mut crate::db::columns::Columns) -> Result<issue::Model, sea_orm::DbErr> {
     Ok(issue::Model {
         id: c.read()?,
         code: c.read()?,
