@@ -14,8 +14,8 @@ use crate::db::entities::{issue, timer};
 use sea_orm::{ConnectionTrait, DbBackend};
 use serde::{Deserialize, Deserializer};
 
-/// The timer's columns ([`TIMER_COLUMNS`] of them), then its issue's in the
-/// entity's order (all NULL for a timer of no issue).
+/// The timer's columns, then its issue's in the entity's order (all NULL
+/// for a timer of no issue).
 const COLUMNS: &str = "t.id, t.due_at, t.class, t.kind, t.issue_id, t.payload, \
     i.id, i.code, i.unit_id, i.title, i.source, i.category, i.location, i.description, i.state, i.registered_at, i.reg_seq, \
     i.dispatch_id, i.dispatched_at, i.dispatch_seq, i.reports, i.last_report_at, i.charged, i.awaiting_at_overdue, \
@@ -28,7 +28,7 @@ const DUE: &str = "SELECT * FROM timers WHERE due_at <= ? AND parked IS NULL ORD
 /// One element of the batch as SQLite hands it over: the fields are
 /// [`COLUMNS`] in order.
 #[derive(Deserialize)]
-struct Line {
+pub(crate) struct Line {
     id: i64,
     due_at: String,
     class: i32,
@@ -87,30 +87,30 @@ pub(crate) async fn next(db: &impl ConnectionTrait, to: &str, limit: u64) -> App
     let lock = if db.get_database_backend() == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let from = format!("({DUE}{lock}) AS t LEFT JOIN issues i ON i.id = t.issue_id");
     let values: Vec<sea_orm::Value> = vec![to.into(), (limit as i64).into()];
-    let order = "t.due_at, t.class, t.id";
-    if db.get_database_backend() == DbBackend::Postgres {
-        let rows = super::handover::plain(db, COLUMNS, &from, order, values).await?;
-        return Ok(rows.iter().map(by_position).collect::<Result<_, _>>()?);
+    super::handover::rows(db, COLUMNS, &from, "t.due_at, t.class, t.id", values, "due timers").await
+}
+
+impl super::handover::Line for (timer::Model, Option<issue::Model>) {
+    type Json = Line;
+
+    fn from_json(json: Line) -> Self {
+        split(json)
     }
-    let lines: Vec<Line> = super::handover::rows(db, COLUMNS, &from, order, values, "due timers").await?;
-    Ok(lines.into_iter().map(split).collect())
-}
 
-/// A row of [`COLUMNS`] read in order ([`crate::db::columns`]): the timer,
-/// then its issue when the join found one.
-fn by_position(r: &sea_orm::QueryResult) -> Result<(timer::Model, Option<issue::Model>), sea_orm::DbErr> {
-    use crate::db::columns::Columns;
-    let mut c = Columns::from(r, 0);
-    let timer = timer::Model { id: c.read()?, due_at: c.read()?, class: c.read()?, kind: c.read()?, issue_id: c.read()?, payload: c.read()?, parked: None };
-    let issue = match c.read::<Option<String>>()? {
-        Some(_) => Some(super::issues::issue_at(&mut Columns::from(r, TIMER_COLUMNS))?),
-        None => None,
-    };
-    Ok((timer, issue))
+    /// A row of [`COLUMNS`] read in order ([`crate::db::columns`]): the
+    /// timer, then its issue when the join found one.
+    fn by_position(r: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let mut c = crate::db::columns::Columns::from(r, 0);
+        let timer = timer::Model { id: c.read()?, due_at: c.read()?, class: c.read()?, kind: c.read()?, issue_id: c.read()?, payload: c.read()?, parked: None };
+        // The issue's columns begin where its id is: NULL when none was joined.
+        let mut issue = c.clone();
+        let issue = match c.read::<Option<String>>()? {
+            Some(_) => Some(super::issues::issue_at(&mut issue)?),
+            None => None,
+        };
+        Ok((timer, issue))
+    }
 }
-
-/// How many of [`COLUMNS`] are the timer's.
-const TIMER_COLUMNS: usize = 6;
 
 fn split(l: Line) -> (timer::Model, Option<issue::Model>) {
     let timer = timer::Model { id: l.id, due_at: l.due_at, class: l.class, kind: l.kind, issue_id: l.issue_id, payload: l.payload, parked: None };

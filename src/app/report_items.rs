@@ -244,7 +244,7 @@ pub(super) async fn kept_in(app: &App, units: &Units, q: Quarter) -> AppResult<(
 /// A charge row with its issue's code, as the report needs it. The fields
 /// are the SELECT's columns in order: a page arrives as a JSON array of
 /// arrays, which serde reads into a struct by position (SQLite), or as
-/// rows read by position (PostgreSQL, [`ChargeLine::by_position`]).
+/// rows read by position (PostgreSQL, [`super::handover::Line`]).
 #[derive(serde::Deserialize)]
 struct ChargeLine {
     id: i64,
@@ -283,14 +283,16 @@ async fn charged_in(app: &App, q: Quarter, unit: Option<String>, after: Option<(
     let page = format!("({}) AS p", page_sql(unit.is_some()));
     let values: Vec<sea_orm::Value> =
         unit.map(Into::into).into_iter().chain([q.to_string().into(), after_at.into(), after_id.into(), (PAGE as i64).into()]).collect();
-    if app.backend() == sea_orm::DbBackend::Postgres {
-        let rows = super::handover::plain(&app.db, COLUMNS, &page, "known_at, id", values).await?;
-        return Ok(rows.iter().map(ChargeLine::by_position).collect::<Result<_, _>>()?);
-    }
     super::handover::rows(&app.db, COLUMNS, &page, "known_at, id", values, "charges of a report page").await
 }
 
-impl ChargeLine {
+impl super::handover::Line for ChargeLine {
+    type Json = ChargeLine;
+
+    fn from_json(json: ChargeLine) -> ChargeLine {
+        json
+    }
+
     /// A row of [`COLUMNS`], read in order ([`crate::db::columns`]).
     fn by_position(r: &sea_orm::QueryResult) -> Result<ChargeLine, sea_orm::DbErr> {
         let mut c = crate::db::columns::Columns::from(r, 0);

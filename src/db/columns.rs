@@ -36,12 +36,15 @@ where
     }
 }
 
-/// The columns of one row, read one after another ([`Columns::read`]).
+/// The columns of one row, read one after another ([`Columns::read`]). A
+/// clone reads on from where this one stands.
+#[derive(Clone)]
 pub struct Columns<'a> {
     row: Source<'a>,
     next: usize,
 }
 
+#[derive(Clone)]
 enum Source<'a> {
     Postgres(&'a PgRow),
     Other(&'a QueryResult),
