@@ -20,6 +20,7 @@
 pub mod columns;
 pub mod entities;
 pub mod queries;
+mod stable_plans;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -96,6 +97,7 @@ async fn open(url: &str, max: u32, query_only: bool) -> anyhow::Result<DatabaseC
             .pragma("soft_heap_limit", SQLITE_SOFT_HEAP_BYTES.to_string());
         if query_only { o.pragma("query_only", "ON").pragma("cache_size", format!("-{READER_CACHE_KIB}")) } else { o }
     });
+    options.map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(stable_plans::keep(conn))));
     let mut db = Database::connect(options).await.with_context(|| format!("failed to connect to {}", redact(url)))?;
     db.set_metric_callback(queries::count_one);
     Ok(db)
