@@ -18,6 +18,7 @@ mod m20261213_000001_unit_list_indexes;
 mod m20261214_000001_history_head;
 mod m20261215_000001_issue_final;
 mod m20261216_000001_issue_total;
+mod m20261217_000001_timers_standing;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000001_history_head::Migration),
             Box::new(m20261215_000001_issue_final::Migration),
             Box::new(m20261216_000001_issue_total::Migration),
+            Box::new(m20261217_000001_timers_standing::Migration),
         ]
     }
 }

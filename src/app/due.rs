@@ -11,7 +11,8 @@
 
 use super::AppResult;
 use crate::db::entities::{issue, timer};
-use sea_orm::{ConnectionTrait, DbBackend};
+use crate::db::sql;
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use serde::{Deserialize, Deserializer};
 
 /// The timer's columns, then its issue's in the entity's order (all NULL
@@ -21,9 +22,14 @@ const COLUMNS: &str = "t.id, t.due_at, t.class, t.kind, t.issue_id, t.payload, \
     i.dispatch_id, i.dispatched_at, i.dispatch_seq, i.reports, i.last_report_at, i.charged, i.awaiting_at_overdue, \
     i.version, i.workflow_version, i.assignment, i.returns, i.chases, i.head";
 
-/// Due timers in firing order: (instant, class, id). Parked ones wait for
-/// a release that can read them.
-const DUE: &str = "SELECT * FROM timers WHERE due_at <= ? AND parked IS NULL ORDER BY due_at, class, id LIMIT ?";
+/// The first standing timer due (a dispatch, a quarter mail), by the
+/// partial index `timers_standing`. A batch ends with it: what it does may
+/// schedule timers due before the rest, so the rest are read after it has
+/// run. (Read whole, a batch was fired up to it and the rest read again:
+/// after a month down, four standing timers among 2,644 meant more rows
+/// read twice than fired.)
+const FIRST_STANDING: &str =
+    "SELECT due_at, class, id FROM timers WHERE issue_id IS NULL AND due_at <= ? AND parked IS NULL ORDER BY due_at, class, id LIMIT 1";
 
 /// One element of the batch as SQLite hands it over: the fields are
 /// [`COLUMNS`] in order.
@@ -84,9 +90,24 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// timer rows are locked `SKIP LOCKED`: another instance firing at the same
 /// time takes the next ones.
 pub(crate) async fn next(db: &impl ConnectionTrait, to: &str, limit: u64) -> AppResult<Vec<(timer::Model, Option<issue::Model>)>> {
-    let lock = if db.get_database_backend() == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let from = format!("({DUE}{lock}) AS t LEFT JOIN issues i ON i.id = t.issue_id");
-    let values: Vec<sea_orm::Value> = vec![to.into(), (limit as i64).into()];
+    let backend = db.get_database_backend();
+    let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let standing = db.query_one_raw(Statement::from_sql_and_values(backend, sql(backend, FIRST_STANDING), [to.into()])).await?;
+    let mut values: Vec<Value> = vec![to.into()];
+    let upto = match standing {
+        Some(r) => {
+            let (due_at, class, id): (String, i32, i64) = (r.try_get_by_index(0)?, r.try_get_by_index(1)?, r.try_get_by_index(2)?);
+            values.extend([due_at.into(), class.into(), id.into()]);
+            " AND (due_at, class, id) <= (?, ?, ?)"
+        }
+        None => "",
+    };
+    values.push((limit as i64).into());
+    // Due timers in firing order: (instant, class, id). Parked ones wait
+    // for a release that can read them.
+    let from = format!(
+        "(SELECT * FROM timers WHERE due_at <= ? AND parked IS NULL{upto} ORDER BY due_at, class, id LIMIT ?{lock}) AS t LEFT JOIN issues i ON i.id = t.issue_id"
+    );
     super::handover::rows(db, COLUMNS, &from, "t.due_at, t.class, t.id", values, "due timers").await
 }
 
@@ -141,4 +162,19 @@ fn split(l: Line) -> (timer::Model, Option<issue::Model>) {
         head: l.head,
     });
     (timer, issue)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, Statement};
+
+    /// Where the next standing timer is, is read from the few standing
+    /// timers alone, in order: not by walking every issue's due timer.
+    #[tokio::test]
+    async fn the_next_standing_timer_is_found_among_the_standing_alone() {
+        let statement = Statement::from_sql_and_values(DbBackend::Sqlite, super::FIRST_STANDING, ["2021-01-01T00:00:00".into()]);
+        let plan = crate::db::sqlite_plan(statement).await;
+        assert!(plan.iter().any(|d| d.contains("timers_standing")), "{plan:?}");
+        assert!(plan.iter().all(|d| !d.contains("TEMP B-TREE")), "{plan:?}");
+    }
 }
