@@ -92,6 +92,18 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 pub(crate) async fn next(db: &impl ConnectionTrait, to: &str, limit: u64) -> AppResult<Vec<(timer::Model, Option<issue::Model>)>> {
     let backend = db.get_database_backend();
     let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    if backend == DbBackend::Postgres {
+        // The batch is the first timers in the order of the index
+        // `timers_due`. With PostgreSQL's default random_page_cost (4, a
+        // spinning disk's) its planner priced reading the index in order
+        // above reading every timer and sorting them, whenever a batch was
+        // a third or more of the due timers: 43 ms against 6.7 ms for
+        // 1,000 of 16,000 timers (EXPLAIN ANALYZE, bench database, all of
+        // it in shared buffers), and most of a catch-up's reading. For
+        // this transaction only, random reads cost what they do on an SSD
+        // or from the cache.
+        db.execute_unprepared("SET LOCAL random_page_cost = 1.1").await?;
+    }
     let standing = db.query_one_raw(Statement::from_sql_and_values(backend, sql(backend, FIRST_STANDING), [to.into()])).await?;
     let mut values: Vec<Value> = vec![to.into()];
     let upto = match standing {
@@ -102,11 +114,12 @@ pub(crate) async fn next(db: &impl ConnectionTrait, to: &str, limit: u64) -> App
         }
         None => "",
     };
-    values.push((limit as i64).into());
     // Due timers in firing order: (instant, class, id). Parked ones wait
-    // for a release that can read them.
+    // for a release that can read them. The limit is written into the
+    // text, as the list pages' are (`db::windowed`): a plan PostgreSQL
+    // keeps for a bound LIMIT cannot see how few rows are wanted.
     let from = format!(
-        "(SELECT * FROM timers WHERE due_at <= ? AND parked IS NULL{upto} ORDER BY due_at, class, id LIMIT ?{lock}) AS t LEFT JOIN issues i ON i.id = t.issue_id"
+        "(SELECT * FROM timers WHERE due_at <= ? AND parked IS NULL{upto} ORDER BY due_at, class, id LIMIT {limit}{lock}) AS t LEFT JOIN issues i ON i.id = t.issue_id"
     );
     super::handover::rows(db, COLUMNS, &from, "t.due_at, t.class, t.id", values, "due timers").await
 }
