@@ -23,20 +23,9 @@ impl Raw {
             Some(url) => (url.to_string(), url.to_string()),
             None => (format!("sqlite://{}?mode=rw", file.display()), format!("sqlite://{}?mode=ro", file.display())),
         };
-        let connect = |url: String, n: u32| {
-            let mut options = ConnectOptions::new(url);
-            // No check of a pooled connection before each statement: a raw
-            // client sends only its statement.
-            options.max_connections(n).min_connections(n).test_before_acquire(false).sqlx_logging(false);
-            Database::connect(options)
-        };
-        let one = connect(one_url, 1).await?;
+        let one = writer(one_url).await?;
         let backend = one.get_database_backend();
-        if backend == DbBackend::Sqlite {
-            // As the service writes: WAL, every commit on disk before it returns.
-            one.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;").await?;
-        }
-        let readers = connect(readers_url, 16).await?;
+        let readers = pool(readers_url, 16).await?;
         let file = (backend == DbBackend::Sqlite).then_some(file);
         Ok(Raw { one, readers, backend, url: database_url.map(str::to_string), file })
     }
@@ -116,10 +105,7 @@ impl Raw {
         };
         remove(&copy);
         self.one.execute_unprepared(&format!("VACUUM INTO '{}'", copy.display())).await?;
-        let mut options = ConnectOptions::new(format!("sqlite://{}?mode=rw", copy.display()));
-        options.max_connections(1).min_connections(1).test_before_acquire(false).sqlx_logging(false);
-        let conn = Database::connect(options).await?;
-        conn.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;").await?;
+        let conn = writer(format!("sqlite://{}?mode=rw", copy.display())).await?;
         let done = catch_up_on(&conn, self.backend, to, true).await;
         conn.close().await?;
         remove(&copy);
@@ -132,6 +118,25 @@ impl Raw {
         let url = self.url.clone()?;
         tokio::task::spawn_blocking(move || pgbench(&url)).await.ok().flatten()
     }
+}
+
+/// `n` connections to `url`, each opened at once.
+async fn pool(url: String, n: u32) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url);
+    // No check of a pooled connection before each statement: a raw
+    // client sends only its statement.
+    options.max_connections(n).min_connections(n).test_before_acquire(false).sqlx_logging(false);
+    Ok(Database::connect(options).await?)
+}
+
+/// One connection to `url` to write on; on SQLite as the service writes:
+/// WAL, every commit on disk before it returns.
+async fn writer(url: String) -> anyhow::Result<DatabaseConnection> {
+    let one = pool(url, 1).await?;
+    if one.get_database_backend() == DbBackend::Sqlite {
+        one.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;").await?;
+    }
+    Ok(one)
 }
 
 /// [`Raw::catch_up`] on `conn`: committed if `commit`, else rolled back.
