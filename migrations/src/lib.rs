@@ -19,6 +19,8 @@ mod m20261214_000001_history_head;
 mod m20261215_000001_issue_final;
 mod m20261216_000001_issue_total;
 mod m20261217_000001_timers_standing;
+mod m20261218_000001_charges_quarter_order;
+mod m20261218_000002_outbox_claim;
 
 pub struct Migrator;
 
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000001_issue_final::Migration),
             Box::new(m20261216_000001_issue_total::Migration),
             Box::new(m20261217_000001_timers_standing::Migration),
+            Box::new(m20261218_000001_charges_quarter_order::Migration),
+            Box::new(m20261218_000002_outbox_claim::Migration),
         ]
     }
 }

@@ -178,13 +178,7 @@ async fn deliver_one(app: &App) -> AppResult<bool> {
 async fn claim(app: &App, now: LocalTime) -> AppResult<Option<row::Model>> {
     let backend = app.backend();
     let wall = wall_ms();
-    let skip_locked = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let free = "sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)";
-    let text = format!(
-        "UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 \
-         WHERE {free} AND id = (SELECT id FROM outbox WHERE {free} AND send_after <= ? AND (retry_at IS NULL OR retry_at <= ?) \
-         ORDER BY send_after, id LIMIT 1{skip_locked}) RETURNING id"
-    );
+    let text = claim_sql(backend);
     let values: Vec<Value> =
         vec![app.delivery.instance.clone().into(), (wall + ms(LEASE)).into(), wall.into(), wall.into(), now.to_string().into(), wall.into()];
     let tx = app.write().await?;
@@ -193,6 +187,19 @@ async fn claim(app: &App, now: LocalTime) -> AppResult<Option<row::Model>> {
     let mail = row::Entity::find_by_id(id).one(&tx).await?;
     tx.commit().await?;
     Ok(mail)
+}
+
+/// The claim's UPDATE: the first free, due mail in the order of the
+/// partial index `outbox_unsent`, so a claim reads a few index entries
+/// however many mails wait.
+fn claim_sql(backend: DbBackend) -> String {
+    let skip_locked = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let free = "sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)";
+    format!(
+        "UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 \
+         WHERE {free} AND id = (SELECT id FROM outbox WHERE {free} AND send_after <= ? AND (retry_at IS NULL OR retry_at <= ?) \
+         ORDER BY send_after, id LIMIT 1{skip_locked}) RETURNING id"
+    )
 }
 
 async fn mark_sent(app: &App, mail: &row::Model) -> AppResult<()> {
@@ -233,4 +240,20 @@ async fn renew(app: &App) -> AppResult<()> {
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, Statement};
+
+    /// The claim reads the unsent mails in order from their index: not
+    /// every unsent row, sorted (a scan per mail sent made a backlog of
+    /// 20,000 drain at ten mails a second).
+    #[tokio::test]
+    async fn a_claim_reads_the_first_unsent_mail_by_index() {
+        let values = ["me".into(), 2i64.into(), 1i64.into(), 1i64.into(), "2021-05-01T08:00:00".into(), 1i64.into()];
+        let plan = crate::db::sqlite_plan(Statement::from_sql_and_values(DbBackend::Sqlite, super::claim_sql(DbBackend::Sqlite), values)).await;
+        assert!(plan.iter().any(|d| d.contains("outbox_unsent")), "{plan:?}");
+        assert!(plan.iter().all(|d| !d.contains("TEMP B-TREE")), "{plan:?}");
+    }
 }

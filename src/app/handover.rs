@@ -18,6 +18,7 @@ use super::AppResult;
 use crate::db::sql;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
 use serde::de::DeserializeOwned;
+use std::cmp::Ordering;
 
 /// A row of a [`rows`] read, in either backend's form.
 pub(crate) trait Line: Sized {
@@ -26,6 +27,8 @@ pub(crate) trait Line: Sized {
     fn from_json(json: Self::Json) -> Self;
     /// A PostgreSQL row of the columns in order.
     fn by_position(row: &QueryResult) -> Result<Self, DbErr>;
+    /// The rows' order (the `order` given to [`rows`]).
+    fn order(a: &Self, b: &Self) -> Ordering;
 }
 
 /// `SELECT {columns} FROM {from} ORDER BY {order}`, read as `T`s: on SQLite
@@ -39,10 +42,18 @@ pub(crate) async fn rows<T: Line>(db: &impl ConnectionTrait, columns: &str, from
         let found = db.query_all_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await?;
         return Ok(found.iter().map(T::by_position).collect::<Result<_, _>>()?);
     }
-    let text = format!("SELECT json_group_array(json_array({columns}) ORDER BY {order}) FROM {from}");
+    // Not `json_group_array(… ORDER BY {order})`: SQLite sorts an ordered
+    // aggregate's input in a temporary b-tree even when `from` already
+    // yields its rows in that order (its own ORDER BY … LIMIT), and
+    // inserting a report's page into that b-tree was a tenth of the
+    // report's time. The rows arrive in `from`'s order; sorting them here
+    // keeps the order certain and costs one pass when they are in it.
+    let text = format!("SELECT json_group_array(json_array({columns})) FROM {from}");
     let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await?;
     let json: Option<String> = row.map(|r| r.try_get_by_index(0)).transpose()?;
     let lines: Vec<T::Json> =
         serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(|e| anyhow::anyhow!("the {what} the database wrote are not JSON: {e}"))?;
-    Ok(lines.into_iter().map(T::from_json).collect())
+    let mut lines: Vec<T> = lines.into_iter().map(T::from_json).collect();
+    lines.sort_by(T::order);
+    Ok(lines)
 }
