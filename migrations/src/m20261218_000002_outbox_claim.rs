@@ -8,7 +8,7 @@
 //! and so read every unsent row — each one's later columns behind its body
 //! on overflow pages — and sorted them, to claim one. With 20,000 mails
 //! waiting (a province's bench, or a mail server down for a day) a claim
-//! took ~100 ms and the outbox drained at about ten mails a second, on a
+//! took ~35 ms and the outbox drained at 28 mails a second, on a
 //! whole core. Without it the claim is the first entry of `outbox_unsent`
 //! that is due.
 

@@ -248,7 +248,7 @@ mod tests {
 
     /// The claim reads the unsent mails in order from their index: not
     /// every unsent row, sorted (a scan per mail sent made a backlog of
-    /// 20,000 drain at ten mails a second).
+    /// 20,000 drain at 28 mails a second).
     #[tokio::test]
     async fn a_claim_reads_the_first_unsent_mail_by_index() {
         let values = ["me".into(), 2i64.into(), 1i64.into(), 1i64.into(), "2021-05-01T08:00:00".into(), 1i64.into()];
