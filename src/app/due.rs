@@ -91,11 +91,13 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// time takes the next ones.
 pub(crate) async fn next(db: &impl ConnectionTrait, to: &str, limit: u64) -> AppResult<Vec<(timer::Model, Option<issue::Model>)>> {
     let backend = db.get_database_backend();
-    let lock = if backend == DbBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-    if backend == DbBackend::Postgres {
+    let lock = if backend == DbBackend::Postgres {
         // The batch is the first timers in the order of the index `timers_due`.
         db.execute_unprepared(crate::db::INDEX_ORDER).await?;
-    }
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
     let standing = db.query_one_raw(Statement::from_sql_and_values(backend, sql(backend, FIRST_STANDING), [to.into()])).await?;
     let mut values: Vec<Value> = vec![to.into()];
     let upto = match standing {
