@@ -179,18 +179,25 @@ async fn tick_and_report(n: usize) {
     let report = reports::quarter(&app, &assessor, "2021Q2").await.unwrap();
     let report_ms = started.elapsed().as_secs_f64() * 1e3;
     // The raw database doing the same work: the aggregate a report's
-    // totals need, and one pass over the rows its items list.
-    let started = Instant::now();
-    app.db.execute_unprepared("SELECT unit_id, SUM(points_milli), COUNT(*) FROM charges WHERE quarter = '2021Q2' GROUP BY unit_id, tier").await.unwrap();
-    let sql_ms = started.elapsed().as_secs_f64() * 1e3;
-    let started = Instant::now();
-    app.db
-        .execute_unprepared(
-            "SELECT id, kind, unit_id, points_milli, tier, days, dispatched, completed, known_at, note, code FROM charges WHERE quarter = '2021Q2' AND NOT removed ORDER BY known_at, id",
-        )
-        .await
-        .unwrap();
-    let rows_ms = started.elapsed().as_secs_f64() * 1e3;
+    // totals need, and one pass over the rows its items list (each the
+    // best of three, as the JSON report below is).
+    let best_of_3 = |text: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let mut best = f64::MAX;
+            for _ in 0..3 {
+                let started = Instant::now();
+                db.execute_unprepared(text).await.unwrap();
+                best = best.min(started.elapsed().as_secs_f64() * 1e3);
+            }
+            best
+        }
+    };
+    let sql_ms = best_of_3("SELECT unit_id, SUM(points_milli), COUNT(*) FROM charges WHERE quarter = '2021Q2' AND NOT removed GROUP BY unit_id, tier").await;
+    let rows_ms = best_of_3(
+        "SELECT id, kind, unit_id, points_milli, tier, days, dispatched, completed, known_at, note, code FROM charges WHERE quarter = '2021Q2' AND NOT removed ORDER BY known_at, id",
+    )
+    .await;
     println!(
         "quarter report in process, built whole, over {} charges: {report_ms:.0} ms (total {}); raw SQL aggregate: {sql_ms:.0} ms (ratio {:.1}); raw read of its rows: {rows_ms:.0} ms (ratio {:.1})",
         report.report.items.len(),

@@ -63,7 +63,7 @@ fn parse_body(body: &str) -> Option<LocalTime> {
     }
     let num =
         |from: usize, to: usize| -> Option<u32> { b[from..to].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))) };
-    let date = NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?;
+    let date = super::day::parse(&body[..10])?;
     let time = NaiveTime::from_hms_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?)?;
     Some(LocalTime(date.and_time(time)))
 }
@@ -87,22 +87,12 @@ impl LocalTime {
     /// 0–9999): even `write!` costs a formatter call per field, and a
     /// replay writes a time for every charge and every mail.
     fn digits(&self) -> Option<[u8; 19]> {
-        let (d, t) = (self.0.date(), self.0.time());
-        let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+        let t = self.0.time();
         let mut out = *b"0000-00-00T00:00:00";
-        let mut put = |at: usize, value: u32, width: usize| {
-            let mut v = value;
-            for i in (at..at + width).rev() {
-                out[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        };
-        put(0, year, 4);
-        put(5, d.month(), 2);
-        put(8, d.day(), 2);
-        put(11, t.hour(), 2);
-        put(14, t.minute(), 2);
-        put(17, t.second(), 2);
+        out[..10].copy_from_slice(&super::day::digits(self.0.date())?);
+        super::day::put(&mut out, 11, t.hour(), 2);
+        super::day::put(&mut out, 14, t.minute(), 2);
+        super::day::put(&mut out, 17, t.second(), 2);
         Some(out)
     }
 }

@@ -21,6 +21,7 @@ pub mod calendar;
 pub mod charge;
 pub mod clock;
 pub mod correction;
+pub mod day;
 pub mod engine;
 pub mod mail_keys;
 pub mod points;

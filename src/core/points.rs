@@ -84,15 +84,71 @@ impl Sum for Points {
     }
 }
 
+impl Points {
+    /// The text [`Display`](fmt::Display) writes, written from the digits
+    /// when the value is a whole number of hundredths, as every charge and
+    /// total is (None otherwise). A quarter report writes one for each of
+    /// its 200,000 items, and `Decimal`'s formatting to a precision builds
+    /// its text in several passes, which serde_json then escapes a piece at
+    /// a time.
+    fn hundredths_text(self, out: &mut [u8; 48]) -> Option<&str> {
+        let (mantissa, scale) = (self.0.mantissa(), self.0.scale());
+        let hundredths = match scale.checked_sub(2) {
+            Some(extra) => {
+                let unit = 10i128.checked_pow(extra)?;
+                (mantissa % unit == 0).then_some(mantissa / unit)?
+            }
+            None => mantissa.checked_mul(10i128.pow(2 - scale))?,
+        };
+        if hundredths == 0 && self.0.is_sign_negative() {
+            return None;
+        }
+        let mut at = out.len();
+        let mut rest = hundredths.unsigned_abs();
+        for place in 0.. {
+            if place == 2 {
+                at -= 1;
+                out[at] = b'.';
+            }
+            at -= 1;
+            out[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 && place >= 2 {
+                break;
+            }
+        }
+        if hundredths < 0 {
+            at -= 1;
+            out[at] = b'-';
+        }
+        std::str::from_utf8(&out[at..]).ok()
+    }
+}
+
 impl serde::Serialize for Points {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        match self.hundredths_text(&mut [0; 48]) {
+            Some(text) => s.serialize_str(text),
+            None => s.collect_str(self),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// JSON gets exactly the text `Display` writes, whatever the value.
+    #[test]
+    fn json_writes_what_display_shows() {
+        let cases = (-2_100_000i64..=2_100_000).step_by(7).map(|m| (m, 3)).chain((-300..=300).flat_map(|m| (0..=6).map(move |scale| (m, scale))));
+        for (mantissa, scale) in cases.chain([(i64::MAX, 0), (i64::MIN, 2), (0, 28), (1, 28)]) {
+            let p = Points(Decimal::new(mantissa, scale));
+            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{p}\""), "{mantissa}e-{scale}");
+        }
+        let minus_zero = Points(-Decimal::new(0, 3));
+        assert_eq!(serde_json::to_string(&minus_zero).unwrap(), format!("\"{minus_zero}\""));
+    }
 
     #[test]
     fn shows_two_decimals_and_adds_exactly() {

@@ -22,13 +22,16 @@ pub enum Item {
     Issue {
         issue: Arc<str>,
         unit: Arc<str>,
+        #[serde(serialize_with = "super::day::ser")]
         dispatched: NaiveDate,
+        #[serde(serialize_with = "super::day::ser_opt")]
         completed: Option<NaiveDate>,
         days: i64,
         points: Points,
     },
     Violation {
         unit: Arc<str>,
+        #[serde(serialize_with = "super::day::ser")]
         date: NaiveDate,
         points: Points,
         /// What was not executed: for the pages and the workbook; the JSON
@@ -45,6 +48,7 @@ pub enum Item {
         of: Corrected,
         unit: Arc<str>,
         corrects: Quarter,
+        #[serde(serialize_with = "super::day::ser")]
         date: NaiveDate,
         points: Points,
     },
@@ -91,6 +95,7 @@ pub struct OpenEntry {
     pub issue: String,
     pub unit: String,
     pub state: State,
+    #[serde(serialize_with = "super::day::ser")]
     pub dispatched: NaiveDate,
     pub days: i64,
     pub provisional_points: Points,
