@@ -51,7 +51,7 @@ impl Raw {
 
     /// The fastest of three runs of `sql`, every row fetched (ms).
     pub async fn best_ms(&self, sql: &str) -> anyhow::Result<f64> {
-        Ok(super::measure::best_of_3(|| self.rows(sql)).await?.0)
+        Ok(super::measure::best_of(|| self.rows(sql)).await?.0)
     }
 
     /// `sql` as a [`super::measure::Reader`]: run on one of 16 readers,
