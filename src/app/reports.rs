@@ -30,6 +30,21 @@ async fn units(app: &App) -> AppResult<Arc<Units>> {
     Ok(Arc::new(Units { index, names: rows.iter().map(|u| Arc::from(u.name.as_str())).collect() }))
 }
 
+/// The units a quarter's report covers: a unit user's own alone, named
+/// from the App's memory (units are never renamed or removed), so a
+/// 街道's report reads its own charges and nothing else; every unit
+/// otherwise. A unit's row counts its charges alone, so its row is the
+/// same either way.
+async fn report_units(app: &App, actor: &Actor) -> AppResult<Arc<Units>> {
+    let Some(id) = own_unit_id(actor) else { return units(app).await };
+    let mut units = Units { index: Default::default(), names: Vec::new() };
+    if let Some(unit) = app.unit(&id).await? {
+        units.index.insert(id, 0);
+        units.names.push(Arc::from(unit.name.as_str()));
+    }
+    Ok(Arc::new(units))
+}
+
 /// The id of the unit a unit user may see (None: everyone's).
 fn own_unit_id(actor: &Actor) -> Option<String> {
     (actor.role == Role::Unit).then(|| actor.unit_id.clone().unwrap_or_default())
@@ -50,7 +65,7 @@ fn parse_quarter(quarter: &str) -> AppResult<Quarter> {
 pub async fn quarter(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterView> {
     may_read(actor)?;
     let q = parse_quarter(quarter)?;
-    let units = units(app).await?;
+    let units = report_units(app, actor).await?;
     let mut report = build(app, &units, q, own_unit_id(actor)).await?;
     if let Some(own) = own_unit(app, actor).await? {
         keep_own(&mut report, &own);
@@ -83,7 +98,7 @@ impl ItemPage {
 pub async fn quarter_stream(app: &App, actor: &Actor, quarter: &str) -> AppResult<QuarterStream> {
     may_read(actor)?;
     let q = parse_quarter(quarter)?;
-    let units = units(app).await?;
+    let units = report_units(app, actor).await?;
     let pages = Pages::new(app, units.clone(), q).of_unit(own_unit_id(actor));
     let own = own_unit(app, actor).await?;
     let frozen = is_frozen(&app.wf, q, app.now().await?.date());
@@ -159,7 +174,7 @@ type KeptView = (QuarterView, Vec<Completed>, Arc<Units>, Option<(String, i64)>)
 
 async fn kept(app: &App, actor: &Actor, q: Quarter) -> AppResult<KeptView> {
     may_read(actor)?;
-    let units = units(app).await?;
+    let units = report_units(app, actor).await?;
     let (mut report, mut completed, last) = kept_report(app, &units, q).await?;
     if let Some(own) = own_unit(app, actor).await? {
         keep_own(&mut report, &own);
