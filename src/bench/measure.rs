@@ -124,7 +124,7 @@ pub async fn scheduler(app: &App, raw: &Raw) -> anyhow::Result<Vec<Figure>> {
 /// Runs of each timed call (the service's and the raw query alike): at a
 /// few milliseconds a call, three runs on this shared 2-core machine left
 /// the best of them at the mercy of whatever else ran in those moments.
-const RUNS: usize = 10;
+pub const RUNS: usize = 10;
 
 /// The fastest of [`RUNS`] runs of `f` (ms), and what the last one
 /// returned: for the service's calls and the raw queries alike.

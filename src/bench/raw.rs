@@ -49,7 +49,7 @@ impl Raw {
         Ok(self.readers.query_all_raw(Statement::from_string(self.backend, sql)).await?)
     }
 
-    /// The fastest of three runs of `sql`, every row fetched (ms).
+    /// The fastest of [`super::measure::RUNS`] runs of `sql`, every row fetched (ms).
     pub async fn best_ms(&self, sql: &str) -> anyhow::Result<f64> {
         Ok(super::measure::best_of(|| self.rows(sql)).await?.0)
     }
