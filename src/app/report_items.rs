@@ -365,7 +365,42 @@ impl<'a> super::handover::Line<'a> for ChargeLine<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::{ChargeLine, Units, to_item};
+    use crate::app::handover::Fetched;
+    use crate::core::report::{Corrected, Item};
     use sea_orm::{DbBackend, Statement};
+    use std::sync::Arc;
+
+    /// A page as SQLite writes it reads into the same items whether its
+    /// text needed unescaping (a note with quotes, a code with a
+    /// backslash) or could be borrowed, and a charge of a unit no longer
+    /// listed is left out.
+    #[test]
+    fn a_page_reads_into_items_with_its_text_borrowed_or_unescaped() {
+        // id, kind, unit_id, points_milli, tier, days, dispatched, completed, known_at, note, code, corrects, corrects_id
+        let json = r#"[
+            [1, "issue", "u1", 20, 1, 20, "2021-04-01", "2021-04-21", "2021-04-22T10:00:00", null, "B-1", null, null],
+            [2, "violation", "u1", 10, 0, null, null, null, "2021-04-23T09:00:00", "未执行\"调度\"指令\n第二行", null, null, null],
+            [3, "correction", "u1", -50, 0, null, null, null, "2021-04-24T09:00:00", null, "B-\\7", "2021Q1", null],
+            [4, "issue", "gone", 50, 2, 31, "2021-03-01", null, "2021-04-25T00:00:00", null, "B-9", null, null]
+        ]"#;
+        let page = Fetched::Json(Some(json.to_string()));
+        let lines: Vec<ChargeLine> = page.lines("test page").unwrap();
+        let units = Units { index: [("u1".to_string(), 0)].into(), names: vec![Arc::from("中兴街道")] };
+        let items: Vec<Item> = lines.into_iter().filter_map(|l| to_item(&units, l).unwrap()).map(|c| c.item).collect();
+        assert_eq!(items.len(), 3, "the unit no longer listed is left out: {items:?}");
+        let Item::Issue { issue, unit, dispatched, completed, days, points } = &items[0] else { panic!("{:?}", items[0]) };
+        assert_eq!(
+            (&**issue, &**unit, dispatched.to_string(), completed.map(|d| d.to_string()), *days),
+            ("B-1", "中兴街道", "2021-04-01".into(), Some("2021-04-21".into()), 20)
+        );
+        assert_eq!(points.to_string(), "0.02");
+        let Item::Violation { note, date, violation, .. } = &items[1] else { panic!("{:?}", items[1]) };
+        assert_eq!(note.as_deref(), Some("未执行\"调度\"指令\n第二行"));
+        assert_eq!((date.to_string(), violation.as_deref()), ("2021-04-23".into(), Some("2")));
+        let Item::Correction { of, corrects, points, .. } = &items[2] else { panic!("{:?}", items[2]) };
+        assert_eq!((of, corrects.to_string(), points.to_string()), (&Corrected::Issue("B-\\7".into()), "2021Q1".into(), "-0.05".into()));
+    }
 
     /// A unit's report reads the unit's charges of the quarter by index, in
     /// the report's order: not the whole province's quarter, and no sort.
