@@ -29,8 +29,8 @@ pub(super) struct Charged {
 
 /// The pages of quarter `q`, read one after the other (keyset: each starts
 /// after the last row of the one before). The next page is asked for as
-/// soon as this one's last key is known, so the database writes it while
-/// the service turns this one into items.
+/// soon as this one's last key is known: the database reads it, and a task
+/// of its own turns it into items, while this one is written.
 pub(super) struct Pages {
     app: App,
     units: Arc<Units>,
