@@ -61,8 +61,7 @@ fn parse_body(body: &str) -> Option<LocalTime> {
     if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num =
-        |from: usize, to: usize| -> Option<u32> { b[from..to].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))) };
+    let num = |from, to| super::day::number(b, from, to);
     let date = super::day::parse(&body[..10])?;
     let time = NaiveTime::from_hms_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?)?;
     Some(LocalTime(date.and_time(time)))

@@ -16,9 +16,12 @@ pub fn parse(text: &str) -> Option<NaiveDate> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let num =
-        |from: usize, to: usize| -> Option<u32> { b[from..to].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))) };
-    NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)
+    NaiveDate::from_ymd_opt(number(b, 0, 4)? as i32, number(b, 5, 7)?, number(b, 8, 10)?)
+}
+
+/// The decimal number `b[from..to]` (None unless every byte is a digit).
+pub(super) fn number(b: &[u8], from: usize, to: usize) -> Option<u32> {
+    b[from..to].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
 }
 
 /// `date` as `YYYY-MM-DD` bytes (None outside years 0–9999, which chrono
