@@ -1,5 +1,7 @@
-//! Thousands of rows read at once (a quarter's charges, a catch-up's
-//! timers), each backend the way that measured fastest.
+//! Thousands of rows read at once (a catch-up's timers), each backend the
+//! way that measured fastest. (A quarter report's charges are stepped on
+//! SQLite instead, [`crate::db::stepped`]: each row becomes an item while
+//! it is current, so no JSON is written or read.)
 //!
 //! SQLite hands them over as one JSON text. Its driver costs far more per
 //! row than the database does to write a page as JSON and serde_json to

@@ -2,15 +2,15 @@
 //! they became final: the report adds them to its book; the workbook writes
 //! them as they come, so a quarter of 200,000 charges never sits in memory.
 
-use super::handover::Fetched;
 use super::{App, AppResult, charges, convert};
 use crate::core::Points;
 use crate::core::Quarter;
 use crate::core::report::{Class, Corrected, Item};
 use crate::core::workflow::TierIndex;
-use crate::db::columns::Text;
 use crate::db::sql;
+use crate::db::stepped::{self, Param};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -94,22 +94,76 @@ impl Pages {
 
 /// The page after `after` as items, up to the row `until` when given. Read
 /// ahead, on a task of its own: the page is turned into items while the
-/// one before is written.
-async fn page_in(app: &App, units: &Units, q: Quarter, unit: Option<String>, after: Option<(String, i64)>, until: Option<&(String, i64)>) -> AppResult<Page> {
-    let fetched = charged_in(app, q, unit, after).await?;
-    let mut rows: Vec<ChargeLine> = fetched.lines("charges of a report page")?;
-    let mut ended = (rows.len() as u64) < PAGE;
-    if let Some((until_at, until_id)) = until {
-        let keep = rows.iter().take_while(|r| (&*r.known_at, r.id) <= (until_at.as_str(), *until_id)).count();
-        ended |= keep < rows.len();
-        rows.truncate(keep);
+/// one before is written. On SQLite the rows are stepped on a reader's own
+/// handle and each becomes an item as it stands ([`crate::db::stepped`]).
+async fn page_in(
+    app: &App,
+    units: &Arc<Units>,
+    q: Quarter,
+    unit: Option<String>,
+    after: Option<(String, i64)>,
+    until: Option<&(String, i64)>,
+) -> AppResult<Page> {
+    let mut reading = Reading::new(units.clone(), until.cloned());
+    if app.backend() == DbBackend::Sqlite {
+        return Ok(stepped_page(&app.db, reading, q, unit, after).await?.finish());
     }
-    let last = rows.last().map(|r| (r.known_at.to_string(), r.id));
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        items.extend(to_item(units, row)?);
+    for row in charged_in(app, q, unit, after).await? {
+        reading.push(ChargeLine::by_position(&row)?)?;
     }
-    Ok(Page { items, last, ended })
+    Ok(reading.finish())
+}
+
+/// SQLite's page after `after`, each row stepped into `reading`.
+async fn stepped_page(
+    db: &sea_orm::DatabaseConnection,
+    reading: Reading,
+    q: Quarter,
+    unit: Option<String>,
+    after: Option<(String, i64)>,
+) -> AppResult<Reading> {
+    let (after_at, after_id) = after.unwrap_or_default();
+    let sql = page_sql(unit.is_some());
+    let params = unit.map(Param::Text).into_iter().chain([Param::Text(q.to_string()), Param::Text(after_at), Param::Int(after_id)]);
+    stepped::each(db, sql, params.collect(), reading, |r, row| r.push(ChargeLine::stepped(&row)?)).await
+}
+
+/// A page being read, row by row in the report's order.
+struct Reading {
+    units: Arc<Units>,
+    until: Option<(String, i64)>,
+    items: Vec<Charged>,
+    /// The key of the last row kept (its text reuses one buffer).
+    last_at: String,
+    last_id: Option<i64>,
+    /// Rows read, kept or not: fewer than a page means the last page.
+    rows: u64,
+    /// A row past `until` was read: this page is the last.
+    cut: bool,
+}
+
+impl Reading {
+    fn new(units: Arc<Units>, until: Option<(String, i64)>) -> Reading {
+        Reading { units, until, items: Vec::new(), last_at: String::new(), last_id: None, rows: 0, cut: false }
+    }
+
+    fn push(&mut self, line: ChargeLine<'_>) -> AppResult<()> {
+        self.rows += 1;
+        let past = |(at, id): &(String, i64)| (&*line.known_at, line.id) > (at.as_str(), *id);
+        if self.cut || self.until.as_ref().is_some_and(past) {
+            self.cut = true;
+            return Ok(());
+        }
+        self.last_at.clear();
+        self.last_at.push_str(&line.known_at);
+        self.last_id = Some(line.id);
+        self.items.extend(to_item(&self.units, line)?);
+        Ok(())
+    }
+
+    fn finish(self) -> Page {
+        Page { ended: self.cut || self.rows < PAGE, last: self.last_id.map(|id| (self.last_at, id)), items: self.items }
+    }
 }
 
 /// A reader gone before the last page (an error, a client that went away)
@@ -181,12 +235,12 @@ fn to_item(units: &Units, c: ChargeLine) -> AppResult<Option<Charged>> {
     let Some(&unit) = units.index.get(&*c.unit_id) else { return Ok(None) };
     let points = Points::from_thousandths(c.points_milli);
     let name = units.names[unit].clone();
-    let date = |s: &Option<Text>| s.as_deref().and_then(crate::core::day::parse);
+    let date = |s: &Option<Cow<str>>| s.as_deref().and_then(crate::core::day::parse);
     let class = class_of(&c.kind, c.tier);
     let item = match &*c.kind {
         charges::VIOLATION => {
             let violation = Some(Arc::from(c.id.to_string()));
-            let note = c.note.map(|n| n.0.into_owned());
+            let note = c.note.map(Cow::into_owned);
             Item::Violation { unit: name, date: convert::time(&c.known_at)?.date(), points, note, violation }
         }
         charges::CORRECTION => {
@@ -263,34 +317,23 @@ pub(super) async fn kept_in(app: &App, units: &Units, q: Quarter) -> AppResult<(
     Ok((kept, last))
 }
 
-/// A charge row with its issue's code, as the report needs it. The fields
-/// are the SELECT's columns in order: a page arrives as a JSON array of
-/// arrays, which serde reads into a struct by position (SQLite), or as
-/// rows read by position (PostgreSQL, [`super::handover::Line`]). The text
-/// is borrowed from the page as read: a page of 2,000 rows costs no
-/// allocation per value.
-#[derive(serde::Deserialize)]
+/// A charge row with its issue's code, as the report needs it: the
+/// SELECT's columns in order, read by position. The text is borrowed from
+/// the row as read (SQLite's current row, a PostgreSQL row): a page of
+/// 2,000 rows costs no allocation per value.
 struct ChargeLine<'a> {
     id: i64,
-    #[serde(borrow)]
-    kind: Text<'a>,
-    #[serde(borrow)]
-    unit_id: Text<'a>,
+    kind: Cow<'a, str>,
+    unit_id: Cow<'a, str>,
     points_milli: i64,
     tier: i32,
     days: Option<i64>,
-    #[serde(borrow)]
-    dispatched: Option<Text<'a>>,
-    #[serde(borrow)]
-    completed: Option<Text<'a>>,
-    #[serde(borrow)]
-    known_at: Text<'a>,
-    #[serde(borrow)]
-    note: Option<Text<'a>>,
-    #[serde(borrow)]
-    code: Option<Text<'a>>,
-    #[serde(borrow)]
-    corrects: Option<Text<'a>>,
+    dispatched: Option<Cow<'a, str>>,
+    completed: Option<Cow<'a, str>>,
+    known_at: Cow<'a, str>,
+    note: Option<Cow<'a, str>>,
+    code: Option<Cow<'a, str>>,
+    corrects: Option<Cow<'a, str>>,
     corrects_id: Option<i64>,
 }
 
@@ -307,36 +350,47 @@ const COLUMNS: &str = "id, kind, unit_id, points_milli, tier, days, dispatched, 
 
 /// A page of the charges still in quarter `q` (a charge taken back before
 /// its quarter froze is not), in the order they became final, read in one
-/// pass of the index `charges_quarter_order`: the row carries its issue's
-/// code, so a million rows cost no lookups in the issues table.
+/// pass of the index `charges_quarter_order` (or of `charges_unit_quarter`)
+/// from the last key on: the row carries its issue's code, so a million
+/// rows cost no lookups in the issues table. PostgreSQL's rows, read by
+/// position ([`crate::db::columns`]); SQLite's are stepped ([`page_in`]).
 /// `after`: the (known_at, id) of the last row of the page before.
-///
-/// The database hands over a page the way [`super::handover`] measured
-/// fastest: at 250,000 charges, reading them row by row through the driver
-/// was most of the report's time.
-async fn charged_in(app: &App, q: Quarter, unit: Option<String>, after: Option<(String, i64)>) -> AppResult<Fetched> {
+async fn charged_in(app: &App, q: Quarter, unit: Option<String>, after: Option<(String, i64)>) -> AppResult<Vec<sea_orm::QueryResult>> {
     let (after_at, after_id) = after.unwrap_or_default();
-    let page = format!("({}) AS p", page_sql(unit.is_some()));
+    let backend = app.backend();
     let values: Vec<sea_orm::Value> = unit.map(Into::into).into_iter().chain([q.to_string().into(), after_at.into(), after_id.into()]).collect();
-    if app.backend() != DbBackend::Postgres {
-        return super::handover::fetch(&app.db, COLUMNS, &page, "known_at, id", values).await;
-    }
-    // Read in the order of `charges_quarter_order` (or of
-    // `charges_unit_quarter`), from the last key on.
+    let page = Statement::from_sql_and_values(backend, sql(backend, &page_sql(values.len() == 4)), values);
     let tx = app.db.begin().await?;
     tx.execute_unprepared(crate::db::INDEX_ORDER).await?;
-    let rows = super::handover::fetch(&tx, COLUMNS, &page, "known_at, id", values).await?;
+    let rows = tx.query_all_raw(page).await?;
     tx.commit().await?;
     Ok(rows)
 }
 
-impl<'a> super::handover::Line<'a> for ChargeLine<'a> {
-    type Json = ChargeLine<'a>;
-
-    fn from_json(json: ChargeLine<'a>) -> ChargeLine<'a> {
-        json
+impl<'a> ChargeLine<'a> {
+    /// A stepped SQLite row of [`COLUMNS`], its text borrowed from SQLite.
+    fn stepped(r: &'a stepped::Row<'_>) -> AppResult<ChargeLine<'a>> {
+        let missing = |what: &str| anyhow::anyhow!("a charge without {what}");
+        let text = |at: usize| -> AppResult<Option<Cow<'a, str>>> { Ok(r.text(at)?.map(Cow::Borrowed)) };
+        Ok(ChargeLine {
+            id: r.int(0).ok_or_else(|| missing("id"))?,
+            kind: text(1)?.ok_or_else(|| missing("kind"))?,
+            unit_id: text(2)?.ok_or_else(|| missing("unit"))?,
+            points_milli: r.int(3).ok_or_else(|| missing("points"))?,
+            tier: r.int(4).and_then(|t| i32::try_from(t).ok()).ok_or_else(|| missing("tier"))?,
+            days: r.int(5),
+            dispatched: text(6)?,
+            completed: text(7)?,
+            known_at: text(8)?.ok_or_else(|| missing("known_at"))?,
+            note: text(9)?,
+            code: text(10)?,
+            corrects: text(11)?,
+            corrects_id: r.int(12),
+        })
     }
+}
 
+impl<'a> ChargeLine<'a> {
     /// A row of [`COLUMNS`], read in order ([`crate::db::columns`]).
     fn by_position(r: &'a sea_orm::QueryResult) -> Result<ChargeLine<'a>, sea_orm::DbErr> {
         let mut c = crate::db::columns::Columns::from(r, 0);
@@ -357,38 +411,59 @@ impl<'a> super::handover::Line<'a> for ChargeLine<'a> {
             corrects_id: c.read()?,
         })
     }
-
-    fn order(a: &ChargeLine, b: &ChargeLine) -> std::cmp::Ordering {
-        (&*a.known_at, a.id).cmp(&(&*b.known_at, b.id))
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{ChargeLine, Units, to_item};
-    use crate::app::handover::Fetched;
+    use super::{Reading, Units, stepped_page};
+    use crate::core::Quarter;
     use crate::core::report::{Corrected, Item};
     use sea_orm::{DbBackend, Statement};
     use std::sync::Arc;
 
-    /// A page as SQLite writes it reads into the same items whether its
-    /// text needed unescaping (a note with quotes, a code with a
-    /// backslash) or could be borrowed, and a charge of a unit no longer
-    /// listed is left out.
-    #[test]
-    fn a_page_reads_into_items_with_its_text_borrowed_or_unescaped() {
-        // id, kind, unit_id, points_milli, tier, days, dispatched, completed, known_at, note, code, corrects, corrects_id
-        let json = r#"[
-            [1, "issue", "u1", 20, 1, 20, "2021-04-01", "2021-04-21", "2021-04-22T10:00:00", null, "B-1", null, null],
-            [2, "violation", "u1", 10, 0, null, null, null, "2021-04-23T09:00:00", "未执行\"调度\"指令\n第二行", null, null, null],
-            [3, "correction", "u1", -50, 0, null, null, null, "2021-04-24T09:00:00", null, "B-\\7", "2021Q1", null],
-            [4, "issue", "gone", 50, 2, 31, "2021-03-01", null, "2021-04-25T00:00:00", null, "B-9", null, null]
-        ]"#;
-        let page = Fetched::Json(Some(json.to_string()));
-        let lines: Vec<ChargeLine> = page.lines("test page").unwrap();
-        let units = Units { index: [("u1".to_string(), 0)].into(), names: vec![Arc::from("中兴街道")] };
-        let items: Vec<Item> = lines.into_iter().filter_map(|l| to_item(&units, l).unwrap()).map(|c| c.item).collect();
+    /// A page of SQLite's rows, stepped, becomes items: text with quotes,
+    /// a newline, a backslash and Chinese as stored; every kind of charge;
+    /// a charge of a unit no longer listed left out, as are charges taken
+    /// back or of another quarter. Read up to a last row, the page stops
+    /// there and is the last.
+    #[tokio::test]
+    async fn a_stepped_page_reads_into_items() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let pools = crate::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("page.db").display())).await.expect("the pools");
+        use sea_orm::ConnectionTrait;
+        pools
+            .write
+            .execute_unprepared(
+                // The migrated table, less what its rows would need beside
+                // them (issues, units): just the columns the page reads.
+                "DROP TABLE charges; CREATE TABLE charges (id INTEGER PRIMARY KEY, kind TEXT, unit_id TEXT, points_milli INTEGER, tier INTEGER, days INTEGER, \
+                 dispatched TEXT, completed TEXT, known_at TEXT, note TEXT, code TEXT, corrects TEXT, corrects_id INTEGER, quarter TEXT, removed BOOLEAN);
+                 INSERT INTO charges VALUES
+                 (1, 'issue', 'u1', 20, 1, 20, '2021-04-01', '2021-04-21', '2021-04-22T10:00:00', NULL, 'B-1', NULL, NULL, '2021Q2', 0),
+                 (2, 'violation', 'u1', 10, 0, NULL, NULL, NULL, '2021-04-23T09:00:00', '未执行\"调度\"指令' || char(10) || '第二行', NULL, NULL, NULL, '2021Q2', 0),
+                 (3, 'correction', 'u1', -50, 0, NULL, NULL, NULL, '2021-04-24T09:00:00', NULL, 'B-\\7', '2021Q1', NULL, '2021Q2', 0),
+                 (4, 'issue', 'gone', 50, 2, 31, '2021-03-01', NULL, '2021-04-25T00:00:00', NULL, 'B-9', NULL, NULL, '2021Q2', 0),
+                 (5, 'issue', 'u1', 50, 2, 31, '2021-03-01', NULL, '2021-04-26T00:00:00', NULL, 'B-10', NULL, NULL, '2021Q2', 1),
+                 (6, 'issue', 'u1', 50, 2, 31, '2021-03-01', NULL, '2021-07-26T00:00:00', NULL, 'B-11', NULL, NULL, '2021Q3', 0)",
+            )
+            .await
+            .expect("the charges");
+        let units = Arc::new(Units { index: [("u1".to_string(), 0)].into(), names: vec![Arc::from("中兴街道")] });
+        let q = Quarter::parse("2021Q2").expect("a quarter");
+        // Page after page (three rows each in a debug build) to the end.
+        let (mut items, mut after, mut pages) = (Vec::new(), None, 0);
+        loop {
+            let page = stepped_page(&pools.read, Reading::new(units.clone(), None), q, None, after.clone()).await.expect("a page").finish();
+            items.extend(page.items.into_iter().map(|c| c.item));
+            pages += 1;
+            after = page.last.or(after);
+            if page.ended {
+                break;
+            }
+        }
         assert_eq!(items.len(), 3, "the unit no longer listed is left out: {items:?}");
+        assert_eq!(after, Some(("2021-04-25T00:00:00".to_string(), 4)), "the last row read, listed or not");
+        assert_eq!(pages, if super::PAGE == 3 { 2 } else { 1 });
         let Item::Issue { issue, unit, dispatched, completed, days, points } = &items[0] else { panic!("{:?}", items[0]) };
         assert_eq!(
             (&**issue, &**unit, dispatched.to_string(), completed.map(|d| d.to_string()), *days),
@@ -400,6 +475,11 @@ mod tests {
         assert_eq!((date.to_string(), violation.as_deref()), ("2021-04-23".into(), Some("2")));
         let Item::Correction { of, corrects, points, .. } = &items[2] else { panic!("{:?}", items[2]) };
         assert_eq!((of, corrects.to_string(), points.to_string()), (&Corrected::Issue("B-\\7".into()), "2021Q1".into(), "-0.05".into()));
+        // Up to the violation, after the first charge: one item, the last page.
+        let until = Some(("2021-04-23T09:00:00".to_string(), 2));
+        let after = Some(("2021-04-22T10:00:00".to_string(), 1));
+        let page = stepped_page(&pools.read, Reading::new(units, until), q, Some("u1".into()), after).await.expect("a page").finish();
+        assert_eq!((page.items.len(), page.last, page.ended), (1, Some(("2021-04-23T09:00:00".to_string(), 2)), true));
     }
 
     /// A unit's report reads the unit's charges of the quarter by index, in

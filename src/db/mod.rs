@@ -21,6 +21,7 @@ pub mod columns;
 pub mod entities;
 pub mod queries;
 mod stable_plans;
+pub mod stepped;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};

@@ -17,6 +17,12 @@ tokio::task_local! {
 /// The pools' metric callback: one more statement for the current request,
 /// if the statement runs inside one.
 pub fn count_one(_: &sea_orm::metric::Info<'_>) {
+    count();
+}
+
+/// One more statement for the current request, sent past the pools
+/// ([`super::stepped`]).
+pub fn count() {
     let _ = QUERIES.try_with(|n| n.set(n.get().saturating_add(1)));
 }
 
