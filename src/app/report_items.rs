@@ -357,9 +357,9 @@ const COLUMNS: &str = "id, kind, unit_id, points_milli, tier, days, dispatched, 
 /// `after`: the (known_at, id) of the last row of the page before.
 async fn charged_in(app: &App, q: Quarter, unit: Option<String>, after: Option<(String, i64)>) -> AppResult<Vec<sea_orm::QueryResult>> {
     let (after_at, after_id) = after.unwrap_or_default();
-    let backend = app.backend();
+    let (backend, of_unit) = (app.backend(), unit.is_some());
     let values: Vec<sea_orm::Value> = unit.map(Into::into).into_iter().chain([q.to_string().into(), after_at.into(), after_id.into()]).collect();
-    let page = Statement::from_sql_and_values(backend, sql(backend, &page_sql(values.len() == 4)), values);
+    let page = Statement::from_sql_and_values(backend, sql(backend, &page_sql(of_unit)), values);
     let tx = app.db.begin().await?;
     tx.execute_unprepared(crate::db::INDEX_ORDER).await?;
     let rows = tx.query_all_raw(page).await?;
@@ -388,9 +388,7 @@ impl<'a> ChargeLine<'a> {
             corrects_id: r.int(12),
         })
     }
-}
 
-impl<'a> ChargeLine<'a> {
     /// A row of [`COLUMNS`], read in order ([`crate::db::columns`]).
     fn by_position(r: &'a sea_orm::QueryResult) -> Result<ChargeLine<'a>, sea_orm::DbErr> {
         let mut c = crate::db::columns::Columns::from(r, 0);
