@@ -118,7 +118,7 @@ pub(crate) async fn next(db: &impl ConnectionTrait, to: &str, limit: u64) -> App
     super::handover::rows(db, COLUMNS, &from, "t.due_at, t.class, t.id", values, "due timers").await
 }
 
-impl super::handover::Line<'_> for (timer::Model, Option<issue::Model>) {
+impl super::handover::Line for (timer::Model, Option<issue::Model>) {
     type Json = Line;
 
     fn from_json(json: Line) -> Self {

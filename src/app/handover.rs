@@ -19,76 +19,43 @@
 use super::AppResult;
 use crate::db::sql;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use std::cmp::Ordering;
 
-/// A row of a [`fetch`]ed read, in either backend's form. `'a` is the
-/// read's own: a line may borrow its text from the JSON or the rows.
-pub(crate) trait Line<'a>: Sized {
+/// A row of a [`rows`] read, in either backend's form.
+pub(crate) trait Line: Sized {
     /// One element of SQLite's JSON text: the columns in order.
-    type Json: Deserialize<'a>;
+    type Json: DeserializeOwned;
     fn from_json(json: Self::Json) -> Self;
     /// A PostgreSQL row of the columns in order.
-    fn by_position(row: &'a QueryResult) -> Result<Self, DbErr>;
-    /// The rows' order (the `order` given to [`fetch`]).
+    fn by_position(row: &QueryResult) -> Result<Self, DbErr>;
+    /// The rows' order (the `order` given to [`rows`]).
     fn order(a: &Self, b: &Self) -> Ordering;
 }
 
-/// The rows of a read as the database handed them over: one JSON text
-/// (SQLite) or the rows themselves (PostgreSQL). [`Fetched::lines`] reads
-/// them; lines that borrow their text keep this alive, and allocate
-/// nothing per value.
-pub(crate) enum Fetched {
-    Json(Option<String>),
-    Rows(Vec<QueryResult>),
-}
-
-/// `SELECT {columns} FROM {from} ORDER BY {order}`: on SQLite each row a
-/// JSON array of `columns` in order, all of them in one JSON text
-/// (`json_group_array`); on PostgreSQL the rows.
-pub(crate) async fn fetch(db: &impl ConnectionTrait, columns: &str, from: &str, order: &str, values: Vec<Value>) -> AppResult<Fetched> {
+/// `SELECT {columns} FROM {from} ORDER BY {order}`, read as `T`s: on SQLite
+/// each row a JSON array of `columns` in order, all of them in one JSON
+/// text (`json_group_array`); on PostgreSQL the rows. `what` names the rows
+/// in the error if the text is not what `T` reads.
+pub(crate) async fn rows<T: Line>(db: &impl ConnectionTrait, columns: &str, from: &str, order: &str, values: Vec<Value>, what: &str) -> AppResult<Vec<T>> {
     let backend = db.get_database_backend();
     if backend == DbBackend::Postgres {
         let text = format!("SELECT {columns} FROM {from} ORDER BY {order}");
-        return Ok(Fetched::Rows(db.query_all_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await?));
+        let found = db.query_all_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await?;
+        return Ok(found.iter().map(T::by_position).collect::<Result<_, _>>()?);
     }
     // Not `json_group_array(… ORDER BY {order})`: SQLite sorts an ordered
     // aggregate's input in a temporary b-tree even when `from` already
     // yields its rows in that order (its own ORDER BY … LIMIT), and
     // inserting a report's page into that b-tree was a tenth of the
-    // report's time. The rows arrive in `from`'s order; `lines` sorts
-    // them, which keeps the order certain and costs one pass when they
-    // are in it.
+    // report's time. The rows arrive in `from`'s order; sorting them here
+    // keeps the order certain and costs one pass when they are in it.
     let text = format!("SELECT json_group_array(json_array({columns})) FROM {from}");
     let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await?;
-    Ok(Fetched::Json(row.map(|r| r.try_get_by_index(0)).transpose()?.flatten()))
-}
-
-impl Fetched {
-    /// The rows as `T`s, in `T`'s order. `what` names them in the error if
-    /// the text is not what `T` reads.
-    pub fn lines<'a, T: Line<'a>>(&'a self, what: &str) -> AppResult<Vec<T>> {
-        match self {
-            Fetched::Rows(rows) => Ok(rows.iter().map(T::by_position).collect::<Result<_, _>>()?),
-            Fetched::Json(json) => {
-                let lines: Vec<T::Json> =
-                    serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(|e| anyhow::anyhow!("the {what} the database wrote are not JSON: {e}"))?;
-                let mut lines: Vec<T> = lines.into_iter().map(T::from_json).collect();
-                lines.sort_by(T::order);
-                Ok(lines)
-            }
-        }
-    }
-}
-
-/// [`fetch`] and [`Fetched::lines`], for lines that own their values.
-pub(crate) async fn rows<T: for<'a> Line<'a>>(
-    db: &impl ConnectionTrait,
-    columns: &str,
-    from: &str,
-    order: &str,
-    values: Vec<Value>,
-    what: &str,
-) -> AppResult<Vec<T>> {
-    fetch(db, columns, from, order, values).await?.lines(what)
+    let json: Option<String> = row.map(|r| r.try_get_by_index(0)).transpose()?;
+    let lines: Vec<T::Json> =
+        serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(|e| anyhow::anyhow!("the {what} the database wrote are not JSON: {e}"))?;
+    let mut lines: Vec<T> = lines.into_iter().map(T::from_json).collect();
+    lines.sort_by(T::order);
+    Ok(lines)
 }
