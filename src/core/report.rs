@@ -124,6 +124,11 @@ struct Entry {
 #[derive(Debug, Default)]
 struct QuarterBook {
     entries: Vec<Option<Entry>>,
+    /// In a book of totals only, each unit's one entry per column (the
+    /// last slot: corrections, which have none), that its items add to: a
+    /// streamed quarter of 250,000 items holds a few entries per unit, not
+    /// one per item.
+    summed: Vec<[Option<usize>; 5]>,
 }
 
 /// Where an item was added, to take it out again (a withdrawal or a
@@ -132,6 +137,8 @@ struct QuarterBook {
 pub struct ItemRef {
     quarter: Quarter,
     index: usize,
+    /// What it added, to take back from a sum (a book of totals only).
+    points: Points,
 }
 
 /// Collects final items per quarter, in the order they are added.
@@ -153,9 +160,24 @@ impl ReportBook {
     /// (an index into the unit list given to [`ReportBook::quarters`]).
     pub fn add(&mut self, wf: &Workflow, quarter: Quarter, unit: usize, class: Class, item: Item) -> ItemRef {
         let book = self.quarters.entry(quarter).or_default();
-        let (points, item) = (item_points(&item), (!self.totals_only).then_some(item));
-        book.entries.push(Some(Entry { unit, column: column(wf, class), count: 1, points, item }));
-        ItemRef { quarter, index: book.entries.len() - 1 }
+        let (points, column) = (item_points(&item), column(wf, class));
+        if !self.totals_only {
+            book.entries.push(Some(Entry { unit, column, count: 1, points, item: Some(item) }));
+            return ItemRef { quarter, index: book.entries.len() - 1, points };
+        }
+        if book.summed.len() <= unit {
+            book.summed.resize(unit + 1, [None; 5]);
+        }
+        let slot = &mut book.summed[unit][column.unwrap_or(4)];
+        let index = *slot.get_or_insert_with(|| {
+            book.entries.push(Some(Entry { unit, column, count: 0, points: Points::ZERO, item: None }));
+            book.entries.len() - 1
+        });
+        if let Some(Some(sum)) = book.entries.get_mut(index) {
+            sum.count += 1;
+            sum.points = sum.points + points;
+        }
+        ItemRef { quarter, index, points }
     }
 
     /// Adds `count` charges of `class` worth `points` together, to `unit`'s
@@ -169,8 +191,13 @@ impl ReportBook {
     /// Takes an item out, as if it had never been added. Only for a quarter
     /// that is not frozen: the caller asked [`crate::core::correction::undo`].
     pub fn remove(&mut self, at: ItemRef) {
-        if let Some(slot) = self.quarters.get_mut(&at.quarter).and_then(|b| b.entries.get_mut(at.index)) {
-            *slot = None;
+        let Some(slot) = self.quarters.get_mut(&at.quarter).and_then(|b| b.entries.get_mut(at.index)) else { return };
+        match slot {
+            Some(sum) if self.totals_only => {
+                sum.count = sum.count.saturating_sub(1);
+                sum.points = sum.points - at.points;
+            }
+            _ => *slot = None,
         }
     }
 
@@ -275,6 +302,25 @@ mod tests {
         let sums = sums.quarters(&wf, q, q, &["甲", "乙"]).remove(0);
         assert_eq!((sums.total, sums.units[0].clone()), (whole.total, whole.units[0].clone()));
         assert_eq!((sums.units[1].on_time, sums.units[1].violations, sums.units[1].points), (3, 1, whole.units[1].points));
+    }
+
+    /// A streamed quarter's book grows with its units and columns, not
+    /// with its items, and still counts every one of them.
+    #[test]
+    fn a_book_of_totals_only_keeps_one_entry_per_unit_and_column() {
+        let wf = Workflow::parse("water-environment.toml", include_str!("../../workflows/water-environment.toml")).unwrap();
+        let q = Quarter::parse("2021Q2").unwrap();
+        let mut book = ReportBook::totals_only();
+        let unit: Arc<str> = "甲".into();
+        for i in 0..1000 {
+            let date = "2021-04-01".parse::<NaiveDate>().unwrap();
+            let points = Points::from_thousandths(10);
+            let item = Item::Violation { unit: unit.clone(), date, points, note: None, violation: None };
+            book.add(&wf, q, i % 2, if i % 4 < 2 { Class::Violation } else { Class::Tier(TierIndex(0)) }, item);
+        }
+        assert_eq!(book.quarters[&q].entries.len(), 4);
+        let report = book.quarters(&wf, q, q, &["甲", "乙"]).remove(0);
+        assert_eq!((report.units[0].violations, report.units[1].on_time, report.total.to_string()), (250, 250, "10.00".into()));
     }
 
     #[test]
