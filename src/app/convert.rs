@@ -20,15 +20,42 @@ pub fn state(text: &str) -> AppResult<State> {
 
 /// The core's view of an issue row.
 pub fn facts(row: &issue::Model) -> AppResult<Issue> {
-    Ok(Issue {
-        state: state(&row.state)?,
-        dispatched_at: opt_time(&row.dispatched_at)?,
-        reports: u32::try_from(row.reports).unwrap_or(0),
-        last_report: opt_time(&row.last_report_at)?,
+    facts_of(FactColumns {
+        state: &row.state,
+        dispatched_at: &row.dispatched_at,
+        reports: row.reports,
+        last_report_at: &row.last_report_at,
         charged: row.charged,
         awaiting_at_overdue: row.awaiting_at_overdue,
-        assignment: u32::try_from(row.assignment).unwrap_or(0),
-        returns: u32::try_from(row.returns).unwrap_or(0),
+        assignment: row.assignment,
+        returns: row.returns,
+    })
+}
+
+/// The columns of an issue row that its facts are made of: a list that
+/// reads thousands of issues selects these, not the whole row.
+pub struct FactColumns<'a> {
+    pub state: &'a str,
+    pub dispatched_at: &'a Option<String>,
+    pub reports: i32,
+    pub last_report_at: &'a Option<String>,
+    pub charged: bool,
+    pub awaiting_at_overdue: bool,
+    pub assignment: i32,
+    pub returns: i32,
+}
+
+/// The core's view of an issue from [`FactColumns`].
+pub fn facts_of(c: FactColumns<'_>) -> AppResult<Issue> {
+    Ok(Issue {
+        state: state(c.state)?,
+        dispatched_at: opt_time(c.dispatched_at)?,
+        reports: u32::try_from(c.reports).unwrap_or(0),
+        last_report: opt_time(c.last_report_at)?,
+        charged: c.charged,
+        awaiting_at_overdue: c.awaiting_at_overdue,
+        assignment: u32::try_from(c.assignment).unwrap_or(0),
+        returns: u32::try_from(c.returns).unwrap_or(0),
         // The charge lives in its own row: a withdrawal loads it
         // (`charges::booked`); nothing else asks.
         booked: None,
