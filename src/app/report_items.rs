@@ -344,8 +344,9 @@ struct ChargeLine<'a> {
 ///
 /// PostgreSQL seeks to the row value `(known_at, id)` in the index. SQLite
 /// seeks on `known_at` alone and filters on `id` from there: when
-/// thousands of charges became final at the same instant (a day's tier
-/// boundary), every page started at the first of them, and 125 pages of a
+/// thousands of charges became final at the same instant (every issue of a
+/// list still open on its overdue day does, at that day's first instant),
+/// every page started at the first of them, and 125 pages of a
 /// quarter of 250,000 charges skipped ~1.7 M index entries. So SQLite
 /// reads the rest of that instant by (known_at =, id >) and the later ones
 /// by (known_at >), two seeks whose ordered results it merges (`MERGE

@@ -25,6 +25,23 @@ pub enum Param {
     Text(String),
 }
 
+impl Param {
+    /// The values sea-query bound to a statement, in order; None if one is
+    /// neither an integer, a boolean nor text (a stepped read binds no
+    /// other kind).
+    pub fn of_values(values: &sea_orm::Values) -> Option<Vec<Param>> {
+        use sea_orm::Value as V;
+        let one = |v: &V| match v {
+            V::BigInt(Some(n)) => Some(Param::Int(*n)),
+            V::Int(Some(n)) => Some(Param::Int(i64::from(*n))),
+            V::Bool(Some(b)) => Some(Param::Int(i64::from(*b))),
+            V::String(Some(s)) => Some(Param::Text(s.clone())),
+            _ => None,
+        };
+        values.iter().map(one).collect()
+    }
+}
+
 /// The current row: its columns by position (0: the first).
 pub struct Row<'s> {
     stmt: &'s Statement,
@@ -48,15 +65,17 @@ impl Row<'_> {
         // `sqlite3_column_bytes` (SQLite's documented order), and the
         // pointer stays valid until the statement steps or is finalized,
         // both of which need the `&mut Statement` this row's borrow holds.
+        // A null pointer is a NULL value or an out-of-memory error, told
+        // apart by the column's type; a value costs no call to ask it.
         let bytes = unsafe {
-            if ffi::sqlite3_column_type(stmt, col) == ffi::SQLITE_NULL {
-                return Ok(None);
-            }
             let text = ffi::sqlite3_column_text(stmt, col);
-            let len = ffi::sqlite3_column_bytes(stmt, col);
             if text.is_null() {
-                return Err(error(ffi::sqlite3_db_handle(stmt), "reading a column"));
+                return match ffi::sqlite3_column_type(stmt, col) {
+                    ffi::SQLITE_NULL => Ok(None),
+                    _ => Err(error(ffi::sqlite3_db_handle(stmt), "reading a column")),
+                };
             }
+            let len = ffi::sqlite3_column_bytes(stmt, col);
             std::slice::from_raw_parts(text, len.max(0) as usize)
         };
         std::str::from_utf8(bytes).map(Some).map_err(|e| DbErr::Type(format!("column {at} is not UTF-8: {e}")))
