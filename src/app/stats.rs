@@ -66,24 +66,27 @@ pub async fn of_completions(app: &App, view: &QuarterView, completed: &[reports:
     // The moves of the quarter, with their issue's unit.
     let (from, to) = (format!("{}T00:00:00", q.first_day()), format!("{}T00:00:00", q.next().first_day()));
     let names = super::accounts::unit_names(&app.db).await?;
-    // A return counts for the unit that made it (the issue may have moved on).
-    let text = "SELECT m.action, CASE WHEN m.action = 'return' THEN COALESCE(m.detail, i.unit_id) ELSE i.unit_id END \
+    // A return counts for the unit that made it (the issue may have moved
+    // on). Counted by the database: a row per unit and action, not one per
+    // move (2,554 moves of a 20,000-issue bench quarter, 217 counts).
+    let text = "SELECT m.action, CASE WHEN m.action = 'return' THEN COALESCE(m.detail, i.unit_id) ELSE i.unit_id END AS unit, COUNT(*) \
                 FROM moves m JOIN issues i ON i.id = m.issue_id \
-                WHERE m.at >= ? AND m.at < ? AND m.action IN ('recheck_pass', 'recheck_fail', 'return', 'chase')";
+                WHERE m.at >= ? AND m.at < ? AND m.action IN ('recheck_pass', 'recheck_fail', 'return', 'chase') \
+                GROUP BY m.action, unit";
     let statement = Statement::from_sql_and_values(app.backend(), sql(app.backend(), text), [from.into(), to.into()]);
     let rows = app.db.query_all_raw(statement).await?;
     for row in rows {
-        let (action, unit_id): (String, String) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+        let (action, unit_id, n): (String, String, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?);
         let Some(&i) = names.get(&unit_id).and_then(|n| index.get(n)) else { continue };
-        let s = &mut by_unit[i];
+        let (s, n) = (&mut by_unit[i], u64::try_from(n).unwrap_or(0));
         match action.as_str() {
-            "recheck_pass" => s.rechecks += 1,
+            "recheck_pass" => s.rechecks += n,
             "recheck_fail" => {
-                s.rechecks += 1;
-                s.failed_rechecks += 1;
+                s.rechecks += n;
+                s.failed_rechecks += n;
             }
-            "return" => s.returns += 1,
-            _ => s.chases += 1,
+            "return" => s.returns += n,
+            _ => s.chases += n,
         }
     }
     for (s, days) in by_unit.iter_mut().zip(days_summed) {
