@@ -104,7 +104,7 @@ async fn page_in(
     after: Option<(String, i64)>,
     until: Option<&(String, i64)>,
 ) -> AppResult<Page> {
-    let mut reading = Reading::new(units.clone(), until.cloned());
+    let mut reading = Reading::new(units.clone(), until.cloned(), app.backend());
     if app.backend() == DbBackend::Sqlite {
         return Ok(stepped_page(&app.db, reading, q, unit, after).await?.finish());
     }
@@ -136,15 +136,17 @@ struct Reading {
     /// The key of the last row kept (its text reuses one buffer).
     last_at: String,
     last_id: Option<i64>,
-    /// Rows read, kept or not: fewer than a page means the last page.
+    /// Rows read, kept or not: fewer than `page` means the last page.
     rows: u64,
+    page: u64,
     /// A row past `until` was read: this page is the last.
     cut: bool,
 }
 
 impl Reading {
-    fn new(units: Arc<Units>, until: Option<(String, i64)>) -> Reading {
-        Reading { units, until, items: Vec::new(), last_at: String::new(), last_id: None, rows: 0, cut: false }
+    /// A page of `backend`'s size ([`page_size`]).
+    fn new(units: Arc<Units>, until: Option<(String, i64)>, backend: DbBackend) -> Reading {
+        Reading { units, until, items: Vec::new(), last_at: String::new(), last_id: None, rows: 0, page: page_size(backend), cut: false }
     }
 
     fn push(&mut self, line: ChargeLine<'_>) -> AppResult<()> {
@@ -162,7 +164,7 @@ impl Reading {
     }
 
     fn finish(self) -> Page {
-        Page { ended: self.cut || self.rows < PAGE, last: self.last_id.map(|id| (self.last_at, id)), items: self.items }
+        Page { ended: self.cut || self.rows < self.page, last: self.last_id.map(|id| (self.last_at, id)), items: self.items }
     }
 }
 
@@ -222,13 +224,23 @@ impl Iterator for ItemStream {
 
 /// Charge rows read at a time: a quarter of 200,000 charges is read in
 /// pages, so the rows of only one page are in memory beside the items.
-/// 2,000 rather than 10,000: a page (its JSON text, its rows, its items,
-/// and the one read ahead) lifted a soaked server's memory by ~28 MiB per
-/// report at 10,000; the extra keyset statements cost less than the
-/// spread between two runs of the 250,000-charge bench.
+/// Not 10,000: a page (then its JSON text, its rows, its items, and the
+/// one read ahead) lifted a soaked server's memory by ~28 MiB per report.
+/// On SQLite 1,000: over 250,000 charges (`BENCH_PARTS=report cargo bench
+/// --bench service`, builds alternating) the JSON answer took 406–413 ms
+/// in pages of 1,000, 474–486 ms in pages of 500, 493–576 ms in pages of
+/// 2,000 and 610–661 ms in pages of 5,000: smaller pieces keep the reading,
+/// the writing and the sending of the answer going at once. On PostgreSQL
+/// 2,000: each page is a transaction of its own there.
 /// Debug builds (the tests) use tiny pages, so that every report a test
 /// compares with `simulate` crosses page boundaries.
-const PAGE: u64 = if cfg!(debug_assertions) { 3 } else { 2_000 };
+fn page_size(backend: DbBackend) -> u64 {
+    match backend {
+        _ if cfg!(debug_assertions) => 3,
+        DbBackend::Postgres => 2_000,
+        _ => 1_000,
+    }
+}
 
 /// One charge row as the core's item (None: a unit no longer listed).
 fn to_item(units: &Units, c: ChargeLine) -> AppResult<Option<Charged>> {
@@ -320,7 +332,7 @@ pub(super) async fn kept_in(app: &App, units: &Units, q: Quarter) -> AppResult<(
 /// A charge row with its issue's code, as the report needs it: the
 /// SELECT's columns in order, read by position. The text is borrowed from
 /// the row as read (SQLite's current row, a PostgreSQL row): a page of
-/// 2,000 rows costs no allocation per value.
+/// rows costs no allocation per value.
 struct ChargeLine<'a> {
     id: i64,
     kind: Cow<'a, str>,
@@ -355,13 +367,15 @@ fn page_sql(backend: DbBackend, of_unit: bool) -> String {
     if backend == DbBackend::Postgres {
         let of_unit = if of_unit { "unit_id = ? AND " } else { "" };
         return format!(
-            "SELECT {COLUMNS} FROM charges WHERE {of_unit}quarter = ? AND NOT removed AND (known_at, id) > (?, ?) ORDER BY known_at, id LIMIT {PAGE}"
+            "SELECT {COLUMNS} FROM charges WHERE {of_unit}quarter = ? AND NOT removed AND (known_at, id) > (?, ?) ORDER BY known_at, id LIMIT {}",
+            page_size(backend)
         );
     }
     let (of_unit, n) = if of_unit { ("unit_id = ?1 AND ", 1) } else { ("", 0) };
     let (q, at, id) = (n + 1, n + 2, n + 3);
     let arm = |rest: String| format!("SELECT {COLUMNS} FROM charges WHERE {of_unit}quarter = ?{q} AND {rest} AND NOT removed");
-    format!("{} UNION ALL {} ORDER BY known_at, id LIMIT {PAGE}", arm(format!("known_at = ?{at} AND id > ?{id}")), arm(format!("known_at > ?{at}")))
+    let (same_instant, later) = (arm(format!("known_at = ?{at} AND id > ?{id}")), arm(format!("known_at > ?{at}")));
+    format!("{same_instant} UNION ALL {later} ORDER BY known_at, id LIMIT {}", page_size(backend))
 }
 
 const COLUMNS: &str = "id, kind, unit_id, points_milli, tier, days, dispatched, completed, known_at, note, code, corrects, corrects_id";
@@ -469,7 +483,7 @@ mod tests {
         // Page after page (three rows each in a debug build) to the end.
         let (mut items, mut after, mut pages) = (Vec::new(), None, 0);
         loop {
-            let page = stepped_page(&pools.read, Reading::new(units.clone(), None), q, None, after.clone()).await.expect("a page").finish();
+            let page = stepped_page(&pools.read, Reading::new(units.clone(), None, DbBackend::Sqlite), q, None, after.clone()).await.expect("a page").finish();
             items.extend(page.items.into_iter().map(|c| c.item));
             pages += 1;
             after = page.last.or(after);
@@ -479,7 +493,7 @@ mod tests {
         }
         assert_eq!(items.len(), 3, "the unit no longer listed is left out: {items:?}");
         assert_eq!(after, Some(("2021-04-25T00:00:00".to_string(), 4)), "the last row read, listed or not");
-        assert_eq!(pages, if super::PAGE == 3 { 2 } else { 1 });
+        assert_eq!(pages, if super::page_size(DbBackend::Sqlite) == 3 { 2 } else { 1 });
         let Item::Issue { issue, unit, dispatched, completed, days, points } = &items[0] else { panic!("{:?}", items[0]) };
         assert_eq!(
             (&**issue, &**unit, dispatched.to_string(), completed.map(|d| d.to_string()), *days),
@@ -494,7 +508,7 @@ mod tests {
         // Up to the violation, after the first charge: one item, the last page.
         let until = Some(("2021-04-23T09:00:00".to_string(), 2));
         let after = Some(("2021-04-22T10:00:00".to_string(), 1));
-        let page = stepped_page(&pools.read, Reading::new(units, until), q, Some("u1".into()), after).await.expect("a page").finish();
+        let page = stepped_page(&pools.read, Reading::new(units, until, DbBackend::Sqlite), q, Some("u1".into()), after).await.expect("a page").finish();
         assert_eq!((page.items.len(), page.last, page.ended), (1, Some(("2021-04-23T09:00:00".to_string(), 2)), true));
     }
 
@@ -531,7 +545,7 @@ mod tests {
         for (unit, expected) in [(None, vec![1, 2, 3, 4, 5, 7, 8, 9, 10, 11]), (Some("u1"), vec![1, 2, 3, 5, 7, 9, 10, 11])] {
             let (mut codes, mut after) = (Vec::new(), None);
             loop {
-                let reading = Reading::new(units.clone(), None);
+                let reading = Reading::new(units.clone(), None, DbBackend::Sqlite);
                 let page = stepped_page(&pools.read, reading, q, unit.map(str::to_string), after.clone()).await.expect("a page").finish();
                 codes.extend(page.items.into_iter().map(|c| match c.item {
                     Item::Issue { issue, .. } => issue.to_string(),
