@@ -196,8 +196,7 @@ mod tests {
     #[tokio::test]
     async fn stepped_rows_are_the_rows_the_driver_reads() {
         use sea_orm::ConnectionTrait;
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let pools = crate::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("open.db").display())).await.expect("the pools");
+        let (_dir, pools) = crate::db::temp_pools("open.db").await;
         let issue = |id: &str, unit: &str, state: &str, seq: i64, report: &str, charged: bool, awaiting: bool| {
             format!(
                 "('{id}', 'C-{id}', '{unit}', '标题', NULL, NULL, NULL, NULL, '{state}', '2021-02-28T08:00:00', {seq}, 'x', '2021-03-0{seq}T09:00:00', {seq}, 1, {report}, {charged}, {awaiting}, 1, '2021.1', 2, 1)"

@@ -458,8 +458,7 @@ mod tests {
     /// there and is the last.
     #[tokio::test]
     async fn a_stepped_page_reads_into_items() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let pools = crate::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("page.db").display())).await.expect("the pools");
+        let (_dir, pools) = crate::db::temp_pools("page.db").await;
         use sea_orm::ConnectionTrait;
         pools
             .write
@@ -518,8 +517,7 @@ mod tests {
     /// after the last one read rather than to the first of that instant.
     #[tokio::test]
     async fn pages_cross_charges_final_at_the_same_instant() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let pools = crate::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("same.db").display())).await.expect("the pools");
+        let (_dir, pools) = crate::db::temp_pools("same.db").await;
         use sea_orm::ConnectionTrait;
         let rows: Vec<String> = (1..=11)
             .map(|id| {

@@ -122,6 +122,16 @@ pub async fn sqlite_plan(mut statement: sea_orm::Statement) -> Vec<String> {
     rows.iter().map(|r| r.try_get::<String>("", "detail").expect("a detail column")).collect()
 }
 
+/// A migrated SQLite database in a temporary folder, with its reader and
+/// writer pools as the service opens them; the folder lives as long as
+/// the returned guard.
+#[cfg(test)]
+pub async fn temp_pools(file: &str) -> (tempfile::TempDir, Pools) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let pools = connect(&format!("sqlite://{}?mode=rwc", dir.path().join(file).display())).await.expect("the pools");
+    (dir, pools)
+}
+
 /// Run first in a PostgreSQL transaction that reads many rows in an
 /// index's order (a catch-up's due timers, a report's page of charges).
 /// With the default random_page_cost (4, a spinning disk's) the planner

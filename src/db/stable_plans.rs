@@ -43,9 +43,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_pooled_connection_keeps_its_plans() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("plans.db").display());
-        let pools = super::super::connect(&url).await.expect("the pools");
+        let (_dir, pools) = super::super::temp_pools("plans.db").await;
         for db in [&pools.read, &pools.write] {
             let pool = db.get_sqlite_connection_pool();
             let mut conn = pool.acquire().await.expect("a connection");

@@ -175,9 +175,7 @@ mod tests {
     /// caller's own work comes back as an error.
     #[tokio::test]
     async fn a_stepped_read_gives_every_row_as_stored() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("stepped.db").display());
-        let pools = super::super::connect(&url).await.expect("the pools");
+        let (_dir, pools) = super::super::temp_pools("stepped.db").await;
         use sea_orm::ConnectionTrait;
         pools
             .write
