@@ -324,13 +324,15 @@ pub async fn report(State(s): State<HttpState>, CurrentUser(a): CurrentUser, Pat
     let stats = stats::of_completions(&s.app, &view, &completed).await?;
     let open = reports::open(&s.app, &a).await?;
     let wf = s.app.wf.clone();
-    tokio::task::spawn_blocking(move || -> ApiResult<Response> {
-        let workbook = super::xlsx::report(&wf, &view, &stats, &open, items.by_ref())?;
+    let name = view.report.quarter.clone();
+    let book = tokio::task::spawn_blocking(move || -> ApiResult<crate::mail::Book> {
+        let book = super::xlsx::report(&wf, &view, &stats, &open, items.by_ref())?;
         items.finish()?;
-        Ok(workbook)
+        Ok(book)
     })
     .await
-    .map_err(|e| crate::app::AppError::Unexpected(anyhow::anyhow!("the workbook's thread failed: {e}")))?
+    .map_err(|e| crate::app::AppError::Unexpected(anyhow::anyhow!("the workbook's thread failed: {e}")))??;
+    Ok(super::xlsx::download(book, &name))
 }
 
 /// `GET /api/stats/{YYYYQn}` (per unit: rates, days, returns, chases) or

@@ -21,7 +21,7 @@ mod xlsx;
 pub use message::{JiaobanKey, build_message};
 pub use text::{DISPATCH_COLUMNS, IssueRef, ReminderMail, dispatch_mail_body, display_width, reminder_subject_and_body};
 pub use transport::{Transport, failure_reason};
-pub use xlsx::{Cell, Sheet, XLSX_CONTENT_TYPE, escape_cell, xlsx_book, xlsx_table};
+pub use xlsx::{Book, Cell, Sheet, XLSX_CONTENT_TYPE, escape_cell, xlsx_book, xlsx_sheets, xlsx_table};
 
 use chrono::{DateTime, FixedOffset};
 

@@ -276,6 +276,7 @@ async fn the_quarter_report_downloads_as_xlsx_with_only_what_the_reader_may_see(
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
     let rows = read(r.bytes().await.unwrap().to_vec());
+    let all_rows = rows.clone();
     assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("中兴街道") && r.get(1).map(String::as_str) == Some("0.05")), "{rows:?}");
     assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("竹行街道")), "{rows:?}");
     assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("问题") && r.get(2).map(String::as_str) == Some("中兴街道")), "{rows:?}");
@@ -288,6 +289,23 @@ async fn the_quarter_report_downloads_as_xlsx_with_only_what_the_reader_may_see(
     assert_eq!(theirs["items"], json!([]), "{theirs}");
     let (_, own) = w.app.get(&w.zhongxing, "/api/reports/2021Q2").await;
     let (_, all) = w.app.get(&w.assessor, "/api/reports/2021Q2").await;
+    // The items sheet lists the JSON report's items, cell for cell: codes
+    // and dates as text, days and points as numbers.
+    let listed: Vec<Vec<String>> = all_rows.iter().filter(|r| r.first().map(String::as_str) == Some("问题")).cloned().collect();
+    let issues: Vec<Vec<String>> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i.get("issue").is_some())
+        .map(|i| {
+            let text = |v: &Value| v.as_str().unwrap_or("未完成").to_string();
+            let points: f64 = i["points"].as_str().unwrap().parse().unwrap();
+            let cells = ["问题".to_string(), text(&i["issue"]), text(&i["unit"]), text(&i["dispatched"]), text(&i["completed"])];
+            cells.into_iter().chain([i["days"].to_string(), points.to_string(), String::new()]).collect()
+        })
+        .collect();
+    assert!(!issues.is_empty());
+    assert_eq!(listed, issues);
     let of_zhongxing: Vec<&Value> = all["items"].as_array().unwrap().iter().filter(|i| i["unit"] == "中兴街道").collect();
     assert!(!of_zhongxing.is_empty());
     assert_eq!(own["items"].as_array().unwrap().iter().collect::<Vec<_>>(), of_zhongxing, "{own}");
