@@ -4,12 +4,13 @@
 //! SQLite has one writer and a durable commit costs a disk flush, so one
 //! commit per move caps moves at the disk's flush rate. Here writes that
 //! arrive while others run share one transaction: each runs alone in a
-//! savepoint of it (an error rolls back only its own work), and the
+//! savepoint of it (an error rolls back only its own work; the write that
+//! opens the transaction needs none, all of it being its own), and the
 //! transaction is committed once for all of them. A write's `commit`
 //! returns only after the commit that holds it, so every answer sent is
 //! still durable — a crash loses only writes nobody was told had happened.
 //!
-//! Who commits: the last write in line. After its savepoint a write
+//! Who commits: the last write in line. Its work done, a write
 //! looks whether others are waiting for the writer lock. If none are (or
 //! the group is full) it commits the shared transaction at once, still
 //! holding the lock, and tells every member; if some are, it leaves the
@@ -300,15 +301,27 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
+    /// A database with a table `w (n)`, and a writer group on it.
+    async fn table(file: &str) -> (tempfile::TempDir, crate::db::Pools, Arc<Group>) {
+        let (dir, pools) = crate::db::temp_pools(file).await;
+        pools.write.execute_unprepared("CREATE TABLE w (n INTEGER PRIMARY KEY)").await.expect("the table");
+        let group = Arc::new(Group::new(pools.write.clone()));
+        (dir, pools, group)
+    }
+
+    /// The committed rows of `w`, in order.
+    async fn rows(pools: &crate::db::Pools) -> Vec<i64> {
+        let rows = pools.read.query_all_raw(Statement::from_string(DbBackend::Sqlite, "SELECT n FROM w ORDER BY n")).await.expect("the rows");
+        rows.iter().map(|r| r.try_get_by_index(0).expect("n")).collect()
+    }
+
     /// Writes arriving together share commits, and each is answered only
     /// once its work is durable: every committed write's row is there; a
     /// write that failed, or whose request went away while it waited, is
     /// not, and strands nobody (each round ends within its time limit).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_in_line_commit_together_and_nobody_is_stranded() {
-        let (_dir, pools) = crate::db::temp_pools("group.db").await;
-        pools.write.execute_unprepared("CREATE TABLE w (n INTEGER PRIMARY KEY)").await.expect("the table");
-        let group = Arc::new(Group::new(pools.write.clone()));
+        let (_dir, pools, group) = table("group.db").await;
         let mut tasks = tokio::task::JoinSet::new();
         for n in 0..120i64 {
             let group = group.clone();
@@ -346,8 +359,7 @@ mod tests {
         for task in abandoned {
             finished += i64::from(task.await.is_ok());
         }
-        let rows = pools.read.query_all_raw(Statement::from_string(DbBackend::Sqlite, "SELECT n FROM w ORDER BY n")).await.expect("the rows");
-        let rows: Vec<i64> = rows.iter().map(|r| r.try_get_by_index(0).expect("n")).collect();
+        let rows = rows(&pools).await;
         let expected: Vec<i64> = (0..120).filter(|n| n % 3 != 0).collect();
         assert_eq!(committed, expected);
         assert_eq!(rows.iter().filter(|n| **n < 1000).copied().collect::<Vec<_>>(), expected, "committed writes, and only those");
@@ -363,9 +375,7 @@ mod tests {
     /// still committed when that one fails (drops its write uncommitted).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_left_to_the_next_in_line_is_committed_when_that_one_fails() {
-        let (_dir, pools) = crate::db::temp_pools("left.db").await;
-        pools.write.execute_unprepared("CREATE TABLE w (n INTEGER PRIMARY KEY)").await.expect("the table");
-        let group = Arc::new(Group::new(pools.write.clone()));
+        let (_dir, pools, group) = table("left.db").await;
         let first = group.begin().await.expect("a write");
         first.execute_unprepared("INSERT INTO w VALUES (1)").await.expect("its row");
         let waiter = tokio::spawn({
@@ -381,8 +391,7 @@ mod tests {
         let committing = tokio::spawn(first.commit());
         waiter.await.expect("the waiter began and failed");
         tokio::time::timeout(Duration::from_secs(5), committing).await.expect("not stranded").expect("the task").expect("committed");
-        let rows = pools.read.query_all_raw(Statement::from_string(DbBackend::Sqlite, "SELECT n FROM w")).await.expect("the rows");
-        let rows: Vec<i64> = rows.iter().map(|r| r.try_get_by_index(0).expect("n")).collect();
+        let rows = rows(&pools).await;
         assert_eq!(rows, [1], "the first write committed, the failed one's row undone");
     }
 
@@ -390,17 +399,14 @@ mod tests {
     /// back; the next write begins afresh and commits alone.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_first_write_leaves_nothing_for_the_next() {
-        let (_dir, pools) = crate::db::temp_pools("first.db").await;
-        pools.write.execute_unprepared("CREATE TABLE w (n INTEGER PRIMARY KEY)").await.expect("the table");
-        let group = Arc::new(Group::new(pools.write.clone()));
+        let (_dir, pools, group) = table("first.db").await;
         let failed = group.begin().await.expect("a write");
         failed.execute_unprepared("INSERT INTO w VALUES (1)").await.expect("its row");
         drop(failed);
         let next = group.begin().await.expect("a write");
         next.execute_unprepared("INSERT INTO w VALUES (2)").await.expect("its row");
         next.commit().await.expect("committed");
-        let rows = pools.read.query_all_raw(Statement::from_string(DbBackend::Sqlite, "SELECT n FROM w")).await.expect("the rows");
-        let rows: Vec<i64> = rows.iter().map(|r| r.try_get_by_index(0).expect("n")).collect();
+        let rows = rows(&pools).await;
         assert_eq!(rows, [2]);
     }
 }

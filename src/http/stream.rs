@@ -59,7 +59,10 @@ pub fn blocking_body(produce: impl FnOnce(&mut Pieces) -> anyhow::Result<()> + S
     let (tx, rx) = mpsc::channel::<Piece>(2);
     tokio::task::spawn_blocking(move || {
         let mut out = Pieces { tx, piece: Vec::with_capacity(PIECE) };
-        let done = produce(&mut out).and_then(|()| Ok(out.send()?));
+        // A panic must not end the body as if it were whole (rust_xlsxwriter
+        // panics on some I/O errors): it fails it, as an error does.
+        let produced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| produce(&mut out)));
+        let done = produced.unwrap_or_else(|_| Err(anyhow::anyhow!("the writer panicked"))).and_then(|()| Ok(out.send()?));
         if let Err(error) = done
             && !out.tx.is_closed()
         {
@@ -197,6 +200,16 @@ mod tests {
         let body = blocking_body(|out| {
             out.write_all(&[1; 100])?;
             anyhow::bail!("the disk is full")
+        });
+        assert!(axum::body::to_bytes(body, usize::MAX).await.is_err());
+    }
+
+    /// A producer that panics fails the body too.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_panic_part_way_cuts_the_body_short() {
+        let body = blocking_body(|out| {
+            out.write_all(&[1; 100])?;
+            panic!("a writer's own failure")
         });
         assert!(axum::body::to_bytes(body, usize::MAX).await.is_err());
     }
