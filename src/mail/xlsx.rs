@@ -100,7 +100,7 @@ impl Book {
         self.0.save_to_writer(out).context("failed to write the workbook")
     }
 
-    /// The file in memory (small workbooks: a year's, an attachment).
+    /// The file in memory (a small workbook: a year's score).
     pub fn into_bytes(mut self) -> anyhow::Result<Vec<u8>> {
         self.0.save_to_buffer().context("failed to write the workbook")
     }
