@@ -220,29 +220,22 @@ impl Drop for Write {
     fn drop(&mut self) {
         // PostgreSQL: the transaction's own drop rolls it back.
         drop(self.tx.take());
-        let (Some(mut shared), Some(group)) = (self.shared.take(), self.group.take()) else { return };
-        match self.undo {
-            // Its own transaction: dropped, sea-orm rolls it back before
-            // the connection's next statement. Nobody else's work was in it.
-            Undo::Transaction => {
-                shared.open.take();
-                shared.members.clear();
-            }
+        let Some(mut shared) = self.shared.take() else { return };
+        match (self.undo, tokio::runtime::Handle::try_current()) {
             // Back to its savepoint, on a task that keeps the writer lock
             // until then, and the writes before it committed: the shared
             // transaction may hold others' work, and should not leave
             // SQLite's write lock held by an idle transaction.
-            Undo::Savepoint => match tokio::runtime::Handle::try_current() {
-                Ok(rt) => drop(rt.spawn(Group::undo_and_commit(shared))),
-                // No runtime left (shutting down): nothing can be trusted
-                // to run; roll everything back and tell those waiting.
-                Err(_) => {
-                    shared.open.take();
-                    shared.members.clear();
-                }
-            },
+            (Undo::Savepoint, Ok(rt)) => drop(rt.spawn(Group::undo_and_commit(shared))),
+            // Its own transaction (nobody else's work was in it), or no
+            // runtime left to undo a savepoint (shutting down): the shared
+            // transaction is dropped — sea-orm rolls it back before the
+            // connection's next statement — and those waiting are told.
+            (Undo::Transaction, _) | (Undo::Savepoint, Err(_)) => {
+                shared.open.take();
+                shared.members.clear();
+            }
         }
-        drop(group);
     }
 }
 
