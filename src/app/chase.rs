@@ -28,8 +28,7 @@ pub async fn chase(app: &App, actor: &Actor, id: &str, note: Option<String>) -> 
     let mut row = row;
     row.chases += 1;
     let sealed = Sealed::onto(&mut row, NewMove { action: "chase", actor: &actor.username, at: now, note: note.clone(), attachments: &[], detail: None })?;
-    let row = super::effects::save_issue(&m.tx, row).await?;
-    sealed.insert(&m.tx).await?;
+    let row = super::effects::save_issue(&m.tx, row, sealed).await?;
     let n = row.chases;
     let unit = accounts::unit_by_id(&m.tx, &row.unit_id).await?;
     let (unit_name, to, leaders) = match &unit {

@@ -7,7 +7,7 @@ use crate::core::engine;
 use crate::core::mail_keys::dispatch_key;
 use crate::core::state::{Action, Role};
 use crate::db::entities::{dispatch, issue, unit};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -40,7 +40,7 @@ pub async fn dispatch_now(app: &App, actor: &Actor) -> AppResult<DispatchView> {
 /// pool was empty) and the dispatched rows.
 pub(crate) async fn dispatch_pool(
     app: &App,
-    tx: &DatabaseTransaction,
+    tx: &super::write::Write,
     at: LocalTime,
     actor: &str,
     scheduled: bool,
@@ -77,8 +77,7 @@ pub(crate) async fn dispatch_pool(
         row.workflow_version = app.wf.version.clone();
         seq += 1;
         let sealed = Sealed::onto(&mut row, NewMove { action: "dispatch", actor, at, note: None, attachments: &[], detail: None })?;
-        let row = effects::persist(tx, row, decision, &super::charges::TakeBack { at, by: actor, note: None }).await?;
-        sealed.insert(tx).await?;
+        let row = effects::persist(tx, row, sealed, decision, &super::charges::TakeBack { at, by: actor, note: None }).await?;
         done.push(row);
     }
     queue_list_mails(app, tx, at, &id, &done).await?;
@@ -91,7 +90,7 @@ const GATHER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// One mail per unit with its part of the lists of this instant — this one
 /// and any dispatched before at the same instant — as a table and an .xlsx.
-async fn queue_list_mails(app: &App, tx: &DatabaseTransaction, at: LocalTime, list: &str, rows: &[issue::Model]) -> AppResult<()> {
+async fn queue_list_mails(app: &App, tx: &super::write::Write, at: LocalTime, list: &str, rows: &[issue::Model]) -> AppResult<()> {
     let units: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.unit_id.as_str()).collect();
     let lists: Vec<String> = dispatch::Entity::find().filter(dispatch::Column::At.eq(at.to_string())).all(tx).await?.into_iter().map(|d| d.id).collect();
     for unit_id in units {

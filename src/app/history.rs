@@ -50,9 +50,9 @@ fn digest_of(prev: &str, m: &moves::Model) -> String {
 
 /// A move sealed onto its issue's chain, not yet written: its hash follows
 /// the issue's `head` (the hash of its last move). [`Sealed::onto`] makes
-/// it the head of the issue row, which the caller then writes back under
-/// the version check (so a move that came in between refuses this one),
-/// and writes the move with [`Sealed::insert`], in the same transaction.
+/// it the head of the issue row, which [`super::effects::save_issue`] then
+/// writes back under the version check (so a move that came in between
+/// refuses this one), with the move, in the same transaction.
 pub struct Sealed {
     row: moves::ActiveModel,
     pub hash: String,
@@ -88,9 +88,16 @@ impl Sealed {
         Ok(Sealed { row, hash })
     }
 
-    /// Appends the move to its issue's history (never edited afterwards).
+    /// The statement appending the move to its issue's history (never
+    /// edited afterwards); [`super::effects::save_issue`] runs it with the
+    /// issue row's.
+    pub fn statement(self) -> sea_orm::sea_query::InsertStatement {
+        sea_orm::QueryTrait::into_query(moves::Entity::insert(self.row))
+    }
+
+    /// Appends the move alone (a registration, whose issue row is new).
     pub async fn insert(self, db: &impl ConnectionTrait) -> AppResult<()> {
-        moves::Entity::insert(self.row).exec_without_returning(db).await?;
+        db.execute(&self.statement()).await?;
         Ok(())
     }
 }

@@ -123,8 +123,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, request: MoveRequest) -> Ap
     let stamp = TakeBack { at: now, by: &actor.username, note: note.clone() };
     let files: Vec<String> = files.iter().map(|f| f.as_str().to_string()).collect();
     let sealed = Sealed::onto(&mut row, NewMove { action: action.as_str(), actor: &actor.username, at: now, note, attachments: &files, detail })?;
-    let row = effects::persist(&m.tx, row, decision, &stamp).await?;
-    sealed.insert(&m.tx).await?;
+    let row = effects::persist(&m.tx, row, sealed, decision, &stamp).await?;
     attachments::mark_attached(&m.tx, &files, &row.id).await?;
     m.tx.commit().await?;
     app.metrics.moved(action.as_str());

@@ -16,7 +16,7 @@ use crate::core::mail_keys::quarter_mails;
 use crate::core::{LocalTime, Quarter};
 use crate::db::entities::{clock, timer};
 use sea_orm::sea_query::LockType;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -49,7 +49,7 @@ async fn store_clock(db: &impl ConnectionTrait, now: LocalTime) -> AppResult<()>
 /// On PostgreSQL the read shares the clock row's lock, so a move waits
 /// while any instance is advancing the clock and is then stamped with the
 /// new time — after every job up to it, as if the service had run through.
-pub(crate) async fn clock_for_move(app: &App, tx: &DatabaseTransaction) -> AppResult<LocalTime> {
+pub(crate) async fn clock_for_move(app: &App, tx: &super::write::Write) -> AppResult<LocalTime> {
     let mut query = clock::Entity::find_by_id(CLOCK_ROW);
     if app.backend() == DbBackend::Postgres {
         query = query.lock(LockType::Share);
@@ -155,7 +155,7 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
     let mut fired = 0;
     loop {
         let tx = app.write().await?;
-        let due = super::due::next(&*tx, &to.to_string(), BATCH).await?;
+        let due = super::due::next(&tx, &to.to_string(), BATCH).await?;
         if due.is_empty() {
             break;
         }
@@ -195,7 +195,7 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
 
 /// The timer's job; `None` if this release cannot read it, and then it is
 /// parked with the reason, not lost.
-async fn parse_or_park(tx: &DatabaseTransaction, t: &timer::Model) -> AppResult<Option<Job>> {
+async fn parse_or_park(tx: &super::write::Write, t: &timer::Model) -> AppResult<Option<Job>> {
     match Job::parse(&t.kind, &t.payload) {
         Ok(job) => Ok(Some(job)),
         Err(reason) => {
@@ -207,7 +207,7 @@ async fn parse_or_park(tx: &DatabaseTransaction, t: &timer::Model) -> AppResult<
 }
 
 /// The jobs that are not about one issue.
-async fn fire_standing(app: &App, tx: &DatabaseTransaction, job: Job, at: LocalTime) -> AppResult<()> {
+async fn fire_standing(app: &App, tx: &super::write::Write, job: Job, at: LocalTime) -> AppResult<()> {
     match job {
         Job::Dispatch => {
             dispatch::dispatch_pool(app, tx, at, "scheduler", true).await?;
@@ -241,7 +241,7 @@ fn fire_overdue(app: &App, pending: &mut Pending, t: &timer::Model, assignment: 
 
 async fn fire_reminder(
     app: &App,
-    tx: &DatabaseTransaction,
+    tx: &super::write::Write,
     pending: &mut Pending,
     t: &timer::Model,
     reminder: engine::Reminder,
@@ -254,7 +254,7 @@ async fn fire_reminder(
     Ok(())
 }
 
-async fn fire_quarter(app: &App, tx: &DatabaseTransaction, which: QuarterMail, q: Quarter, at: LocalTime) -> AppResult<()> {
+async fn fire_quarter(app: &App, tx: &super::write::Write, which: QuarterMail, q: Quarter, at: LocalTime) -> AppResult<()> {
     let (subject, body) = super::mail_text::quarter_text(&app.wf, which.as_str(), q, app.mail.public_url.as_deref());
     let (key, _) = quarter_mails(&app.wf, q)[which.index()].clone();
     outbox::enqueue(

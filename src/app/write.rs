@@ -31,7 +31,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 /// Writes in one shared transaction before it is committed regardless of
@@ -58,7 +58,7 @@ impl Group {
         Group { conn, state: Arc::default(), waiting: AtomicUsize::new(0) }
     }
 
-    async fn begin(self: &Arc<Self>) -> AppResult<Write> {
+    pub(crate) async fn begin(self: &Arc<Self>) -> AppResult<Write> {
         // Until the write exists, a drop of this future (its request gone)
         // or an error leaves a commit in line: a write before it may have
         // left its commit to this one.
@@ -82,12 +82,12 @@ impl Group {
                 shared.open = Some(self.conn.begin_with_options(options).await?);
                 Undo::Transaction
             }
-            Some(open) => {
-                open.execute_unprepared(SAVEPOINT).await?;
-                Undo::Savepoint
-            }
+            // Named by its place in the group, and taken with the write's
+            // first statement (below).
+            Some(_) => Undo::Savepoint(shared.members.len()),
         };
-        Ok(Write { tx: None, shared: Some(shared), group: Some(self.clone()), undo })
+        let pending = matches!(undo, Undo::Savepoint(_));
+        Ok(Write { tx: None, shared: Some(shared), group: Some(self.clone()), undo, pending: AtomicBool::new(pending) })
     }
 
     /// Commits the shared transaction if one is open, for all its members.
@@ -111,10 +111,12 @@ impl Group {
     /// A failed write's work undone, then the rest committed. If its
     /// savepoint cannot be rolled back, neither can anything be trusted to
     /// commit: all of it is rolled back, and those waiting are told.
-    async fn undo_and_commit(mut shared: OwnedMutexGuard<Shared>) {
-        let undone = match &shared.open {
-            Some(open) => open.execute_unprepared("ROLLBACK TO write").await.map(|_| ()),
-            None => Ok(()),
+    /// `savepoint`: its number, None if it ran no statement (and so took
+    /// no savepoint).
+    async fn undo_and_commit(mut shared: OwnedMutexGuard<Shared>, savepoint: Option<usize>) {
+        let undone = match (&shared.open, savepoint) {
+            (Some(open), Some(n)) => open.execute_unprepared(&format!("ROLLBACK TO w{n}")).await.map(|_| ()),
+            _ => Ok(()),
         };
         if let Err(e) = undone {
             tracing::error!(error = %e, writes = shared.members.len(), "a failed write could not be undone alone; its group is rolled back");
@@ -135,20 +137,27 @@ impl Group {
     }
 }
 
-/// Each write's savepoint in a shared transaction. Savepoints of one name
-/// nest, and `ROLLBACK TO` goes back to the latest: a write's own. They
-/// are never released one by one — each RELEASE was a round trip to the
-/// driver's thread (130-190 µs here) while the writer was held; the
-/// commit releases them all, and a group holds at most [`MAX_GROUP`].
-const SAVEPOINT: &str = "SAVEPOINT write";
+/// Each write but a group's first has a savepoint in the shared
+/// transaction, taken in the same round trip as its first statement
+/// (`SAVEPOINT wN; UPDATE …`): each round trip to the driver's thread costs
+/// 130-190 µs here, while SQLite's writer is held. N is the write's place
+/// in the group, so that a `ROLLBACK TO` can only go back to the write's
+/// own savepoint: had its `SAVEPOINT` failed, the rollback fails too ("no
+/// such savepoint") and the group is rolled back, rather than undoing the
+/// write before it. Savepoints are never released one by one (each RELEASE
+/// was a round trip too); the commit releases them all, and a group holds
+/// at most [`MAX_GROUP`].
+fn with_savepoint(n: usize, sql: &str) -> String {
+    format!("SAVEPOINT w{n}; {sql}")
+}
 
 /// How a write's work is undone if it is not committed.
 #[derive(Clone, Copy)]
 enum Undo {
     /// It began the shared transaction: roll all of it back.
     Transaction,
-    /// Back to its savepoint; the writes before it stay.
-    Savepoint,
+    /// Back to its savepoint, the group's Nth; the writes before it stay.
+    Savepoint(usize),
 }
 
 /// A write transaction: use it as a [`DatabaseTransaction`], then
@@ -160,11 +169,12 @@ pub(crate) struct Write {
     shared: Option<OwnedMutexGuard<Shared>>,
     group: Option<Arc<Group>>,
     undo: Undo,
+    /// Its savepoint is still to be taken, with its first statement.
+    pending: AtomicBool,
 }
 
-impl std::ops::Deref for Write {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
+impl Write {
+    fn inner(&self) -> &DatabaseTransaction {
         self.tx.as_ref().or_else(|| self.shared.as_ref()?.open.as_ref()).expect("a write is used only before its commit")
     }
 }
@@ -174,23 +184,46 @@ impl std::ops::Deref for Write {
 #[async_trait::async_trait]
 impl ConnectionTrait for Write {
     fn get_database_backend(&self) -> DbBackend {
-        (**self).get_database_backend()
+        self.inner().get_database_backend()
     }
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        (**self).execute_raw(stmt).await
+        self.inner().execute_raw(self.first(stmt)).await
     }
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        (**self).execute_unprepared(sql).await
+        match self.savepoint() {
+            Some(n) => self.inner().execute_unprepared(&with_savepoint(n, sql)).await,
+            None => self.inner().execute_unprepared(sql).await,
+        }
     }
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        (**self).query_one_raw(stmt).await
+        self.inner().query_one_raw(self.first(stmt)).await
     }
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        (**self).query_all_raw(stmt).await
+        self.inner().query_all_raw(self.first(stmt)).await
     }
 }
 
 impl Write {
+    /// The savepoint this write's next statement must take first, if any;
+    /// it is counted as taken from then on. (The statement reaches the
+    /// driver's thread in the same poll; were it dropped before, the undo's
+    /// `ROLLBACK TO` would find no savepoint and roll the group back:
+    /// nothing committed that should not be.)
+    fn savepoint(&self) -> Option<usize> {
+        match self.undo {
+            Undo::Savepoint(n) if self.pending.swap(false, Ordering::SeqCst) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// `stmt`, behind the savepoint if it is this write's first.
+    fn first(&self, mut stmt: Statement) -> Statement {
+        if let Some(n) = self.savepoint() {
+            stmt.sql = with_savepoint(n, &stmt.sql);
+        }
+        stmt
+    }
+
     /// Commits; returns once the work is durable.
     pub async fn commit(mut self) -> AppResult<()> {
         if let Some(tx) = self.tx.take() {
@@ -226,12 +259,15 @@ impl Drop for Write {
             // until then, and the writes before it committed: the shared
             // transaction may hold others' work, and should not leave
             // SQLite's write lock held by an idle transaction.
-            (Undo::Savepoint, Ok(rt)) => drop(rt.spawn(Group::undo_and_commit(shared))),
+            (Undo::Savepoint(n), Ok(rt)) => {
+                let taken = !self.pending.load(Ordering::SeqCst);
+                drop(rt.spawn(Group::undo_and_commit(shared, taken.then_some(n))));
+            }
             // Its own transaction (nobody else's work was in it), or no
             // runtime left to undo a savepoint (shutting down): the shared
             // transaction is dropped — sea-orm rolls it back before the
             // connection's next statement — and those waiting are told.
-            (Undo::Transaction, _) | (Undo::Savepoint, Err(_)) => {
+            (Undo::Transaction, _) | (Undo::Savepoint(_), Err(_)) => {
                 shared.open.take();
                 shared.members.clear();
             }
@@ -282,7 +318,7 @@ impl App {
     pub(crate) async fn write(&self) -> AppResult<Write> {
         match &self.group {
             Some(group) => group.begin().await,
-            None => Ok(Write { tx: Some(self.writer.begin().await?), shared: None, group: None, undo: Undo::Transaction }),
+            None => Ok(Write { tx: Some(self.writer.begin().await?), shared: None, group: None, undo: Undo::Transaction, pending: AtomicBool::new(false) }),
         }
     }
 }
@@ -386,6 +422,36 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), committing).await.expect("not stranded").expect("the task").expect("committed");
         let rows = rows(&pools).await;
         assert_eq!(rows, [1], "the first write committed, the failed one's row undone");
+    }
+
+    /// A failed write in a group undoes its own work and nobody else's,
+    /// whether it failed before its first statement (its savepoint never
+    /// taken) or at a later one (its row written, then a duplicate key).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_in_a_group_undoes_only_its_own_work() {
+        for statements in [&[][..], &["INSERT INTO w VALUES (2)", "INSERT INTO w VALUES (1)"][..]] {
+            let (_dir, pools, group) = table("own.db").await;
+            let first = group.begin().await.expect("a write");
+            first.execute_unprepared("INSERT INTO w VALUES (1)").await.expect("its row");
+            let waiter = tokio::spawn({
+                let group = group.clone();
+                async move {
+                    let write = group.begin().await.expect("a write");
+                    for sql in statements {
+                        if write.execute_unprepared(sql).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
+            while group.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let committing = tokio::spawn(first.commit());
+            waiter.await.expect("the waiter began and failed");
+            tokio::time::timeout(Duration::from_secs(5), committing).await.expect("not stranded").expect("the task").expect("committed");
+            assert_eq!(rows(&pools).await, [1], "after {statements:?}");
+        }
     }
 
     /// A failed write that began the shared transaction takes all of it

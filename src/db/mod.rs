@@ -53,6 +53,11 @@ const READER_CACHE_KIB: u32 = 512;
 /// past which it recycles cached pages instead of allocating new ones.
 const SQLITE_SOFT_HEAP_BYTES: u64 = 32 << 20;
 
+/// Prepared statements the SQLite writer keeps (sqlx's default is 100): a
+/// write's first statement is prepared once for each place in a group it
+/// can hold, up to 64 (app/write.rs).
+const WRITER_STATEMENTS: usize = 1_000;
+
 /// The connections of one instance: `read` for queries, `write` for
 /// transactions that change something (the same pool on PostgreSQL).
 #[derive(Clone)]
@@ -100,7 +105,13 @@ async fn open(url: &str, max: u32, query_only: bool) -> anyhow::Result<DatabaseC
         // is truncated at each statement's end by walking it from the start,
         // so a write of many statements (a dispatch of 3,200 issues) became
         // quadratic — 6 s more in `jiaoban bench`, timed moves no faster.
-        if query_only { o.pragma("query_only", "ON").pragma("cache_size", format!("-{READER_CACHE_KIB}")) } else { o }
+        match query_only {
+            true => o.pragma("query_only", "ON").pragma("cache_size", format!("-{READER_CACHE_KIB}")),
+            // A write's first statement comes prepared once per place in a
+            // group (`SAVEPOINT wN; …`, app/write.rs): room for them all
+            // beside the rest, or they would push each other out.
+            false => o.statement_cache_capacity(WRITER_STATEMENTS),
+        }
     });
     options.map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(stable_plans::keep(conn))));
     let mut db = Database::connect(options).await.with_context(|| format!("failed to connect to {}", redact(url)))?;
