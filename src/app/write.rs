@@ -401,35 +401,14 @@ mod tests {
     }
 
     /// A write that leaves its commit to the one waiting behind it is
-    /// still committed when that one fails (drops its write uncommitted).
+    /// still committed when that one fails, and the failed write undoes its
+    /// own work and nobody else's: whether it failed before its first
+    /// statement (its savepoint never taken), after its work (dropped
+    /// uncommitted), or at a later statement (a duplicate key).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_left_to_the_next_in_line_is_committed_when_that_one_fails() {
-        let (_dir, pools, group) = table("left.db").await;
-        let first = group.begin().await.expect("a write");
-        first.execute_unprepared("INSERT INTO w VALUES (1)").await.expect("its row");
-        let waiter = tokio::spawn({
-            let group = group.clone();
-            async move {
-                let write = group.begin().await.expect("a write");
-                write.execute_unprepared("INSERT INTO w VALUES (2)").await.expect("its row");
-            }
-        });
-        while group.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let committing = tokio::spawn(first.commit());
-        waiter.await.expect("the waiter began and failed");
-        tokio::time::timeout(Duration::from_secs(5), committing).await.expect("not stranded").expect("the task").expect("committed");
-        let rows = rows(&pools).await;
-        assert_eq!(rows, [1], "the first write committed, the failed one's row undone");
-    }
-
-    /// A failed write in a group undoes its own work and nobody else's,
-    /// whether it failed before its first statement (its savepoint never
-    /// taken) or at a later one (its row written, then a duplicate key).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failed_write_in_a_group_undoes_only_its_own_work() {
-        for statements in [&[][..], &["INSERT INTO w VALUES (2)", "INSERT INTO w VALUES (1)"][..]] {
+        let failures: [&[&str]; 3] = [&[], &["INSERT INTO w VALUES (2)"], &["INSERT INTO w VALUES (2)", "INSERT INTO w VALUES (1)"]];
+        for statements in failures {
             let (_dir, pools, group) = table("own.db").await;
             let first = group.begin().await.expect("a write");
             first.execute_unprepared("INSERT INTO w VALUES (1)").await.expect("its row");
