@@ -8,6 +8,7 @@
 //! time, in order, on the issue as the earlier timers of the batch left
 //! it: only the writing is grouped.
 
+use super::write::Write;
 use super::{AppError, AppResult};
 use crate::db::entities::{charge, issue, outbox, timer};
 use crate::db::sql;
@@ -64,7 +65,7 @@ impl Pending {
     }
 
     /// Writes everything gathered; the caller commits.
-    pub async fn flush(mut self, tx: &super::write::Write) -> AppResult<()> {
+    pub async fn flush(mut self, tx: &Write) -> AppResult<()> {
         for ids in self.fired.chunks(ROWS) {
             timer::Entity::delete_many().filter(timer::Column::Id.is_in(ids.iter().copied())).exec(tx).await?;
         }
@@ -89,7 +90,7 @@ impl Pending {
 /// One UPDATE for many issues, each only if nobody changed it since the
 /// batch read it (the version check of [`super::effects::save_issue`]).
 /// Only the facts a timer can change are written.
-async fn update_issues(tx: &super::write::Write, rows: &[issue::Model]) -> AppResult<()> {
+async fn update_issues(tx: &Write, rows: &[issue::Model]) -> AppResult<()> {
     let backend = tx.get_database_backend();
     let mut values: Vec<Value> = Vec::with_capacity(rows.len() * 10);
     for r in rows {

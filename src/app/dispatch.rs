@@ -1,6 +1,7 @@
 //! Dispatching the pool (交办): out of cycle from the API, or by the schedule.
 
 use super::moves::{NewMove, Sealed};
+use super::write::Write;
 use super::{Actor, App, AppResult, accounts, convert, effects, issues, outbox};
 use crate::core::LocalTime;
 use crate::core::engine;
@@ -38,13 +39,7 @@ pub async fn dispatch_now(app: &App, actor: &Actor) -> AppResult<DispatchView> {
 /// Dispatches every registered issue at `at`, in registration order, inside
 /// `tx`; queues one list mail per unit. Returns the list's id (none if the
 /// pool was empty) and the dispatched rows.
-pub(crate) async fn dispatch_pool(
-    app: &App,
-    tx: &super::write::Write,
-    at: LocalTime,
-    actor: &str,
-    scheduled: bool,
-) -> AppResult<(Option<String>, Vec<issue::Model>)> {
+pub(crate) async fn dispatch_pool(app: &App, tx: &Write, at: LocalTime, actor: &str, scheduled: bool) -> AppResult<(Option<String>, Vec<issue::Model>)> {
     let mut query = issue::Entity::find()
         .filter(issue::Column::State.eq("registered"))
         .filter(issue::Column::RegisteredAt.lte(at.to_string()))
@@ -90,7 +85,7 @@ const GATHER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// One mail per unit with its part of the lists of this instant — this one
 /// and any dispatched before at the same instant — as a table and an .xlsx.
-async fn queue_list_mails(app: &App, tx: &super::write::Write, at: LocalTime, list: &str, rows: &[issue::Model]) -> AppResult<()> {
+async fn queue_list_mails(app: &App, tx: &Write, at: LocalTime, list: &str, rows: &[issue::Model]) -> AppResult<()> {
     let units: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.unit_id.as_str()).collect();
     let lists: Vec<String> = dispatch::Entity::find().filter(dispatch::Column::At.eq(at.to_string())).all(tx).await?.into_iter().map(|d| d.id).collect();
     for unit_id in units {

@@ -36,16 +36,17 @@ pub async fn save_issue(tx: &Write, mut row: issue::Model, sealed: Sealed) -> Ap
 }
 
 /// The move's INSERT and the issue's UPDATE as one statement, one round
-/// trip to the database (a move's statements are most of its time while
-/// SQLite's writer is held, app/write.rs; on PostgreSQL each is a round
-/// trip over the network): on SQLite two statements in one text, on
+/// trip to the database (on SQLite each is a hop to the driver's thread
+/// while the writer is held, app/write.rs; on PostgreSQL one over the
+/// network): on SQLite two statements in one text, on
 /// PostgreSQL the INSERT in a `WITH`, which runs whatever the UPDATE finds.
 /// Either way a failed INSERT fails the whole, and a refused UPDATE is
 /// rolled back with the INSERT by the caller's transaction.
 fn with_move(backend: DbBackend, insert: &InsertStatement, update: &UpdateStatement) -> Statement {
     use std::fmt::Write as _;
     // One writer for both, so the placeholders go on counting ($1… on
-    // PostgreSQL) and the values follow in order.
+    // PostgreSQL) and the values follow in order. (It writes to a String:
+    // `write_str` cannot fail.)
     let sql = match backend {
         DbBackend::Postgres => {
             let mut sql = SqlWriterValues::new("$", true);

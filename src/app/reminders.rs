@@ -9,6 +9,7 @@
 
 use super::mail_text::{Extra, IssueFacts, reminder_text};
 use super::outbox::Audience;
+use super::write::Write;
 use super::{App, AppResult, accounts, convert, outbox};
 use crate::core::LocalTime;
 use crate::core::engine::Reminder;
@@ -16,7 +17,7 @@ use crate::db::entities::{issue, moves};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// The reminder's mail if it is still owed at `at`; otherwise it lapses for good.
-pub async fn mail(app: &App, tx: &super::write::Write, row: &issue::Model, reminder: Reminder, at: LocalTime) -> AppResult<Option<outbox::NewMail>> {
+pub async fn mail(app: &App, tx: &Write, row: &issue::Model, reminder: Reminder, at: LocalTime) -> AppResult<Option<outbox::NewMail>> {
     if !reminder.is_owed(&convert::facts(row)?) {
         return Ok(None);
     }

@@ -10,6 +10,7 @@
 
 use super::batch::Pending;
 use super::timers::{self, Job, QuarterMail};
+use super::write::Write;
 use super::{App, AppError, AppResult, convert, delivery, dispatch, outbox};
 use crate::core::engine::{self, Effect, TimerKind};
 use crate::core::mail_keys::quarter_mails;
@@ -49,7 +50,7 @@ async fn store_clock(db: &impl ConnectionTrait, now: LocalTime) -> AppResult<()>
 /// On PostgreSQL the read shares the clock row's lock, so a move waits
 /// while any instance is advancing the clock and is then stamped with the
 /// new time — after every job up to it, as if the service had run through.
-pub(crate) async fn clock_for_move(app: &App, tx: &super::write::Write) -> AppResult<LocalTime> {
+pub(crate) async fn clock_for_move(app: &App, tx: &Write) -> AppResult<LocalTime> {
     let mut query = clock::Entity::find_by_id(CLOCK_ROW);
     if app.backend() == DbBackend::Postgres {
         query = query.lock(LockType::Share);
@@ -195,7 +196,7 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
 
 /// The timer's job; `None` if this release cannot read it, and then it is
 /// parked with the reason, not lost.
-async fn parse_or_park(tx: &super::write::Write, t: &timer::Model) -> AppResult<Option<Job>> {
+async fn parse_or_park(tx: &Write, t: &timer::Model) -> AppResult<Option<Job>> {
     match Job::parse(&t.kind, &t.payload) {
         Ok(job) => Ok(Some(job)),
         Err(reason) => {
@@ -207,7 +208,7 @@ async fn parse_or_park(tx: &super::write::Write, t: &timer::Model) -> AppResult<
 }
 
 /// The jobs that are not about one issue.
-async fn fire_standing(app: &App, tx: &super::write::Write, job: Job, at: LocalTime) -> AppResult<()> {
+async fn fire_standing(app: &App, tx: &Write, job: Job, at: LocalTime) -> AppResult<()> {
     match job {
         Job::Dispatch => {
             dispatch::dispatch_pool(app, tx, at, "scheduler", true).await?;
@@ -239,14 +240,7 @@ fn fire_overdue(app: &App, pending: &mut Pending, t: &timer::Model, assignment: 
     Ok(())
 }
 
-async fn fire_reminder(
-    app: &App,
-    tx: &super::write::Write,
-    pending: &mut Pending,
-    t: &timer::Model,
-    reminder: engine::Reminder,
-    at: LocalTime,
-) -> AppResult<()> {
+async fn fire_reminder(app: &App, tx: &Write, pending: &mut Pending, t: &timer::Model, reminder: engine::Reminder, at: LocalTime) -> AppResult<()> {
     let Some(row) = t.issue_id.as_deref().and_then(|id| pending.issue(id)) else { return Ok(()) };
     if let Some(mail) = super::reminders::mail(app, tx, row, reminder, at).await? {
         pending.mails.push(outbox::new_row(mail));
@@ -254,7 +248,7 @@ async fn fire_reminder(
     Ok(())
 }
 
-async fn fire_quarter(app: &App, tx: &super::write::Write, which: QuarterMail, q: Quarter, at: LocalTime) -> AppResult<()> {
+async fn fire_quarter(app: &App, tx: &Write, which: QuarterMail, q: Quarter, at: LocalTime) -> AppResult<()> {
     let (subject, body) = super::mail_text::quarter_text(&app.wf, which.as_str(), q, app.mail.public_url.as_deref());
     let (key, _) = quarter_mails(&app.wf, q)[which.index()].clone();
     outbox::enqueue(

@@ -160,7 +160,8 @@ enum Undo {
     Savepoint(usize),
 }
 
-/// A write transaction: use it as a [`DatabaseTransaction`], then
+/// A write transaction: use it as a connection (its statements go
+/// through its [`ConnectionTrait`]), then
 /// [`Write::commit`]. Dropped without a commit, its work is rolled back.
 pub(crate) struct Write {
     /// PostgreSQL: the write's own transaction. SQLite: none (the shared
