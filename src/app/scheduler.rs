@@ -18,7 +18,7 @@ use crate::core::{LocalTime, Quarter};
 use crate::db::entities::{clock, timer};
 use sea_orm::sea_query::LockType;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 const CLOCK_ROW: i32 = 1;
@@ -155,11 +155,13 @@ pub async fn tick(app: &App) -> AppResult<usize> {
 async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
     let mut fired = 0;
     loop {
+        let started = Instant::now();
         let tx = app.write().await?;
         let due = super::due::next(&tx, &to.to_string(), BATCH).await?;
         if due.is_empty() {
             break;
         }
+        let read = started.elapsed();
         let (due, issues): (Vec<timer::Model>, Vec<_>) = due.into_iter().unzip();
         let mut pending = Pending::new(issues.into_iter().flatten());
         let mut done = Vec::new();
@@ -182,10 +184,21 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
                 }
             }
         }
+        let fired_at = started.elapsed();
         if !pending.is_empty() {
             pending.flush(&tx).await?;
         }
+        let flushed = started.elapsed();
         tx.commit().await?;
+        // Where a catch-up's time goes, batch by batch (RUST_LOG=jiaoban::app::scheduler=debug).
+        tracing::debug!(
+            timers = done.len(),
+            read_ms = read.as_secs_f64() * 1e3,
+            rules_ms = (fired_at - read).as_secs_f64() * 1e3,
+            write_ms = (flushed - fired_at).as_secs_f64() * 1e3,
+            commit_ms = (started.elapsed() - flushed).as_secs_f64() * 1e3,
+            "batch fired"
+        );
         fired += done.len();
         for kind in done {
             app.metrics.timer_fired(kind);
@@ -224,8 +237,21 @@ async fn fire_standing(app: &App, tx: &Write, job: Job, at: LocalTime) -> AppRes
 
 /// The overdue day begins: the core decides, the batch keeps the result.
 fn fire_overdue(app: &App, pending: &mut Pending, t: &timer::Model, assignment: u32, at: LocalTime) -> AppResult<()> {
-    let Some(row) = t.issue_id.as_deref().and_then(|id| pending.issue_mut(id)) else { return Ok(()) };
-    let decision = engine::on_timer(&app.wf, &convert::facts(row)?, TimerKind::Overdue { assignment }, at);
+    let Some(id) = t.issue_id.as_deref() else { return Ok(()) };
+    let Some(row) = pending.issue(id) else { return Ok(()) };
+    let facts = convert::facts(row)?;
+    let decision = engine::on_timer(&app.wf, &facts, TimerKind::Overdue { assignment }, at);
+    // Most overdue timers find their issue finished, charged or reassigned
+    // already. Such an issue is left unwritten. Its version stays, so a
+    // move read before the batch committed is not refused with a conflict
+    // over nothing, nor the batch by a move to an issue it did not change.
+    // And the batch's UPDATE carries only the issues that changed: after a
+    // month down (`jiaoban bench` on PostgreSQL) 34 of 417 in one batch,
+    // which wrote in 2.4 ms where all 417 took 10.4.
+    if decision.effects.is_empty() && decision.issue == facts {
+        return Ok(());
+    }
+    let Some(row) = pending.issue_mut(id) else { return Ok(()) };
     convert::apply_facts(row, &decision.issue);
     let row = row.clone();
     for effect in decision.effects {

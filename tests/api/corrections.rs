@@ -188,7 +188,31 @@ async fn the_year_report_scores_each_unit(backend: Backend) {
     assert_eq!(w.app.get(&w.gjb, "/api/reports/0000").await.0, StatusCode::BAD_REQUEST);
 }
 
+/// An overdue timer that finds its issue withdrawn fires and changes
+/// nothing: the issue is not written, its version stays (a move sent with
+/// it is not refused for nothing). The issue still with its unit is
+/// charged, and its version moves.
+async fn an_overdue_timer_that_changes_nothing_writes_nothing(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let w = world(backend).await;
+    assert_eq!(w.act(&w.gjb, &w.w2, json!({"action": "withdraw", "note": "重复登记"})).await.0, StatusCode::OK);
+    let versions = || async {
+        let sql = format!("SELECT id, version FROM issues WHERE id IN ('{}', '{}') ORDER BY code", w.w1, w.w2);
+        let rows = w.app.app.db.query_all_raw(Statement::from_string(w.app.app.db.get_database_backend(), sql)).await.unwrap();
+        rows.iter().map(|r| r.try_get::<i32>("", "version").unwrap()).collect::<Vec<_>>()
+    };
+    let before = versions().await;
+    assert_eq!(w.app.advance("2021-04-02T09:00:00").await, StatusCode::OK);
+    let after = versions().await;
+    assert!(after[0] > before[0], "W-1 was charged: {before:?} → {after:?}");
+    assert_eq!(after[1], before[1], "W-2, withdrawn, was not written by its overdue timer");
+    let (_, q) = w.app.get(&w.gjb, "/api/reports/2021Q2").await;
+    let charged: Vec<&str> = q["items"].as_array().unwrap().iter().filter_map(|i| i["issue"].as_str()).collect();
+    assert_eq!(charged, ["W-1"], "{q}");
+}
+
 both_backends! {
+    an_overdue_timer_that_changes_nothing_writes_nothing,
     a_report_needs_a_note_and_a_photo_and_a_refused_one_changes_nothing,
     uploads_are_checked_by_content,
     return_and_ruling_follow_who_and_when,
