@@ -189,9 +189,9 @@ async fn the_year_report_scores_each_unit(backend: Backend) {
 }
 
 /// An overdue timer that finds its issue withdrawn fires and changes
-/// nothing: the issue is not written, its version stays (a move sent with
-/// it is not refused for nothing). The issue still with its unit is
-/// charged, and its version moves.
+/// nothing: the issue is not written and its version stays, so a move
+/// read before the timer fired is not refused for nothing. The issue still
+/// with its unit is charged, and its version moves.
 async fn an_overdue_timer_that_changes_nothing_writes_nothing(backend: Backend) {
     use sea_orm::{ConnectionTrait, Statement};
     let w = world(backend).await;
