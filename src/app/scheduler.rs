@@ -191,10 +191,11 @@ async fn run_due(app: &App, to: LocalTime) -> AppResult<usize> {
         let flushed = started.elapsed();
         tx.commit().await?;
         // Where a catch-up's time goes, batch by batch (RUST_LOG=jiaoban::app::scheduler=debug).
+        // Firing is the rules, and a standing job with the writes before it.
         tracing::debug!(
             timers = done.len(),
             read_ms = read.as_secs_f64() * 1e3,
-            rules_ms = (fired_at - read).as_secs_f64() * 1e3,
+            firing_ms = (fired_at - read).as_secs_f64() * 1e3,
             write_ms = (flushed - fired_at).as_secs_f64() * 1e3,
             commit_ms = (started.elapsed() - flushed).as_secs_f64() * 1e3,
             "batch fired"
