@@ -13,14 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityT
 /// Writes the issue row back, with its new move, if nobody changed it
 /// since it was read.
 pub async fn save_issue(tx: &Write, mut row: issue::Model, sealed: Sealed) -> AppResult<issue::Model> {
-    let read_version = row.version;
-    row.version += 1;
-    let active: issue::ActiveModel = row.clone().into();
-    let update = issue::Entity::update_many()
-        .set(active.reset_all())
-        .filter(issue::Column::Id.eq(row.id.clone()))
-        .filter(issue::Column::Version.eq(read_version))
-        .into_query();
+    let update = versioned_update(&mut row);
     let backend = tx.get_database_backend();
     let changed = tx.execute_raw(with_move(backend, &sealed.statement(), &update)).await?.rows_affected();
     // SQLite counts the changes of both statements, the move's one row
@@ -30,9 +23,61 @@ pub async fn save_issue(tx: &Write, mut row: issue::Model, sealed: Sealed) -> Ap
         _ => changed,
     };
     if updated == 0 {
-        return Err(AppError::Conflict("该问题已被他人更新，请刷新后重试 (the issue changed meanwhile)".into()));
+        return Err(changed_meanwhile());
     }
     Ok(row)
+}
+
+/// [`persist`] for a decision without effects: the issue row and its
+/// move, as one statement outside any transaction ([`save_issue_alone`]).
+pub async fn persist_alone(db: &impl ConnectionTrait, mut row: issue::Model, sealed: Sealed, decision: &Decision) -> AppResult<issue::Model> {
+    if !decision.effects.is_empty() {
+        return Err(AppError::Unexpected(anyhow::anyhow!("a decision with effects written as one statement")));
+    }
+    convert::apply_facts(&mut row, &decision.issue);
+    save_issue_alone(db, row, sealed).await
+}
+
+/// [`save_issue`] as one statement outside any transaction, for a move
+/// that writes nothing else (PostgreSQL, [`super::App::one_statement`]).
+/// PostgreSQL runs a statement outside a transaction block atomically and
+/// answers once it is committed, so BEGIN and COMMIT would be two more
+/// round trips for nothing. Here the UPDATE goes in the `WITH` and the
+/// move is inserted from the row it returns: with no transaction to roll
+/// back, a refused UPDATE must leave the INSERT nothing to insert.
+async fn save_issue_alone(db: &impl ConnectionTrait, mut row: issue::Model, sealed: Sealed) -> AppResult<issue::Model> {
+    use std::fmt::Write as _;
+    let mut update = versioned_update(&mut row);
+    update.returning_col(issue::Column::Id);
+    let mut sql = SqlWriterValues::new("$", true);
+    // Writing to a String cannot fail.
+    let _ = sql.write_str("WITH written AS (");
+    update.build_collect_into(PostgresQueryBuilder, &mut sql);
+    let _ = sql.write_str(") ");
+    sealed.statement_for_each("written").build_collect_into(PostgresQueryBuilder, &mut sql);
+    let (text, values) = sql.into_parts();
+    let inserted = db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, text, values)).await?.rows_affected();
+    if inserted == 0 {
+        return Err(changed_meanwhile());
+    }
+    Ok(row)
+}
+
+/// The UPDATE writing `row` back if its version is still the one read;
+/// `row` gets the next version.
+fn versioned_update(row: &mut issue::Model) -> UpdateStatement {
+    let read_version = row.version;
+    row.version += 1;
+    let active: issue::ActiveModel = row.clone().into();
+    issue::Entity::update_many()
+        .set(active.reset_all())
+        .filter(issue::Column::Id.eq(row.id.clone()))
+        .filter(issue::Column::Version.eq(read_version))
+        .into_query()
+}
+
+fn changed_meanwhile() -> AppError {
+    AppError::Conflict("该问题已被他人更新，请刷新后重试 (the issue changed meanwhile)".into())
 }
 
 /// The move's INSERT and the issue's UPDATE as one statement, one round

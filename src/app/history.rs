@@ -95,6 +95,28 @@ impl Sealed {
         sea_orm::QueryTrait::into_query(moves::Entity::insert(self.row))
     }
 
+    /// The same row inserted once for each row of the query `from` names
+    /// (`INSERT … SELECT $1, $2, … FROM from`): with `from` an UPDATE's
+    /// `RETURNING`, the move is appended if and only if the issue was
+    /// written ([`super::effects::save_issue_alone`]).
+    pub fn statement_for_each(self, from: &str) -> sea_orm::sea_query::InsertStatement {
+        use sea_orm::sea_query::{Alias, Expr, Query};
+        use sea_orm::{ActiveValue, Iterable};
+        let (mut columns, mut values) = (Vec::new(), Vec::new());
+        for column in moves::Column::iter() {
+            if let ActiveValue::Set(value) | ActiveValue::Unchanged(value) = self.row.get(column) {
+                columns.push(column);
+                values.push(Expr::val(value));
+            }
+        }
+        let select = Query::select().exprs(values).from(Alias::new(from)).to_owned();
+        let mut insert = Query::insert();
+        insert.into_table(moves::Entity).columns(columns);
+        // As many values as columns, taken from the same row: it cannot fail.
+        insert.select_from(select).expect("one value per column");
+        insert
+    }
+
     /// Appends the move alone (a registration, whose issue row is new).
     pub async fn insert(self, db: &impl ConnectionTrait) -> AppResult<()> {
         db.execute(&self.statement()).await?;

@@ -100,17 +100,32 @@ pub async fn act(app: &App, actor: &Actor, id: &str, request: MoveRequest) -> Ap
         }
         _ => None,
     };
-    let m = app.begin_move().await?;
-    let now = m.now;
+    // A move that may turn out to write nothing but the issue row and its
+    // history decides before any transaction is opened: if it does, that
+    // is one statement by itself (effects::persist_alone).
+    let alone = app.one_statement().filter(|_| target.is_none() && files.is_empty() && !(action == Action::Withdraw && row.charged));
+    let (m, now) = match alone {
+        Some(_) => (None, app.now().await?),
+        None => {
+            let m = app.begin_move().await?;
+            let now = m.now;
+            (Some(m), now)
+        }
+    };
     let mut facts = convert::facts(&row)?;
-    if action == Action::Withdraw && row.charged {
+    if let Some(m) = &m
+        && action == Action::Withdraw
+        && row.charged
+    {
         facts.booked = charges::booked(&m.tx, &row.id).await?;
     }
     let decision = engine::step(&app.wf, &facts, action, now).map_err(refused)?;
     let mut row = row;
     let detail = match &target {
         Some(target) => {
-            // A new assignment: another unit, and a place in the dispatch order.
+            // A new assignment: another unit, and a place in the dispatch
+            // order — in the transaction every reassignment opens (above).
+            let Some(m) = &m else { return Err(AppError::Unexpected(anyhow::anyhow!("a reassignment outside a transaction"))) };
             super::issues::lock_sequence(app, &m.tx).await?;
             row.unit_id = target.id.clone();
             row.dispatch_seq = Some(next_dispatch_seq(&m.tx).await?);
@@ -123,9 +138,21 @@ pub async fn act(app: &App, actor: &Actor, id: &str, request: MoveRequest) -> Ap
     let stamp = TakeBack { at: now, by: &actor.username, note: note.clone() };
     let files: Vec<String> = files.iter().map(|f| f.as_str().to_string()).collect();
     let sealed = Sealed::onto(&mut row, NewMove { action: action.as_str(), actor: &actor.username, at: now, note, attachments: &files, detail })?;
-    let row = effects::persist(&m.tx, row, sealed, decision, &stamp).await?;
-    attachments::mark_attached(&m.tx, &files, &row.id).await?;
-    m.tx.commit().await?;
+    let row = match (alone, m) {
+        (Some(db), _) if decision.effects.is_empty() => effects::persist_alone(db, row, sealed, &decision).await?,
+        (_, m) => {
+            // Without a test clock (the only way `m` is None here), a move's
+            // transaction is a write and its instant the one decided on.
+            let tx = match m {
+                Some(m) => m.tx,
+                None => app.write().await?,
+            };
+            let row = effects::persist(&tx, row, sealed, decision, &stamp).await?;
+            attachments::mark_attached(&tx, &files, &row.id).await?;
+            tx.commit().await?;
+            row
+        }
+    };
     app.metrics.moved(action.as_str());
     let unit = app.unit_name(&row.unit_id).await?;
     view(app, &row, &unit, now, None).await

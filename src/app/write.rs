@@ -313,6 +313,14 @@ impl Drop for Turn {
 }
 
 impl App {
+    /// Where a write that is a single statement may go by itself, outside
+    /// any transaction: PostgreSQL's pool, on the real clock. (On SQLite
+    /// every write joins the group commit; with a test clock a move reads
+    /// the clock in its transaction, scheduler::clock_for_move.)
+    pub(crate) fn one_statement(&self) -> Option<&DatabaseConnection> {
+        (self.group.is_none() && !self.test_clock).then_some(&self.writer)
+    }
+
     /// Starts a write transaction: the one way to change the database.
     /// On SQLite it queues behind this process's other writers and joins
     /// their group commit (above).

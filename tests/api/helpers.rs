@@ -59,6 +59,8 @@ pub async fn fresh_postgres() -> String {
     }
 }
 
+/// The service with a test clock starting at `test_clock`, or on the real
+/// clock if it is "".
 pub async fn spawn_app(backend: Backend, test_clock: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let database_url = match backend {
@@ -113,7 +115,8 @@ async fn build_with(
         database_url,
         smtp_url,
         workflow: concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/water-environment.toml").into(),
-        test_clock: Some(test_clock.into()),
+        // "" runs the service on the real clock, as in production.
+        test_clock: (!test_clock.is_empty()).then(|| test_clock.into()),
         public_url: None,
         admin_password: Some(admin_password.into()),
         sessions,

@@ -18,6 +18,7 @@ mod faults;
 mod fuzz;
 mod helpers;
 mod queries;
+mod real_clock;
 pub mod replay;
 #[path = "../support/require.rs"]
 mod require;
