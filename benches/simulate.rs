@@ -21,6 +21,11 @@
 //! is its own.
 
 use serde::Deserialize;
+
+// The binary's allocator (src/main.rs), so that a replay here allocates as
+// `jiaoban simulate` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
@@ -191,6 +196,14 @@ fn measure(mode: &str, path: &Path) -> [f64; 4] {
 /// a CPU second (/proc/self/stat counts in hundredths), printed as
 /// "cpu-rate wall-rate bytes peak-KiB".
 fn child(mode: &str) {
+    // As `jiaoban simulate` runs (src/main.rs, `no_huge_pages`): no
+    // transparent huge pages, for the floor and the replays alike.
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process's memory
+    // map; the unused arguments must be zero.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     let path = std::path::PathBuf::from(std::env::var("SIM_BENCH_FILE").unwrap());
     let events = lines(&path);
     let wf = jiaoban::core::Workflow::load(Path::new("workflows/water-environment.toml")).unwrap();

@@ -146,10 +146,13 @@ pub struct SimulateArgs {
 
 /// `for_serving` tunes the process for running for months (the binary's
 /// memory settings) before `serve` or `demo` starts.
-pub fn main(for_serving: fn()) -> ExitCode {
+pub fn main(for_serving: fn(), for_replaying: fn()) -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Simulate(args) => simulate(args),
+        Command::Simulate(args) => {
+            for_replaying();
+            simulate(args)
+        }
         Command::Serve(args) => {
             for_serving();
             serve(args.config())

@@ -11,7 +11,7 @@ use std::time::Duration;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    jiaoban::cli::main(for_serving)
+    jiaoban::cli::main(for_serving, no_huge_pages)
 }
 
 /// What a process that runs for months needs of its memory (`serve`,
@@ -27,9 +27,14 @@ fn for_serving() {
 /// whole 2 MiB page that mimalloc's purge of freed memory cannot hand back.
 /// Under the constant-size soak the arena's huge pages grew from 48 to 72
 /// MiB in 18 minutes; with them off, RSS stayed about 40 MiB lower
-/// (benches/memory.rs, README). The batch commands keep them: they end in
-/// seconds, and huge pages spare them TLB misses. `MIMALLOC_ALLOW_THP=0`
-/// would do the same, but mimalloc reads it before `main` runs.
+/// (benches/memory.rs, README). `simulate` turns them off too: its issues
+/// and report entries grow by doubling, and each fresh huge page is zeroed
+/// whole when first touched, and again after mimalloc purges part of it —
+/// `perf` put 37–57% of a replay of 1,000,000 events in the kernel's
+/// `clear_page_erms`, 0.12–0.48 s of system time beside 0.43 s of user
+/// time (0.08–0.10 s without huge pages, user time the same). The other
+/// batch commands keep them. `MIMALLOC_ALLOW_THP=0` would do the same,
+/// but mimalloc reads it before `main` runs.
 fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process's memory
