@@ -21,15 +21,15 @@
 //! is its own.
 
 use serde::Deserialize;
+use std::borrow::Cow;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
 
 // The binary's allocator (src/main.rs), so that a replay here allocates as
 // `jiaoban simulate` does.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use std::borrow::Cow;
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::Path;
-use std::time::Instant;
 
 /// A timeline line as a typed struct that borrows its strings: what serde
 /// can do at best with this input.

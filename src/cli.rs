@@ -145,7 +145,8 @@ pub struct SimulateArgs {
 }
 
 /// `for_serving` tunes the process for running for months (the binary's
-/// memory settings) before `serve` or `demo` starts.
+/// memory settings) before `serve` or `demo` starts; `for_replaying`
+/// before `simulate` replays.
 pub fn main(for_serving: fn(), for_replaying: fn()) -> ExitCode {
     let cli = Cli::parse();
     match cli.command {

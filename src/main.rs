@@ -31,8 +31,8 @@ fn for_serving() {
 /// and report entries grow by doubling, and each fresh huge page is zeroed
 /// whole when first touched, and again after mimalloc purges part of it —
 /// `perf` put 37–57% of a replay of 1,000,000 events in the kernel's
-/// `clear_page_erms`, 0.12–0.48 s of system time beside 0.43 s of user
-/// time (0.08–0.10 s without huge pages, user time the same). The other
+/// `clear_page_erms`, usually 0.12–0.48 s of system time beside 0.4 s of
+/// user time (0.07–0.23 s without huge pages, user time the same). The other
 /// batch commands keep them. `MIMALLOC_ALLOW_THP=0` would do the same,
 /// but mimalloc reads it before `main` runs.
 fn no_huge_pages() {
