@@ -2,7 +2,8 @@
 //! runs a test clock). There, on PostgreSQL, a move that writes nothing but
 //! its issue row and its history is one statement outside any transaction
 //! (app::effects::persist_alone), and a move with effects (a report's
-//! reminder, a recheck's charge) still opens a transaction.
+//! reminder, a recheck's charge) or a reassignment still opens a
+//! transaction.
 
 use crate::helpers::*;
 use crate::replay::photo;
@@ -71,4 +72,44 @@ async fn racing_moves_on_the_real_clock_leave_one_history_row_each(backend: Back
     app.assert_counts_kept().await;
 }
 
-both_backends!(racing_moves_on_the_real_clock_leave_one_history_row_each);
+/// The corrections on the real clock: a return ruled on both ways (驳回 and
+/// 改派, which takes a new place in the dispatch order in its transaction),
+/// a withdrawal, and the new unit's acceptance; each move is in the
+/// history once and the kept counts match.
+async fn corrections_on_the_real_clock_each_write_their_move(backend: Backend) {
+    let app = spawn_app(backend, "").await;
+    app.unit("中兴街道").await;
+    app.unit("竹行街道").await;
+    let gjb = app.user("gjb", "dispatcher", None).await;
+    let zx = app.user("zx", "unit", Some("中兴街道")).await;
+    let zh = app.user("zh", "unit", Some("竹行街道")).await;
+    let mut ids = Vec::new();
+    for code in ["C-1", "C-2"] {
+        let (s, issue) = app.post(&gjb, "/api/issues", json!({"code": code, "unit": "中兴街道", "title": "排口"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{issue}");
+        ids.push(format!("/api/issues/{}/actions", issue["id"].as_str().unwrap()));
+    }
+    assert_eq!(app.post(&gjb, "/api/dispatches", json!({})).await.0, StatusCode::CREATED);
+    let steps = [
+        (&zx, &ids[0], json!({"action": "return", "note": "不属本街道"}), "returned"),
+        (&gjb, &ids[0], json!({"action": "reject_return", "note": "属于本街道"}), "assigned"),
+        (&gjb, &ids[0], json!({"action": "withdraw", "note": "重复登记"}), "withdrawn"),
+        (&zx, &ids[1], json!({"action": "return", "note": "不属本街道"}), "returned"),
+        (&gjb, &ids[1], json!({"action": "reassign", "unit": "竹行街道"}), "assigned"),
+        (&zh, &ids[1], json!({"action": "accept"}), "rectifying"),
+    ];
+    for (c, path, body, state) in steps {
+        let (s, b) = app.post(c, path, body.clone()).await;
+        assert_eq!((s, b["state"].as_str()), (StatusCode::OK, Some(state)), "{body}: {b}");
+    }
+    let first = app.issue("C-1").await;
+    let second = app.issue("C-2").await;
+    let actions = |page: &Value| page["history"].as_array().unwrap().iter().map(|m| m["action"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(actions(&first), ["register", "dispatch", "return", "reject_return", "withdraw"], "{first}");
+    assert_eq!(actions(&second), ["register", "dispatch", "return", "reassign", "accept"], "{second}");
+    assert_eq!((&first["history_intact"], &second["history_intact"]), (&json!(true), &json!(true)));
+    assert_eq!(second["unit"], "竹行街道");
+    app.assert_counts_kept().await;
+}
+
+both_backends!(racing_moves_on_the_real_clock_leave_one_history_row_each, corrections_on_the_real_clock_each_write_their_move);
