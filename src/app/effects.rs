@@ -1,5 +1,6 @@
 //! Storing what the core decided: the issue's new facts (with an optimistic
-//! version check), its charges and its timers — inside the caller's transaction.
+//! version check), its charges and its timers — inside the caller's transaction
+//! (on PostgreSQL a move without effects may go by itself, [`persist_alone`]).
 
 use super::charges::{self, TakeBack};
 use super::history::Sealed;
@@ -7,60 +8,39 @@ use super::write::Write;
 use super::{AppError, AppResult, convert};
 use crate::core::engine::{Decision, Effect};
 use crate::db::entities::issue;
-use sea_orm::sea_query::{InsertStatement, PostgresQueryBuilder, SqlWriterValues, SqliteQueryBuilder, UpdateStatement};
+use sea_orm::sea_query::{PostgresQueryBuilder, SqlWriterValues, SqliteQueryBuilder, UpdateStatement};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement};
 
 /// Writes the issue row back, with its new move, if nobody changed it
-/// since it was read.
-pub async fn save_issue(tx: &Write, mut row: issue::Model, sealed: Sealed) -> AppResult<issue::Model> {
+/// since it was read: in the caller's transaction, or on PostgreSQL by
+/// itself ([`persist_alone`]).
+pub async fn save_issue(db: &impl ConnectionTrait, mut row: issue::Model, sealed: Sealed) -> AppResult<issue::Model> {
     let update = versioned_update(&mut row);
-    let backend = tx.get_database_backend();
-    let changed = tx.execute_raw(with_move(backend, &sealed.statement(), &update)).await?.rows_affected();
+    let backend = db.get_database_backend();
+    let changed = db.execute_raw(with_move(backend, sealed, update)).await?.rows_affected();
     // SQLite counts the changes of both statements, the move's one row
-    // among them; PostgreSQL the UPDATE's.
+    // among them; PostgreSQL the rows the INSERT took from the UPDATE.
     let updated = match backend {
         DbBackend::Sqlite => changed.saturating_sub(1),
         _ => changed,
     };
     if updated == 0 {
-        return Err(changed_meanwhile());
+        return Err(AppError::Conflict("该问题已被他人更新，请刷新后重试 (the issue changed meanwhile)".into()));
     }
     Ok(row)
 }
 
-/// [`persist`] for a decision without effects: the issue row and its
-/// move, as one statement outside any transaction ([`save_issue_alone`]).
+/// [`persist`] for a decision without effects, on PostgreSQL's pool
+/// ([`super::App::one_statement`]): the issue row and its move are one
+/// statement, which PostgreSQL runs atomically outside a transaction block
+/// and answers once it is committed — BEGIN and COMMIT would be two more
+/// round trips for nothing.
 pub async fn persist_alone(db: &impl ConnectionTrait, mut row: issue::Model, sealed: Sealed, decision: &Decision) -> AppResult<issue::Model> {
     if !decision.effects.is_empty() {
         return Err(AppError::Unexpected(anyhow::anyhow!("a decision with effects written as one statement")));
     }
     convert::apply_facts(&mut row, &decision.issue);
-    save_issue_alone(db, row, sealed).await
-}
-
-/// [`save_issue`] as one statement outside any transaction, for a move
-/// that writes nothing else (PostgreSQL, [`super::App::one_statement`]).
-/// PostgreSQL runs a statement outside a transaction block atomically and
-/// answers once it is committed, so BEGIN and COMMIT would be two more
-/// round trips for nothing. Here the UPDATE goes in the `WITH` and the
-/// move is inserted from the row it returns: with no transaction to roll
-/// back, a refused UPDATE must leave the INSERT nothing to insert.
-async fn save_issue_alone(db: &impl ConnectionTrait, mut row: issue::Model, sealed: Sealed) -> AppResult<issue::Model> {
-    use std::fmt::Write as _;
-    let mut update = versioned_update(&mut row);
-    update.returning_col(issue::Column::Id);
-    let mut sql = SqlWriterValues::new("$", true);
-    // Writing to a String cannot fail.
-    let _ = sql.write_str("WITH written AS (");
-    update.build_collect_into(PostgresQueryBuilder, &mut sql);
-    let _ = sql.write_str(") ");
-    sealed.statement_for_each("written").build_collect_into(PostgresQueryBuilder, &mut sql);
-    let (text, values) = sql.into_parts();
-    let inserted = db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, text, values)).await?.rows_affected();
-    if inserted == 0 {
-        return Err(changed_meanwhile());
-    }
-    Ok(row)
+    save_issue(db, row, sealed).await
 }
 
 /// The UPDATE writing `row` back if its version is still the one read;
@@ -76,18 +56,15 @@ fn versioned_update(row: &mut issue::Model) -> UpdateStatement {
         .into_query()
 }
 
-fn changed_meanwhile() -> AppError {
-    AppError::Conflict("该问题已被他人更新，请刷新后重试 (the issue changed meanwhile)".into())
-}
-
 /// The move's INSERT and the issue's UPDATE as one statement, one round
 /// trip to the database (on SQLite each is a hop to the driver's thread
 /// while the writer is held, app/write.rs; on PostgreSQL one over the
-/// network): on SQLite two statements in one text, on
-/// PostgreSQL the INSERT in a `WITH`, which runs whatever the UPDATE finds.
-/// Either way a failed INSERT fails the whole, and a refused UPDATE is
-/// rolled back with the INSERT by the caller's transaction.
-fn with_move(backend: DbBackend, insert: &InsertStatement, update: &UpdateStatement) -> Statement {
+/// network). On SQLite two statements in one text: a refused UPDATE is
+/// rolled back with the INSERT by the caller's transaction. On PostgreSQL
+/// the UPDATE goes in a `WITH` and the move is inserted from the row it
+/// returns, so a refused UPDATE leaves nothing to insert — which lets the
+/// statement run outside any transaction too.
+fn with_move(backend: DbBackend, sealed: Sealed, mut update: UpdateStatement) -> Statement {
     use std::fmt::Write as _;
     // One writer for both, so the placeholders go on counting ($1… on
     // PostgreSQL) and the values follow in order. (It writes to a String:
@@ -95,15 +72,16 @@ fn with_move(backend: DbBackend, insert: &InsertStatement, update: &UpdateStatem
     let sql = match backend {
         DbBackend::Postgres => {
             let mut sql = SqlWriterValues::new("$", true);
+            update.returning_col(issue::Column::Id);
             let _ = sql.write_str("WITH written AS (");
-            insert.build_collect_into(PostgresQueryBuilder, &mut sql);
-            let _ = sql.write_str(") ");
             update.build_collect_into(PostgresQueryBuilder, &mut sql);
+            let _ = sql.write_str(") ");
+            sealed.statement_for_each("written").build_collect_into(PostgresQueryBuilder, &mut sql);
             sql
         }
         _ => {
             let mut sql = SqlWriterValues::new("?", false);
-            insert.build_collect_into(SqliteQueryBuilder, &mut sql);
+            sealed.statement().build_collect_into(SqliteQueryBuilder, &mut sql);
             let _ = sql.write_str("; ");
             update.build_collect_into(SqliteQueryBuilder, &mut sql);
             sql

@@ -98,7 +98,7 @@ impl Sealed {
     /// The same row inserted once for each row of the query `from` names
     /// (`INSERT … SELECT $1, $2, … FROM from`): with `from` an UPDATE's
     /// `RETURNING`, the move is appended if and only if the issue was
-    /// written ([`super::effects::save_issue_alone`]).
+    /// written ([`super::effects::save_issue`] on PostgreSQL).
     pub fn statement_for_each(self, from: &str) -> sea_orm::sea_query::InsertStatement {
         use sea_orm::sea_query::{Alias, Expr, Query};
         use sea_orm::{ActiveValue, Iterable};

@@ -10,9 +10,14 @@ use crate::replay::photo;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// The actions of the issue's history, in order.
+fn actions(issue: &Value) -> Vec<&str> {
+    issue["history"].as_array().unwrap().iter().map(|m| m["action"].as_str().unwrap()).collect()
+}
+
 /// How many moves of `action` the issue's history holds.
 fn moves_of(issue: &Value, action: &str) -> usize {
-    issue["history"].as_array().unwrap().iter().filter(|m| m["action"] == action).count()
+    actions(issue).into_iter().filter(|a| *a == action).count()
 }
 
 /// Eight clients accept one issue at once: one is answered 200, the rest
@@ -104,7 +109,6 @@ async fn corrections_on_the_real_clock_each_write_their_move(backend: Backend) {
     }
     let first = app.issue("C-1").await;
     let second = app.issue("C-2").await;
-    let actions = |page: &Value| page["history"].as_array().unwrap().iter().map(|m| m["action"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     assert_eq!(actions(&first), ["register", "dispatch", "return", "reject_return", "withdraw"], "{first}");
     assert_eq!(actions(&second), ["register", "dispatch", "return", "reassign", "accept"], "{second}");
     assert_eq!((&first["history_intact"], &second["history_intact"]), (&json!(true), &json!(true)));
