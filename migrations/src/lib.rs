@@ -21,6 +21,7 @@ mod m20261216_000001_issue_total;
 mod m20261217_000001_timers_standing;
 mod m20261218_000001_charges_quarter_order;
 mod m20261218_000002_outbox_claim;
+mod m20261219_000001_record_indexes;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261217_000001_timers_standing::Migration),
             Box::new(m20261218_000001_charges_quarter_order::Migration),
             Box::new(m20261218_000002_outbox_claim::Migration),
+            Box::new(m20261219_000001_record_indexes::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ pub mod history;
 pub mod identity;
 pub mod inbox;
 pub mod issues;
+pub mod mail_log;
 mod mail_text;
 pub mod metrics;
 pub mod moves;

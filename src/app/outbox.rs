@@ -10,7 +10,7 @@ use crate::db::entities::outbox;
 use crate::mail::{Attachment, OutgoingMail, Transport};
 use chrono::TimeZone;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::NotSet, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{ActiveValue::NotSet, ConnectionTrait, EntityTrait, Set};
 
 pub struct NewMail {
     pub key: String,
@@ -118,36 +118,4 @@ pub(crate) async fn send(app: &App, row: &outbox::Model) -> anyhow::Result<()> {
     };
     let message = crate::mail::build_message(&app.wf.mail.from, &mail)?;
     transport.send(&message, &row.key).await
-}
-
-#[derive(Debug, serde::Serialize)]
-pub struct MailView {
-    pub key: String,
-    /// The instant the mail was owed (its Date).
-    pub at: String,
-    pub sent_at: Option<String>,
-    pub to: Vec<String>,
-    pub cc: Vec<String>,
-    pub subject: String,
-    pub attempts: i32,
-    pub last_error: Option<String>,
-}
-
-/// The mail log, oldest first (admin and 攻坚办).
-pub async fn list(app: &App, actor: &super::Actor) -> AppResult<Vec<MailView>> {
-    actor.require(&[crate::core::state::Role::Admin, crate::core::state::Role::Dispatcher])?;
-    let rows = outbox::Entity::find().order_by_asc(outbox::Column::SendAfter).order_by_asc(outbox::Column::Key).all(&app.db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| MailView {
-            to: serde_json::from_str(&r.recipients).unwrap_or_default(),
-            cc: serde_json::from_str(&r.cc).unwrap_or_default(),
-            key: r.key,
-            at: r.send_after,
-            sent_at: r.sent_at,
-            subject: r.subject,
-            attempts: r.attempts,
-            last_error: r.last_error,
-        })
-        .collect())
 }

@@ -421,6 +421,6 @@ pub async fn read_clock(State(s): State<HttpState>, CurrentUser(a): CurrentUser)
     Ok(Json(json!({"now": s.app.now().await?, "test_clock": true})))
 }
 
-pub async fn mails(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({"mails": crate::app::outbox::list(&s.app, &a).await?})))
+pub async fn mails(State(s): State<HttpState>, CurrentUser(a): CurrentUser) -> ApiResult<Response> {
+    super::streamed::mails(&s.app, &a).await
 }

@@ -5,6 +5,7 @@
 use super::error::ApiResult;
 use super::stream::{self, Pages};
 use crate::app::issues::{IssueFilter, IssueList, IssueView};
+use crate::app::mail_log::{self, MailLog, MailView};
 use crate::app::open_list::{self, OpenList};
 use crate::app::reports::{ItemPage, QuarterStream};
 use crate::app::{Actor, AppResult, search};
@@ -38,6 +39,33 @@ impl Pages for search::Chunks {
     }
 
     fn write(&mut self, page: Vec<IssueView>, first: bool) -> serde_json::Result<Vec<u8>> {
+        stream::elements(&page, first)
+    }
+
+    fn tail(self) -> serde_json::Result<Vec<u8>> {
+        Ok(b"}".to_vec())
+    }
+}
+
+/// `GET /api/mails`: `{"mails": [...]}`, oldest first, a page at a time;
+/// a log that fits in one page is answered whole.
+pub async fn mails(app: &crate::app::App, actor: &Actor) -> ApiResult<Response> {
+    let mut log = mail_log::log(app, actor)?;
+    let first = log.next().await?.unwrap_or_default();
+    if log.done() {
+        return Ok(Json(serde_json::json!({ "mails": first })).into_response());
+    }
+    Ok(json(stream::array(b"{\"mails\":[".to_vec(), Some(first), log)))
+}
+
+impl Pages for MailLog {
+    type Page = Vec<MailView>;
+
+    async fn next(&mut self) -> AppResult<Option<Vec<MailView>>> {
+        MailLog::next(self).await
+    }
+
+    fn write(&mut self, page: Vec<MailView>, first: bool) -> serde_json::Result<Vec<u8>> {
         stream::elements(&page, first)
     }
 

@@ -5,7 +5,7 @@ use super::form::Errors;
 use super::layout::{Layout, Me, WebResult, render, render_status, short_time};
 use super::view::{Flash, with_flash};
 use crate::app::accounts::{self, UnitView, UserView};
-use crate::app::{AppError, outbox};
+use crate::app::{AppError, mail_log};
 use crate::core::state::Role;
 use crate::http::HttpState;
 use askama::Template;
@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 /// Mails shown on the page (newest first).
-const MAILS: usize = 30;
+const MAILS: u64 = 30;
 
 pub struct RoleOption {
     pub value: &'static str,
@@ -105,13 +105,11 @@ pub(super) async fn admin_page(
         let label = u.role.parse::<Role>().map(|r| wf.role_label(r).to_string()).unwrap_or_else(|_| u.role.clone());
         (u, label)
     });
-    let mut mails: Vec<MailRow> = outbox::list(&s.app, &me.actor)
+    let mails: Vec<MailRow> = mail_log::newest(&s.app, &me.actor, MAILS)
         .await?
         .into_iter()
         .map(|m| MailRow { at: short_time(&m.at), to: m.to.join("，"), subject: m.subject, sent: m.sent_at.is_some() })
         .collect();
-    mails.reverse();
-    mails.truncate(MAILS);
     Ok(AdminPage {
         layout: Layout::new(s, me, "系统管理", "/admin").await.with_flash(flash),
         workflow: workflow_facts(s),

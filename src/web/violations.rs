@@ -104,7 +104,7 @@ async fn violations_page(s: &HttpState, me: &Me, q: Option<&str>, again: Again, 
     let now = s.app.now().await?;
     let current = Quarter::of(now.date());
     let quarter = q.and_then(Quarter::parse).unwrap_or(current);
-    let list = violations::list(&s.app, &me.actor).await?.into_iter().filter(|v| v.quarter == quarter.to_string()).map(|v| row(s, v, now, &again)).collect();
+    let list = violations::list(&s.app, &me.actor, quarter).await?.into_iter().map(|v| row(s, v, now, &again)).collect();
     let wf = &s.app.wf;
     Ok(ViolationsPage {
         layout: Layout::new(s, me, "违规记录", "/violations").await.with_flash(flash),

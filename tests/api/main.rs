@@ -17,6 +17,7 @@ mod corrections;
 mod faults;
 mod fuzz;
 mod helpers;
+mod mail_log;
 mod queries;
 mod real_clock;
 pub mod replay;
