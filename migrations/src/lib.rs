@@ -22,6 +22,7 @@ mod m20261217_000001_timers_standing;
 mod m20261218_000001_charges_quarter_order;
 mod m20261218_000002_outbox_claim;
 mod m20261219_000001_record_indexes;
+mod m20261219_000002_issue_final_tier;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261218_000001_charges_quarter_order::Migration),
             Box::new(m20261218_000002_outbox_claim::Migration),
             Box::new(m20261219_000001_record_indexes::Migration),
+            Box::new(m20261219_000002_issue_final_tier::Migration),
         ]
     }
 }

@@ -14,7 +14,7 @@ use crate::core::state::{Role, State};
 use crate::db::entities::issue;
 use chrono::NaiveDate;
 use sea_orm::sea_query::NullOrdering;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order as SqlOrder, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
@@ -385,16 +385,11 @@ fn tier_condition(app: &App, t: usize, today: NaiveDate) -> AppResult<Condition>
     if let Some(last) = last {
         open = open.add(issue::Column::DispatchedAt.gte(format!("{}T00:00:00", add_days(today, -last))));
     }
-    // Correlated, by the charge's index on its issue (`charges_issue_final`,
-    // whose condition `kind = 'issue'` is written out so the index proves
-    // it): `id IN (SELECT issue_id …)` read every charge of the tier first,
-    // 74 ms a count at 100,000 issues where this takes 10 ms — and the
-    // board counts three tiers on every view.
-    let charged_in_tier = Expr::cust(format!(
-        "EXISTS (SELECT 1 FROM charges c WHERE c.issue_id = issues.id AND c.kind = '{}' AND c.tier = {})",
-        super::charges::ISSUE,
-        i32::try_from(t).unwrap_or(i32::MAX)
-    ));
-    let charged = Condition::all().add(issue::Column::Charged.eq(true)).add(charged_in_tier);
+    // The charge's tier as its trigger copied it onto the issue's row
+    // (m20261219): the board counts three tiers on every view, and a
+    // subquery over the charges read every charge of the tier for each.
+    let charged = Condition::all()
+        .add(issue::Column::Charged.eq(true))
+        .add(Expr::col((issue::Entity, Alias::new("final_tier"))).eq(i32::try_from(t).unwrap_or(i32::MAX)));
     Ok(Condition::any().add(open).add(charged))
 }

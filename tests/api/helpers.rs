@@ -219,15 +219,15 @@ impl TestApp {
         )
         .await;
         assert_eq!(kept, summed, "charge_totals differs from the charges");
-        // Each issue carries its final charge's points and days, and only
-        // a charged issue has them.
+        // Each issue carries its final charge's points, days and tier, and
+        // only a charged issue has them.
         let carried = text(
-            "SELECT id, CAST(final_points_milli AS TEXT), CAST(final_days AS TEXT) FROM issues \
-             WHERE final_points_milli IS NOT NULL OR final_days IS NOT NULL",
+            "SELECT id, CAST(final_points_milli AS TEXT), CAST(final_days AS TEXT), CAST(final_tier AS TEXT) FROM issues \
+             WHERE final_points_milli IS NOT NULL OR final_days IS NOT NULL OR final_tier IS NOT NULL",
         )
         .await;
-        let charged = text("SELECT issue_id, CAST(points_milli AS TEXT), CAST(days AS TEXT) FROM charges WHERE kind = 'issue'").await;
-        assert_eq!(carried, charged, "the issues' final points and days differ from their final charges");
+        let charged = text("SELECT issue_id, CAST(points_milli AS TEXT), CAST(days AS TEXT), CAST(tier AS TEXT) FROM charges WHERE kind = 'issue'").await;
+        assert_eq!(carried, charged, "the issues' final points, days and tier differ from their final charges");
     }
 
     /// The issue with `code`, as the API shows it to admin (with history).
