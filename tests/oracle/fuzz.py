@@ -200,7 +200,10 @@ def gen_valid(rng):
         except (OverflowError, TypeError, ValueError):  # near year 9999
             t = now
         trial = copy.deepcopy(eng)
-        trial.advance_to(t)
+        try:
+            trial.advance_to(t)
+        except OverflowError:  # a timer past year 9999: Python's dates end there
+            continue
         by_state = collections.defaultdict(list)
         for iss in trial.order:
             by_state[iss.state].append(iss.id)
@@ -294,6 +297,8 @@ def gen_valid(rng):
         try:
             trial.feed(line)
         except BadInput:
+            continue
+        except OverflowError:  # a deadline past year 9999 (d + the return window)
             continue
         eng = trial
         lines.append(line)
