@@ -23,6 +23,7 @@ mod m20261218_000001_charges_quarter_order;
 mod m20261218_000002_outbox_claim;
 mod m20261219_000001_record_indexes;
 mod m20261219_000002_issue_final_tier;
+mod m20261219_000003_unsealed_moves;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261218_000002_outbox_claim::Migration),
             Box::new(m20261219_000001_record_indexes::Migration),
             Box::new(m20261219_000002_issue_final_tier::Migration),
+            Box::new(m20261219_000003_unsealed_moves::Migration),
         ]
     }
 }
