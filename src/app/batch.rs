@@ -16,8 +16,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement,
 use std::collections::{HashMap, HashSet};
 
 /// Rows per multi-row statement: under SQLite's limit of bound values
-/// (32,766) for the widest row (outbox, 17 columns).
-const ROWS: usize = 500;
+/// (32,766) for the widest row (outbox, 17 columns). Debug builds (the
+/// tests) write 3 a statement, so that every batch a test makes is split.
+pub(crate) const ROWS: usize = if cfg!(debug_assertions) { 3 } else { 500 };
 
 #[derive(Default)]
 pub(crate) struct Pending {
@@ -87,36 +88,47 @@ impl Pending {
     }
 }
 
-/// One UPDATE for many issues, each only if nobody changed it since the
-/// batch read it (the version check of [`super::effects::save_issue`]).
-/// Only the facts a timer can change are written.
+/// The facts a fired timer can change (the rest of the row stays).
+const TIMER_FACTS: &[issue::Column] = &[
+    issue::Column::State,
+    issue::Column::DispatchedAt,
+    issue::Column::Reports,
+    issue::Column::LastReportAt,
+    issue::Column::Charged,
+    issue::Column::AwaitingAtOverdue,
+    issue::Column::Assignment,
+    issue::Column::Returns,
+];
+
 async fn update_issues(tx: &Write, rows: &[issue::Model]) -> AppResult<()> {
+    update_columns(tx, rows, TIMER_FACTS, "问题已被他人更新，定时任务稍后重试 (an issue changed while its timers fired)").await
+}
+
+/// One UPDATE for many issues, each only if nobody changed it since it was
+/// read (the version check of [`super::effects::save_issue`]; each row
+/// carries the version read, the UPDATE writes the next). Only `columns`
+/// are written. `refused`: the conflict's message when a row was changed
+/// meanwhile (the caller's transaction is then rolled back).
+pub(crate) async fn update_columns(tx: &Write, rows: &[issue::Model], columns: &[issue::Column], refused: &str) -> AppResult<()> {
+    use sea_orm::{IdenStatic, ModelTrait};
     let backend = tx.get_database_backend();
-    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * 10);
+    let width = columns.len() + 2;
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * width);
     for r in rows {
-        values.extend([
-            r.id.clone().into(),
-            r.version.into(),
-            r.state.clone().into(),
-            r.dispatched_at.clone().into(),
-            r.reports.into(),
-            r.last_report_at.clone().into(),
-            r.charged.into(),
-            r.awaiting_at_overdue.into(),
-            r.assignment.into(),
-            r.returns.into(),
-        ]);
+        values.extend([r.id.clone().into(), r.version.into()]);
+        values.extend(columns.iter().map(|c| r.get(*c)));
     }
-    let tuples = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+    let tuple = format!("({})", vec!["?"; width].join(", "));
+    let tuples = vec![tuple.as_str(); rows.len()].join(", ");
     // VALUES columns are column1.. on both SQLite and PostgreSQL.
+    let set: Vec<String> = columns.iter().enumerate().map(|(i, c)| format!("{} = v.column{}", c.as_str(), i + 3)).collect();
     let text = format!(
-        "UPDATE issues SET version = v.column2 + 1, state = v.column3, dispatched_at = v.column4, reports = v.column5, last_report_at = v.column6, \
-         charged = v.column7, awaiting_at_overdue = v.column8, assignment = v.column9, returns = v.column10 \
-         FROM (VALUES {tuples}) AS v WHERE issues.id = v.column1 AND issues.version = v.column2"
+        "UPDATE issues SET version = v.column2 + 1, {} FROM (VALUES {tuples}) AS v WHERE issues.id = v.column1 AND issues.version = v.column2",
+        set.join(", ")
     );
     let done = tx.execute_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values)).await?;
     if done.rows_affected() != rows.len() as u64 {
-        return Err(AppError::Conflict("问题已被他人更新，定时任务稍后重试 (an issue changed while its timers fired)".into()));
+        return Err(AppError::Conflict(refused.into()));
     }
     Ok(())
 }

@@ -88,6 +88,12 @@ impl Sealed {
         Ok(Sealed { row, hash })
     }
 
+    /// The row itself, for a multi-row INSERT of many issues' moves (a
+    /// dispatch, [`super::batch::Pending::flush`]).
+    pub fn into_row(self) -> moves::ActiveModel {
+        self.row
+    }
+
     /// The statement appending the move to its issue's history (never
     /// edited afterwards); [`super::effects::save_issue`] runs it with the
     /// issue row's.

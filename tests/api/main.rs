@@ -14,6 +14,7 @@ macro_rules! both_backends {
 mod access;
 mod bench;
 mod corrections;
+mod dispatch_batch;
 mod faults;
 mod fuzz;
 mod helpers;
