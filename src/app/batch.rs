@@ -88,8 +88,10 @@ impl Pending {
     }
 }
 
-/// The facts a fired timer can change (the rest of the row stays).
-const TIMER_FACTS: &[issue::Column] = &[
+/// The facts the rules change ([`super::convert::apply_facts`]): what a
+/// fired timer writes back of its issue, and what a dispatch writes beside
+/// its own columns (the rest of the row stays).
+pub(crate) const FACTS: &[issue::Column] = &[
     issue::Column::State,
     issue::Column::DispatchedAt,
     issue::Column::Reports,
@@ -101,7 +103,7 @@ const TIMER_FACTS: &[issue::Column] = &[
 ];
 
 async fn update_issues(tx: &Write, rows: &[issue::Model]) -> AppResult<()> {
-    update_columns(tx, rows, TIMER_FACTS, "问题已被他人更新，定时任务稍后重试 (an issue changed while its timers fired)").await
+    update_columns(tx, rows, FACTS, "问题已被他人更新，定时任务稍后重试 (an issue changed while its timers fired)").await
 }
 
 /// One UPDATE for many issues, each only if nobody changed it since it was

@@ -92,8 +92,9 @@ pub(crate) async fn dispatch_pool(app: &App, tx: &Write, at: LocalTime, actor: &
 /// SQLite's writer for 24 s (every other write waiting), its statements'
 /// round trips, not the rules, taking the time.
 async fn write_dispatched(tx: &Write, rows: &mut [issue::Model], moves: Vec<moves::ActiveModel>, timers: Vec<timer::ActiveModel>) -> AppResult<()> {
+    let columns = [DISPATCHED, batch::FACTS].concat();
     for chunk in rows.chunks(batch::ROWS) {
-        batch::update_columns(tx, chunk, DISPATCHED, "待交办的问题已被他人更新，请重试 (a pooled issue changed meanwhile; retry)").await?;
+        batch::update_columns(tx, chunk, &columns, "待交办的问题已被他人更新，请重试 (a pooled issue changed meanwhile; retry)").await?;
     }
     for row in rows.iter_mut() {
         row.version += 1;
@@ -107,22 +108,10 @@ async fn write_dispatched(tx: &Write, rows: &mut [issue::Model], moves: Vec<move
     Ok(())
 }
 
-/// What a dispatch writes of each issue: its list and place in it, the
-/// rules in force, its history's head, and the facts the rules changed.
-const DISPATCHED: &[issue::Column] = &[
-    issue::Column::DispatchId,
-    issue::Column::DispatchSeq,
-    issue::Column::WorkflowVersion,
-    issue::Column::Head,
-    issue::Column::State,
-    issue::Column::DispatchedAt,
-    issue::Column::Reports,
-    issue::Column::LastReportAt,
-    issue::Column::Charged,
-    issue::Column::AwaitingAtOverdue,
-    issue::Column::Assignment,
-    issue::Column::Returns,
-];
+/// What a dispatch writes of each issue beside the facts the rules
+/// changed ([`batch::FACTS`]): its list and place in it, the rules in
+/// force, its history's head.
+const DISPATCHED: &[issue::Column] = &[issue::Column::DispatchId, issue::Column::DispatchSeq, issue::Column::WorkflowVersion, issue::Column::Head];
 
 /// How long the first list of an instant waits (real time) for a second
 /// one of the same instant to join its mail.
