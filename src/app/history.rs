@@ -89,7 +89,7 @@ impl Sealed {
     }
 
     /// The row itself, for a multi-row INSERT of many issues' moves (a
-    /// dispatch, [`super::batch::Pending::flush`]).
+    /// list's dispatch).
     pub fn into_row(self) -> moves::ActiveModel {
         self.row
     }
