@@ -122,14 +122,23 @@ const GATHER: std::time::Duration = std::time::Duration::from_secs(3);
 async fn queue_list_mails(app: &App, tx: &Write, at: LocalTime, list: &str, rows: &[issue::Model]) -> AppResult<()> {
     let units: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.unit_id.as_str()).collect();
     let lists: Vec<String> = dispatch::Entity::find().filter(dispatch::Column::At.eq(at.to_string())).all(tx).await?.into_iter().map(|d| d.id).collect();
+    // Every issue of a list of this instant was dispatched at it (the clock
+    // has not moved since), so the index on dispatched_at finds them all at
+    // once. Read unit by unit, each unit's issues were read whole to keep
+    // those of these lists: every issue of the province, inside the write.
+    let listed = issue::Entity::find()
+        .filter(issue::Column::DispatchedAt.eq(at.to_string()))
+        .filter(issue::Column::DispatchId.is_in(lists))
+        .order_by_asc(issue::Column::DispatchSeq)
+        .all(tx)
+        .await?;
+    let mut by_unit: std::collections::HashMap<&str, Vec<&issue::Model>> = std::collections::HashMap::new();
+    for i in &listed {
+        by_unit.entry(i.unit_id.as_str()).or_default().push(i);
+    }
     for unit_id in units {
         let Some(unit) = unit::Entity::find_by_id(unit_id.to_string()).one(tx).await? else { continue };
-        let issues = issue::Entity::find()
-            .filter(issue::Column::DispatchId.is_in(lists.clone()))
-            .filter(issue::Column::UnitId.eq(unit_id))
-            .order_by_asc(issue::Column::DispatchSeq)
-            .all(tx)
-            .await?;
+        let issues = by_unit.remove(unit_id).unwrap_or_default();
         let table: Vec<Vec<String>> = issues
             .iter()
             .map(|i| {
