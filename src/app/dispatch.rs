@@ -126,12 +126,7 @@ async fn queue_list_mails(app: &App, tx: &Write, at: LocalTime, list: &str, rows
     // has not moved since), so the index on dispatched_at finds them all at
     // once. Read unit by unit, each unit's issues were read whole to keep
     // those of these lists: every issue of the province, inside the write.
-    let listed = issue::Entity::find()
-        .filter(issue::Column::DispatchedAt.eq(at.to_string()))
-        .filter(issue::Column::DispatchId.is_in(lists))
-        .order_by_asc(issue::Column::DispatchSeq)
-        .all(tx)
-        .await?;
+    let listed = listed(at, lists).all(tx).await?;
     let mut by_unit: std::collections::HashMap<&str, Vec<&issue::Model>> = std::collections::HashMap::new();
     for i in &listed {
         by_unit.entry(i.unit_id.as_str()).or_default().push(i);
@@ -170,6 +165,14 @@ async fn queue_list_mails(app: &App, tx: &Write, at: LocalTime, list: &str, rows
         .await?;
     }
     Ok(())
+}
+
+/// The issues of `lists`, all dispatched at `at`, in the lists' order.
+fn listed(at: LocalTime, lists: Vec<String>) -> sea_orm::Select<issue::Entity> {
+    issue::Entity::find()
+        .filter(issue::Column::DispatchedAt.eq(at.to_string()))
+        .filter(issue::Column::DispatchId.is_in(lists))
+        .order_by_asc(issue::Column::DispatchSeq)
 }
 
 /// The printable 交办单 of the unit's part of the list, when the service
@@ -219,4 +222,18 @@ pub async fn recent(app: &App, actor: &Actor, page: issues::Page) -> AppResult<(
     let newest = dispatch::Entity::find().order_by_desc(dispatch::Column::At).order_by_desc(dispatch::Column::Id);
     let ids = crate::db::all_windowed(&app.db, newest, page.per_page, (page.number - 1) * page.per_page).await?.into_iter().map(|d| d.id).collect();
     Ok((ids, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, QueryTrait};
+
+    /// A list's mails read the instant's dispatched issues by index, not
+    /// the issues table (nor a unit's every issue).
+    #[tokio::test]
+    async fn the_lists_issues_are_read_by_their_instant() {
+        let at = crate::core::LocalTime::parse("2021-03-01T09:00:00").expect("a time");
+        let plan = crate::db::sqlite_plan(super::listed(at, vec!["a".into(), "b".into()]).build(DbBackend::Sqlite)).await;
+        assert!(plan.iter().any(|d| d.contains("issues_dispatched")), "{plan:?}");
+    }
 }
