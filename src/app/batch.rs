@@ -74,18 +74,25 @@ impl Pending {
         for rows in changed.chunks(ROWS) {
             update_issues(tx, rows).await?;
         }
-        for rows in self.charges.chunks(ROWS) {
-            charge::Entity::insert_many(rows.to_vec()).exec_without_returning(tx).await?;
-        }
-        for rows in self.timers.chunks(ROWS) {
-            timer::Entity::insert_many(rows.to_vec()).exec_without_returning(tx).await?;
-        }
+        insert_all(tx, &self.charges).await?;
+        insert_all(tx, &self.timers).await?;
         for rows in self.mails.chunks(ROWS) {
             // A key queued before (a repeated run) stays as it was.
             outbox::Entity::insert_many(rows.to_vec()).on_conflict_do_nothing_on([outbox::Column::Key]).exec_without_returning(tx).await?;
         }
         Ok(())
     }
+}
+
+/// Inserts `rows`, [`ROWS`] a statement.
+pub(crate) async fn insert_all<A>(tx: &Write, rows: &[A]) -> AppResult<()>
+where
+    A: sea_orm::ActiveModelTrait + Clone + Send,
+{
+    for chunk in rows.chunks(ROWS) {
+        A::Entity::insert_many(chunk.to_vec()).exec_without_returning(tx).await?;
+    }
+    Ok(())
 }
 
 /// The facts the rules change ([`super::convert::apply_facts`]): what a

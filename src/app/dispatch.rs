@@ -99,13 +99,8 @@ async fn write_dispatched(tx: &Write, rows: &mut [issue::Model], moves: Vec<move
     for row in rows.iter_mut() {
         row.version += 1;
     }
-    for chunk in moves.chunks(batch::ROWS) {
-        moves::Entity::insert_many(chunk.to_vec()).exec_without_returning(tx).await?;
-    }
-    for chunk in timers.chunks(batch::ROWS) {
-        timer::Entity::insert_many(chunk.to_vec()).exec_without_returning(tx).await?;
-    }
-    Ok(())
+    batch::insert_all(tx, &moves).await?;
+    batch::insert_all(tx, &timers).await
 }
 
 /// What a dispatch writes of each issue beside the facts the rules
@@ -166,11 +161,12 @@ async fn queue_list_mails(app: &App, tx: &Write, at: LocalTime, list: &str, rows
     Ok(())
 }
 
-/// The issues of `lists`, the lists of the instant `at`, found by the index on dispatched_at: an issue of such a list was
-/// dispatched at `at`, and its dispatch date only ever moves later (a
-/// reassignment gives it the new one), so the index is read from `at` on —
-/// the lists themselves, and what was dispatched since if this runs late
-/// (a catch-up).
+/// The issues of `lists`, the lists of the instant `at`, found by the
+/// index on dispatched_at: an issue of such a list was dispatched at `at`,
+/// and its dispatch date only ever moves later (a reassignment gives it
+/// the new one), so the index is read from `at` on — the lists
+/// themselves, and what was dispatched since if this runs late (a
+/// catch-up).
 fn listed(at: LocalTime, lists: Vec<String>) -> sea_orm::Select<issue::Entity> {
     // Not ordered here: asked for dispatch_seq order, SQLite's planner
     // reads the whole index on dispatch_seq instead (sorted by the caller).

@@ -3,7 +3,6 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 both_backends! { a_list_written_in_chunks_dispatches_every_issue_once }
@@ -28,17 +27,9 @@ async fn a_list_written_in_chunks_dispatches_every_issue_once(backend: Backend) 
     let listed: Vec<&str> = list["issues"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
     assert_eq!(listed, codes, "the list in registration order");
 
-    let db = &app.app.db;
-    let text = |sql: &str| {
-        let statement = Statement::from_string(db.get_database_backend(), sql.to_string());
-        async move {
-            db.query_all_raw(statement)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| (0..r.column_names().len()).map(|i| r.try_get_by_index::<String>(i).unwrap()).collect::<Vec<_>>().join(" "))
-                .collect::<Vec<_>>()
-        }
+    let text = |sql: &'static str| {
+        let app = &app;
+        async move { app.rows_as_text(sql).await.into_iter().map(|r| r.join(" ")).collect::<Vec<_>>() }
     };
     let rows = text("SELECT code, state, CAST(dispatch_seq AS TEXT), CAST(version AS TEXT) FROM issues ORDER BY dispatch_seq").await;
     let expected: Vec<String> = codes.iter().enumerate().map(|(i, c)| format!("{c} assigned {} 1", i + 1)).collect();
@@ -51,7 +42,7 @@ async fn a_list_written_in_chunks_dispatches_every_issue_once(backend: Backend) 
     let timers = text("SELECT i.code, CAST(COUNT(*) AS TEXT) FROM timers t JOIN issues i ON i.id = t.issue_id GROUP BY i.code ORDER BY i.code").await;
     assert_eq!(timers.len(), 7, "every issue has its timers: {timers:?}");
     assert!(timers.iter().all(|t| t.ends_with(&timers[0][timers[0].len() - 2..])) && !timers[0].ends_with(" 0"), "the same timers for each: {timers:?}");
-    let verified = jiaoban::app::history::verify(db).await.unwrap();
+    let verified = jiaoban::app::history::verify(&app.app.db).await.unwrap();
     assert!(verified.as_ref().is_ok_and(|said| said.contains("7 issues")), "{verified:?}");
     app.assert_counts_kept().await;
     let (status, again) = app.post(&gjb, "/api/dispatches", json!({})).await;

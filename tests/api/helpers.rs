@@ -182,22 +182,25 @@ impl TestApp {
         self.post(&self.admin, "/api/test-clock", json!({"now": now})).await.0
     }
 
+    /// Every row `sql` reads, each column as text (cast numbers in the
+    /// SQL), in the order read.
+    pub async fn rows_as_text(&self, sql: &str) -> Vec<Vec<String>> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let statement = Statement::from_string(self.app.db.get_database_backend(), sql.to_string());
+        let found = self.app.db.query_all_raw(statement).await.unwrap();
+        found.iter().map(|r| (0..r.column_names().len()).map(|i| r.try_get_by_index::<String>(i).unwrap()).collect()).collect()
+    }
+
     /// The counts the database keeps per unit and state (`issue_counts`)
     /// and of all issues (`issue_total`), and the totals per unit, quarter,
     /// kind and tier (`charge_totals`), all kept by triggers, are those of
     /// the rows themselves.
     pub async fn assert_counts_kept(&self) {
-        use sea_orm::{ConnectionTrait, Statement};
         // Every column as text (numbers cast in the SQL), rows sorted.
-        let text = |sql: &str| {
-            let statement = Statement::from_string(self.app.db.get_database_backend(), sql.to_string());
-            async move {
-                let found = self.app.db.query_all_raw(statement).await.unwrap();
-                let mut out: Vec<Vec<String>> =
-                    found.iter().map(|r| (0..r.column_names().len()).map(|i| r.try_get_by_index::<String>(i).unwrap()).collect()).collect();
-                out.sort();
-                out
-            }
+        let text = |sql: &'static str| async move {
+            let mut rows = self.rows_as_text(sql).await;
+            rows.sort();
+            rows
         };
         let kept = text("SELECT unit_id, state, CAST(n AS TEXT) FROM issue_counts WHERE n <> 0").await;
         let counted = text("SELECT unit_id, state, CAST(COUNT(*) AS TEXT) FROM issues GROUP BY unit_id, state").await;

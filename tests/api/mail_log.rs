@@ -5,7 +5,6 @@ use crate::helpers::*;
 use jiaoban::app::{Actor, mail_log};
 use jiaoban::core::state::Role;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 both_backends! { the_log_lists_every_mail_once_in_order_across_pages }
@@ -28,15 +27,8 @@ async fn the_log_lists_every_mail_once_in_order_across_pages(backend: Backend) {
     }
     assert_eq!(app.post(&gjb, "/api/dispatches", json!({})).await.0, StatusCode::CREATED);
 
-    let stored: Vec<(String, String)> = app
-        .app
-        .db
-        .query_all_raw(Statement::from_string(app.app.backend(), "SELECT send_after, key FROM outbox ORDER BY send_after, key"))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.try_get("", "send_after").unwrap(), r.try_get("", "key").unwrap()))
-        .collect();
+    let stored: Vec<(String, String)> =
+        app.rows_as_text("SELECT send_after, key FROM outbox ORDER BY send_after, key").await.into_iter().map(|r| (r[0].clone(), r[1].clone())).collect();
     assert!(stored.len() >= 7, "seven dispatch mails at least: {stored:?}");
     let first_instant = stored.iter().filter(|(at, _)| *at == stored[0].0).count();
     assert!(first_instant >= 5, "five mails share the first instant, across a page's end: {stored:?}");
